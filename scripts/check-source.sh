@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Source checks: no banned functions (strcpy, strcat, sprintf, vsprintf,
+# gets, atoi, atol) in our C code, and every C file formatted by
+# .clang-format.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' 2>/dev/null || true)
+[ -n "$files" ] || files=$(find src tests bench fuzz -name '*.[ch]' -o -name '*.cc' 2>/dev/null)
+status=0
+if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol)\s*\(' $files; then
+  echo "check-source: banned function above (use snprintf, strtol, buf_*)" >&2
+  status=1
+fi
+if command -v clang-format >/dev/null; then
+  bad=$(for f in $files; do clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
+  if [ -n "$bad" ]; then
+    echo "check-source: not formatted (run make format):" >&2
+    echo "$bad" >&2
+    status=1
+  fi
+fi
+exit $status

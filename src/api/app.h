@@ -1,0 +1,26 @@
+/* app.h - what every handler may reach: settings, the store, the page-token
+ * secret and the metrics. Created once in main.c before the HTTP server
+ * starts and read-only afterwards (metrics use atomics). */
+#ifndef CAMPAIGND_APP_H
+#define CAMPAIGND_APP_H
+
+#include "config.h"
+#include "domain/campaign.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+struct metrics;
+
+struct app {
+    const struct config *cfg;
+    struct store *store;
+    uint8_t page_secret[32];
+    struct campaign_rules rules;
+    struct metrics *metrics;
+};
+
+/* Loads (or creates on first start) the server secret kept in the store. */
+int app_load_secret(struct app *app);
+
+#endif

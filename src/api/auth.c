@@ -1,0 +1,84 @@
+/* auth.c - bearer credentials, see auth.h. */
+#include "api/auth.h"
+#include "api/app.h"
+#include "api/router.h"
+#include "util/crypto.h"
+#include "util/ids.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *bearer(struct request *req) {
+    const char *h = request_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+int auth_check(struct request *req) {
+    if (req->route->auth == AUTH_NONE)
+        return 0;
+    const char *token = bearer(req);
+    if (req->route->auth == AUTH_ADMIN) {
+        const char *admin = req->app->cfg->admin_token;
+        if (!admin) {
+            reply_error(req, 404, "not_found", NULL, "the admin API is off (no admin token)");
+            return -1;
+        }
+        if (!token || !crypto_str_equal(token, admin)) {
+            reply_error(req, 401, "unauthenticated", NULL, "missing or wrong admin token");
+            return -1;
+        }
+        req->is_admin = 1;
+        snprintf(req->account_id, sizeof req->account_id, "%s", "admin");
+        return 0;
+    }
+    if (!token || strlen(token) != AUTH_KEY_LEN) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+        return -1;
+    }
+    char prefix[AUTH_PREFIX_LEN + 1];
+    memcpy(prefix, token, AUTH_PREFIX_LEN);
+    prefix[AUTH_PREFIX_LEN] = '\0';
+    struct api_key k;
+    int rc = req->app->store->ops->key_get(req->app->store, prefix, &k);
+    if (rc == STORE_ENOTFOUND || (rc == STORE_OK && k.revoked_at)) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+        return -1;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return -1;
+    }
+    char hash[65];
+    crypto_sha256_hex(token, strlen(token), hash);
+    if (!crypto_equal(hash, k.hash, 64)) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+        return -1;
+    }
+    snprintf(req->account_id, sizeof req->account_id, "%s", k.account_id);
+    return 0;
+}
+
+int auth_issue_key(struct app *app, const char *account_id, int64_t now, char *key, char *prefix) {
+    for (int attempt = 0; attempt < 5; attempt++) {
+        memcpy(key, "ck_", 3);
+        ids_random_base62(key + 3, AUTH_KEY_LEN - 3);
+        struct api_key k = {.created_at = now};
+        memcpy(k.prefix, key, AUTH_PREFIX_LEN);
+        k.prefix[AUTH_PREFIX_LEN] = '\0';
+        snprintf(k.account_id, sizeof k.account_id, "%s", account_id);
+        crypto_sha256_hex(key, AUTH_KEY_LEN, k.hash);
+        int rc = app->store->ops->key_insert(app->store, &k);
+        if (rc == STORE_ECONFLICT)
+            continue; /* prefix taken (1 in 62^9): draw again */
+        if (rc == STORE_OK)
+            memcpy(prefix, k.prefix, AUTH_PREFIX_LEN + 1);
+        return rc;
+    }
+    return STORE_ECONFLICT;
+}

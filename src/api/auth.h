@@ -1,0 +1,22 @@
+/* auth.h - bearer authentication. API keys: "ck_" + 43 random base62
+ * characters (>= 32 bytes of OS randomness); the first 12 characters are
+ * the key's public prefix; the store keeps only the SHA-256 of the key and
+ * compares it in constant time. The admin token comes from configuration.
+ * Thread-safe. */
+#ifndef CAMPAIGND_AUTH_H
+#define CAMPAIGND_AUTH_H
+
+#include "api/request.h"
+
+#define AUTH_KEY_LEN 46 /* "ck_" + 43 */
+#define AUTH_PREFIX_LEN 12
+
+/* Checks the request's credentials for its route; on failure answers (401,
+ * or 404 for the admin API when no admin token is configured) and returns
+ * -1. On success sets req->account_id or req->is_admin. */
+int auth_check(struct request *req);
+/* Makes a new key for account_id and stores it: key receives the full key
+ * (AUTH_KEY_LEN + 1 bytes), prefix its first 12 characters. 0 or STORE_E*. */
+int auth_issue_key(struct app *app, const char *account_id, int64_t now, char *key, char *prefix);
+
+#endif

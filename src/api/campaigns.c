@@ -1,0 +1,204 @@
+/* campaigns.c - the campaign resource: create, get, list, patch and the
+ * lifecycle moves. Validation and the lifecycle table live in
+ * domain/campaign.c; the move itself is one store transaction. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/paging.h"
+#include "api/render.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/ids.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dump_or_null(json_t *v) {
+    return v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+}
+
+static void reply_verr(struct request *req, const struct verr *e) {
+    reply_error(req, 422, "invalid_argument", e->field, "%s", e->message);
+}
+
+static int require_body(struct request *req) {
+    if (req->json)
+        return 0;
+    reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+    return -1;
+}
+
+void campaigns_create(struct request *req) {
+    if (require_body(req))
+        return;
+    struct campaign_input in;
+    struct verr e;
+    if (campaign_validate_create(req->json, &req->app->rules, &in, &e) != 0) {
+        reply_verr(req, &e);
+        return;
+    }
+    struct campaign c = {0};
+    ids_new("cmp_", c.id);
+    snprintf(c.account_id, sizeof c.account_id, "%s", req->account_id);
+    c.name = xstrdup(in.name);
+    c.agent_id = xstrdup(in.agent_id);
+    c.channel = in.channel;
+    c.status = CAMPAIGN_DRAFT;
+    c.config_json = dump_or_null(in.config);
+    c.schedule_json = dump_or_null(in.schedule);
+    c.retry_policy_json = dump_or_null(in.retry_policy);
+    c.created_at = c.updated_at = clock_now_ms();
+    int rc = req->app->store->ops->campaign_insert(req->app->store, &c);
+    if (rc)
+        reply_store_error(req, rc);
+    else
+        reply_json(req, 201, render_campaign(&c));
+    campaign_clear(&c);
+}
+
+void campaigns_get(struct request *req) {
+    struct campaign c;
+    int rc =
+        req->app->store->ops->campaign_get(req->app->store, req->account_id, req->params[0], &c);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    reply_json(req, 200, render_campaign(&c));
+    campaign_clear(&c);
+}
+
+void campaigns_list(struct request *req) {
+    struct campaign_filter f = {0};
+    const char *status = request_query(req, "status");
+    const char *channel = request_query(req, "channel");
+    if (status && status[0]) {
+        if (campaign_status_parse(status, &f.status) != 0) {
+            reply_error(req, 400, "invalid_argument", "status",
+                        "status must be draft, running, paused, completed or cancelled");
+            return;
+        }
+        f.has_status = 1;
+    }
+    if (channel && channel[0]) {
+        if (channel_parse(channel, &f.channel) != 0) {
+            reply_error(req, 400, "invalid_argument", "channel",
+                        "channel must be voice, sms or whatsapp");
+            return;
+        }
+        f.has_channel = 1;
+    }
+    char filters[96];
+    snprintf(filters, sizeof filters, "status=%s&channel=%s",
+             f.has_status ? campaign_status_name(f.status) : "",
+             f.has_channel ? channel_name(f.channel) : "");
+    struct paging p;
+    if (paging_parse(req, "campaigns", filters, &p) != 0)
+        return;
+    struct campaign_page page;
+    int rc = req->app->store->ops->campaign_list(req->app->store, req->account_id, &f, p.cursor,
+                                                 p.limit, &page);
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < page.count; i++)
+        json_array_append_new(data, render_campaign(&page.items[i]));
+    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
+    reply_json(req, 200, render_list(data, next));
+    free(next);
+    campaign_page_clear(&page);
+}
+
+static void replace(char **slot, json_t *v) {
+    free(*slot);
+    *slot = dump_or_null(v);
+}
+
+void campaigns_patch(struct request *req) {
+    if (require_body(req))
+        return;
+    struct store *st = req->app->store;
+    struct campaign c;
+    int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    struct campaign_input in;
+    struct verr e;
+    rc = campaign_validate_patch(req->json, c.channel, c.status, &req->app->rules, &in, &e);
+    if (rc == -2) {
+        reply_error(req, 409, "invalid_transition", e.field,
+                    "campaign is %s: only name can change after draft",
+                    campaign_status_name(c.status));
+    } else if (rc != 0) {
+        reply_verr(req, &e);
+    } else {
+        if (in.has_name) {
+            free(c.name);
+            c.name = xstrdup(in.name);
+        }
+        if (in.has_config)
+            replace(&c.config_json, in.config);
+        if (in.has_schedule)
+            replace(&c.schedule_json, in.schedule);
+        if (in.has_retry_policy)
+            replace(&c.retry_policy_json, in.retry_policy);
+        c.updated_at = clock_now_ms();
+        rc = st->ops->campaign_update(st, &c);
+        if (rc)
+            reply_store_error(req, rc);
+        else
+            reply_json(req, 200, render_campaign(&c));
+    }
+    campaign_clear(&c);
+}
+
+static void move(struct request *req, enum campaign_move m) {
+    struct campaign c;
+    enum move_result result;
+    int rc = req->app->store->ops->campaign_move(req->app->store, req->account_id, req->params[0],
+                                                 m, clock_now_ms(), &result, &c);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    if (result == MOVE_INVALID)
+        reply_error(req, 409, "invalid_transition", NULL, "cannot %s a campaign that is %s",
+                    campaign_move_name(m), campaign_status_name(c.status));
+    else if (result == MOVE_EMPTY)
+        reply_error(req, 409, "campaign_empty", NULL, "cannot start a campaign with no recipients");
+    else
+        reply_json(req, 200, render_campaign(&c));
+    campaign_clear(&c);
+}
+
+void campaigns_start(struct request *req) {
+    move(req, MOVE_START);
+}
+
+void campaigns_pause(struct request *req) {
+    move(req, MOVE_PAUSE);
+}
+
+void campaigns_resume(struct request *req) {
+    move(req, MOVE_RESUME);
+}
+
+void campaigns_cancel(struct request *req) {
+    move(req, MOVE_CANCEL);
+}

@@ -1,0 +1,26 @@
+/* handlers.h - every request handler, one file per resource:
+ * ops.c (health, metrics), admin.c (accounts, keys), campaigns.c.
+ * Each answers exactly once through reply_*; see request.h. */
+#ifndef CAMPAIGND_HANDLERS_H
+#define CAMPAIGND_HANDLERS_H
+
+#include "api/request.h"
+
+void ops_healthz(struct request *req);
+void ops_readyz(struct request *req);
+void ops_metrics(struct request *req);
+
+void admin_create_account(struct request *req);
+void admin_create_key(struct request *req);
+void admin_revoke_key(struct request *req);
+
+void campaigns_create(struct request *req);
+void campaigns_list(struct request *req);
+void campaigns_get(struct request *req);
+void campaigns_patch(struct request *req);
+void campaigns_start(struct request *req);
+void campaigns_pause(struct request *req);
+void campaigns_resume(struct request *req);
+void campaigns_cancel(struct request *req);
+
+#endif

@@ -1,0 +1,27 @@
+/* ops.c - operations endpoints: /healthz (the process serves), /readyz (the
+ * store answers) and /metrics (Prometheus text). No authentication. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/metrics.h"
+
+void ops_healthz(struct request *req) {
+    reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void ops_readyz(struct request *req) {
+    int rc = req->app->store->ops->ping(req->app->store);
+    if (rc) {
+        reply_error(req, 503, "unavailable", NULL, "the store does not answer: %s",
+                    store_strerror(rc));
+        return;
+    }
+    reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+void ops_metrics(struct request *req) {
+    struct buf b;
+    buf_init(&b, 64u << 20);
+    metrics_render(req->app->metrics, &b);
+    reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
+    buf_free(&b);
+}

@@ -1,0 +1,54 @@
+/* render.c - JSON renderings of contract objects, see render.h. Stored JSON
+ * texts (config, schedule, retry_policy) are parsed back and embedded, so
+ * unknown keys come back as they were sent. */
+#include "api/render.h"
+#include "util/clock.h"
+
+json_t *render_time(int64_t ms) {
+    if (!ms)
+        return json_null();
+    char ts[CLOCK_RFC3339_LEN];
+    clock_format_rfc3339(ms, ts);
+    return json_string(ts);
+}
+
+static json_t *stored_json(const char *text) {
+    if (!text)
+        return json_null();
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    return v ? v : json_null();
+}
+
+json_t *render_counters(const struct counters *c) {
+    json_t *d = json_object();
+    for (int i = 0; i < DISP_COUNT; i++)
+        json_object_set_new(d, disposition_name((enum disposition)i),
+                            json_integer(c->dispositions[i]));
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)c->total, "queued",
+                     (json_int_t)c->queued, "dispatched", (json_int_t)c->dispatched, "succeeded",
+                     (json_int_t)c->succeeded, "failed", (json_int_t)c->failed, "dispositions", d);
+}
+
+json_t *render_campaign(const struct campaign *c) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "name", json_string(c->name));
+    json_object_set_new(o, "agent_id", json_string(c->agent_id));
+    json_object_set_new(o, "channel", json_string(channel_name(c->channel)));
+    json_object_set_new(o, "status", json_string(campaign_status_name(c->status)));
+    json_object_set_new(o, "config", stored_json(c->config_json));
+    json_object_set_new(o, "schedule", stored_json(c->schedule_json));
+    json_object_set_new(o, "retry_policy", stored_json(c->retry_policy_json));
+    json_object_set_new(o, "counters", render_counters(&c->counters));
+    json_object_set_new(o, "created_at", render_time(c->created_at));
+    json_object_set_new(o, "updated_at", render_time(c->updated_at));
+    json_object_set_new(o, "started_at", render_time(c->started_at));
+    json_object_set_new(o, "completed_at", render_time(c->completed_at));
+    json_object_set_new(o, "cancelled_at", render_time(c->cancelled_at));
+    return o;
+}
+
+json_t *render_list(json_t *data, const char *next_token) {
+    return json_pack("{s:o, s:o}", "data", data, "next_page_token",
+                     next_token ? json_string(next_token) : json_null());
+}

@@ -1,0 +1,74 @@
+/* reply.c - building answers, see request.h. Errors always take the
+ * contract's shape; 5xx answers never carry internal details. */
+#include "api/request.h"
+#include "store/store.h"
+#include "util/alloc.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_body(struct request *req, int status, const char *type, char *body, size_t len) {
+    free(req->resp_body);
+    req->status = status;
+    req->resp_type = type;
+    req->resp_body = body;
+    req->resp_len = len;
+}
+
+void reply_json(struct request *req, int status, json_t *body) {
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text) {
+        reply_error(req, 500, "internal", NULL, "could not encode the answer");
+        return;
+    }
+    set_body(req, status, "application/json; charset=utf-8", text, strlen(text));
+}
+
+void reply_error(struct request *req, int status, const char *code, const char *field,
+                 const char *fmt, ...) {
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+    if (field && field[0])
+        json_object_set_new(err, "field", json_string(field));
+    json_t *wrapper = json_pack("{s:o}", "error", err);
+    char *text = json_dumps(wrapper, JSON_COMPACT);
+    json_decref(wrapper);
+    set_body(req, status, "application/json; charset=utf-8", text, strlen(text));
+}
+
+void reply_empty(struct request *req, int status) {
+    set_body(req, status, NULL, NULL, 0);
+}
+
+void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len) {
+    set_body(req, status, type, xstrndup(data, len), len);
+}
+
+void reply_not_found(struct request *req, const char *what) {
+    reply_error(req, 404, "not_found", NULL, "no such %s", what);
+}
+
+void reply_store_error(struct request *req, int err) {
+    if (err == STORE_EBUSY) {
+        req->retry_after = 1;
+        reply_error(req, 503, "unavailable", NULL, "the database is busy; retry shortly");
+    } else {
+        reply_error(req, 500, "internal", NULL, "internal error");
+    }
+}
+
+const char *request_query(struct request *req, const char *name) {
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *request_header(struct request *req, const char *name) {
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}

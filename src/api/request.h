@@ -1,0 +1,72 @@
+/* request.h - one HTTP request as handlers see it, and the ways to answer.
+ *
+ * server.c fills a struct request from libmicrohttpd, router.c picks the
+ * handler, and the handler answers exactly once with reply_json() or
+ * reply_error() (or reply_empty() for 204). Everything a request allocates
+ * is freed when the request ends (request_free), so handlers cannot leak:
+ * reply_json steals its json_t, query strings are borrowed from MHD.
+ * Thread: the libmicrohttpd worker that owns the connection. */
+#ifndef CAMPAIGND_REQUEST_H
+#define CAMPAIGND_REQUEST_H
+
+#include "util/buf.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct app;
+struct route;
+struct MHD_Connection;
+
+#define REQUEST_MAX_PARAMS 4
+
+struct request {
+    struct app *app;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url; /* path, without the query string */
+    const struct route *route;
+    int route_index; /* -1 when no route matched */
+    char *path_copy;
+    const char *params[REQUEST_MAX_PARAMS]; /* {name} segments of the path */
+    struct buf body;
+    int body_too_big;
+    const char *content_type; /* borrowed from MHD, may be NULL */
+    json_t *json;             /* parsed body, when the route takes JSON */
+    char account_id[48];      /* the caller's account, or "" */
+    int is_admin;
+    const char *idem_key; /* Idempotency-Key header, borrowed */
+    int in_tx;            /* a store transaction is open for this request */
+    int replayed;         /* the answer is a stored idempotent replay */
+    uint64_t start_ns;
+
+    /* the answer */
+    int status;
+    char *resp_body; /* owned */
+    size_t resp_len;
+    const char *resp_type;
+    char allow[64];  /* Allow header for 405, or "" */
+    int retry_after; /* seconds, 0 = none */
+};
+
+/* Answers with status and the JSON value (stolen). */
+void reply_json(struct request *req, int status, json_t *body);
+/* Answers with a contract error: {"error": {"code", "message", "field"}}.
+ * field may be NULL. */
+void reply_error(struct request *req, int status, const char *code, const char *field,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* 204 with no body. */
+void reply_empty(struct request *req, int status);
+/* Answers with raw bytes (copied). */
+void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
+/* 404 not_found naming what was not found. */
+void reply_not_found(struct request *req, const char *what);
+/* Answers for a store failure (503 when busy, else 500). */
+void reply_store_error(struct request *req, int err);
+
+/* A query parameter (decoded), or NULL. Borrowed. */
+const char *request_query(struct request *req, const char *name);
+/* A request header, or NULL. Borrowed. */
+const char *request_header(struct request *req, const char *name);
+
+#endif

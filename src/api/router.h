@@ -1,0 +1,40 @@
+/* router.h - the routing table: method + path pattern -> handler.
+ *
+ * A pattern is a path whose segments are literals or {name}; {name} matches
+ * one non-empty segment, handed to the handler as req->params[i] in order.
+ * A path that matches some pattern with another method answers 405 with an
+ * Allow header; a path that matches none answers 404. Thread-safe (the
+ * table is constant). */
+#ifndef CAMPAIGND_ROUTER_H
+#define CAMPAIGND_ROUTER_H
+
+#include "api/request.h"
+
+#include <stddef.h>
+
+enum route_auth { AUTH_NONE, AUTH_ACCOUNT, AUTH_ADMIN };
+enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OR_CSV };
+/* Routes flagged LATE_EFFECTS validate first and open their transaction
+ * themselves with api_begin_effects(); the others get it before they run. */
+enum route_flags { ROUTE_LATE_EFFECTS = 1 };
+
+typedef void (*route_handler)(struct request *req);
+
+struct route {
+    const char *method;
+    const char *pattern;
+    route_handler handler;
+    enum route_auth auth;
+    enum route_body body;
+    int flags;
+};
+
+enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_BAD_METHOD };
+
+/* Matches req->method and req->url; on ROUTE_FOUND sets req->route,
+ * req->route_index and req->params; on ROUTE_BAD_METHOD fills req->allow. */
+enum route_match router_match(struct request *req);
+/* The table, for metrics labels. */
+const struct route *router_routes(size_t *count);
+
+#endif

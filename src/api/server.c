@@ -1,0 +1,260 @@
+/* server.c - libmicrohttpd glue: collects the body into a capped buffer,
+ * routes, authenticates, parses JSON, wraps mutating handlers in a request
+ * transaction (effects.c), answers, logs one line and records metrics.
+ *
+ * The first call of the access handler only allocates the request
+ * (*req_cls); the answer is queued on a later call. Queuing on the first
+ * call makes libmicrohttpd 0.9.75 close keep-alive connections. */
+#include "api/server.h"
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/effects.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+struct server {
+    struct MHD_Daemon *daemon;
+    struct app *app;
+};
+
+static struct request *request_new(struct app *app, struct MHD_Connection *conn, const char *url,
+                                   const char *method) {
+    struct request *req = xcalloc(1, sizeof *req);
+    req->app = app;
+    req->conn = conn;
+    req->url = url;
+    req->method = method;
+    req->route_index = -1;
+    req->start_ns = clock_mono_ns();
+    buf_init(&req->body, SERVER_MAX_BODY);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > SERVER_MAX_BODY)
+        req->body_too_big = 1;
+    return req;
+}
+
+static void request_free(struct request *req) {
+    buf_free(&req->body);
+    json_decref(req->json);
+    free(req->resp_body);
+    free(req->path_copy);
+    free(req);
+}
+
+static int is_media_type(const char *ct, const char *want) {
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Parses the body for routes that take one. -1 when it answered. */
+static int read_body(struct request *req) {
+    if (req->route->body == BODY_NONE || req->body.len == 0)
+        return 0;
+    const char *ct = req->content_type;
+    if (req->route->body == BODY_JSON_OR_CSV && ct && is_media_type(ct, "text/csv"))
+        return 0; /* the handler reads the CSV */
+    if (ct && !is_media_type(ct, "application/json")) {
+        reply_error(req, 415, "unsupported_media_type", NULL,
+                    req->route->body == BODY_JSON_OR_CSV ? "send application/json or text/csv"
+                                                         : "send application/json");
+        return -1;
+    }
+    json_error_t err;
+    req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &err);
+    if (!req->json) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte %d: %s",
+                    err.position, err.text);
+        return -1;
+    }
+    if (!json_is_object(req->json)) {
+        reply_error(req, 422, "invalid_argument", NULL, "body must be a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+static void handle(struct request *req) {
+    switch (router_match(req)) {
+    case ROUTE_NO_PATH:
+        reply_error(req, 404, "not_found", NULL, "no such path %s", req->url);
+        return;
+    case ROUTE_BAD_METHOD:
+        reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s",
+                    req->method, req->allow);
+        return;
+    case ROUTE_FOUND:
+        break;
+    }
+    if (auth_check(req) != 0)
+        return;
+    if (req->body_too_big) {
+        reply_error(req, 413, "payload_too_large", NULL, "the body is over %u bytes",
+                    SERVER_MAX_BODY);
+        return;
+    }
+    req->content_type = request_header(req, "Content-Type");
+    if (read_body(req) != 0)
+        return;
+    req->idem_key = request_header(req, "Idempotency-Key");
+    int writes = strcmp(req->method, "GET") != 0;
+    if (writes && !(req->route->flags & ROUTE_LATE_EFFECTS) && api_begin_effects(req) != 0) {
+        api_end_effects(req); /* replayed or refused: close the transaction */
+        return;
+    }
+    req->route->handler(req);
+    if (!req->status)
+        reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    api_end_effects(req);
+}
+
+static enum MHD_Result send_answer(struct request *req) {
+    struct MHD_Response *resp;
+    if (req->resp_body) {
+        resp =
+            MHD_create_response_from_buffer(req->resp_len, req->resp_body, MHD_RESPMEM_MUST_FREE);
+        req->resp_body = NULL;
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    if (req->resp_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
+    if (req->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (req->retry_after) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", req->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    if (req->replayed)
+        MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+
+    uint64_t ns = clock_mono_ns() - req->start_ns;
+    metrics_record(req->app->metrics, req->route_index, req->status, ns);
+    log_info("http %s %s %d %.3fms account=%s", req->method, req->route ? req->route->pattern : "-",
+             req->status, (double)ns / 1e6, req->account_id[0] ? req->account_id : "-");
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls) {
+    (void)version;
+    struct request *req = *req_cls;
+    if (!req) {
+        req = request_new(cls, conn, url, method);
+        *req_cls = req;
+        if (!req->body_too_big)
+            return MHD_YES;
+        /* Content-Length over the limit: answer now, before any
+         * "100 Continue", and let libmicrohttpd close the connection. */
+        handle(req);
+        return send_answer(req);
+    }
+    if (req->status)
+        return MHD_YES; /* answered early: discard what is still arriving */
+    if (*upload_data_size) {
+        if (!req->body_too_big && buf_append(&req->body, upload_data, *upload_data_size) != 0)
+            req->body_too_big = 1;
+        *upload_data_size = 0;
+        if (!req->body_too_big)
+            return MHD_YES;
+    }
+    handle(req);
+    return send_answer(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode code) {
+    (void)cls;
+    (void)conn;
+    (void)code;
+    if (*req_cls)
+        request_free(*req_cls);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len) {
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+        return -1;
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *h = host;
+    if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+        h[strlen(h) - 1] = '\0';
+        h++;
+    }
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(h, colon + 1, &hints, &res) != 0 || !res)
+        return -1;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int server_start(struct app *app, const char *listen, unsigned threads, struct server **out) {
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    if (parse_listen(listen, &ss, &sslen) != 0) {
+        log_error("cannot parse listen address \"%s\" (want host:port)", listen);
+        return -1;
+    }
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct server *s = xcalloc(1, sizeof *s);
+    s->app = app;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        log_error("cannot listen on %s (address in use or not permitted?)", listen);
+        free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void server_stop(struct server *s) {
+    if (!s)
+        return;
+    MHD_quiesce_daemon(s->daemon);
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

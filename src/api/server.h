@@ -1,0 +1,18 @@
+/* server.h - the HTTP server: libmicrohttpd with its own thread pool, each
+ * worker polling with epoll. Owns request lifetime from the first byte to
+ * the completion callback. */
+#ifndef CAMPAIGND_SERVER_H
+#define CAMPAIGND_SERVER_H
+
+struct app;
+struct server;
+
+#define SERVER_MAX_BODY (16u * 1024 * 1024)
+
+/* Starts serving on listen ("host:port", "[v6]:port"). 0, or -1 with a
+ * reason logged. */
+int server_start(struct app *app, const char *listen, unsigned threads, struct server **out);
+/* Stops accepting, finishes requests in progress, frees the server. */
+void server_stop(struct server *s);
+
+#endif

@@ -1,0 +1,34 @@
+/* config.h - every setting of campaignd, from four sources in rising
+ * priority: built-in defaults, the config file (--config FILE, lines of
+ * "name = value"), environment variables (CAMPAIGND_*), command-line flags
+ * (--name value or --name=value). One table in config.c lists each setting
+ * once with its flag, variable, default and help; --help prints it. */
+#ifndef CAMPAIGND_CONFIG_H
+#define CAMPAIGND_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+    char *listen;      /* "127.0.0.1:8080" */
+    char *database;    /* "sqlite:campaignd.db" */
+    char *admin_token; /* NULL = admin API off */
+    char *data_dir;    /* phone-number data tables */
+    long threads;      /* HTTP worker threads */
+    long sim_call_ms;
+    long sim_report_ms;
+    long webhook_allow_private;
+    long default_voice_rate, default_voice_burst, default_voice_concurrency;
+    long default_sms_rate, default_sms_burst, default_sms_concurrency;
+    long default_whatsapp_rate, default_whatsapp_burst, default_whatsapp_concurrency;
+    char *log_level;
+};
+
+enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = -1 };
+
+/* Fills cfg from defaults, file, environment and argv. On CONFIG_ERROR a
+ * reason is in err. */
+enum config_result config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+void config_print_help(const char *argv0);
+void config_free(struct config *cfg);
+
+#endif

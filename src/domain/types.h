@@ -1,0 +1,65 @@
+/* types.h - the plain enums shared by every layer: channels, campaign and
+ * recipient statuses, dispositions, and the campaign's stored counters.
+ * Names convert with the *_name / *_parse functions in types.c. */
+#ifndef CAMPAIGND_TYPES_H
+#define CAMPAIGND_TYPES_H
+
+#include <stdint.h>
+
+enum channel { CHANNEL_VOICE, CHANNEL_SMS, CHANNEL_WHATSAPP, CHANNEL_COUNT };
+
+enum campaign_status {
+    CAMPAIGN_DRAFT,
+    CAMPAIGN_RUNNING,
+    CAMPAIGN_PAUSED,
+    CAMPAIGN_COMPLETED,
+    CAMPAIGN_CANCELLED,
+    CAMPAIGN_STATUS_COUNT
+};
+
+enum recipient_status {
+    RECIPIENT_QUEUED,
+    RECIPIENT_DISPATCHED,
+    RECIPIENT_SUCCEEDED,
+    RECIPIENT_FAILED,
+    RECIPIENT_STATUS_COUNT
+};
+
+enum disposition {
+    DISP_NONE = -1,
+    DISP_COMPLETED = 0,
+    DISP_NO_ANSWER,
+    DISP_BUSY,
+    DISP_FAILED,
+    DISP_CANCELLED,
+    DISP_OPTED_OUT,
+    DISP_SENT,
+    DISP_DELIVERED,
+    DISP_READ,
+    DISP_UNDELIVERED,
+    DISP_MISSING_PARAM,
+    DISP_EXPIRED,
+    DISP_COUNT
+};
+
+/* Stored per campaign and moved in the same transaction as the recipient
+ * that changes; never computed by counting rows.
+ * Invariant: total = queued + dispatched + succeeded + failed, and the
+ * dispositions count terminal (succeeded or failed) recipients only. */
+struct counters {
+    int64_t total, queued, dispatched, succeeded, failed;
+    int64_t dispositions[DISP_COUNT];
+};
+
+const char *channel_name(enum channel c);
+int channel_parse(const char *s, enum channel *out); /* 0 or -1 */
+const char *campaign_status_name(enum campaign_status s);
+int campaign_status_parse(const char *s, enum campaign_status *out);
+const char *recipient_status_name(enum recipient_status s);
+int recipient_status_parse(const char *s, enum recipient_status *out);
+const char *disposition_name(enum disposition d); /* NULL for DISP_NONE */
+int disposition_parse(const char *s, enum disposition *out);
+/* 1 when the counters obey the invariant. */
+int counters_consistent(const struct counters *c);
+
+#endif

@@ -1,0 +1,88 @@
+/* main.c - the process: read settings, open the store, start the HTTP
+ * server, wait for SIGTERM or SIGINT, shut down in order (stop accepting,
+ * finish requests, close the store). */
+#include "api/app.h"
+#include "api/metrics.h"
+#include "api/server.h"
+#include "config.h"
+#include "util/log.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum log_level parse_level(const char *s) {
+    if (strcmp(s, "debug") == 0)
+        return LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return LOG_ERROR;
+    return LOG_INFO;
+}
+
+int main(int argc, char **argv) {
+    struct config cfg;
+    char err[512];
+    switch (config_load(&cfg, argc, argv, err, sizeof err)) {
+    case CONFIG_HELP:
+        config_print_help(argv[0]);
+        config_free(&cfg);
+        return 0;
+    case CONFIG_ERROR:
+        fprintf(stderr, "campaignd: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    case CONFIG_OK:
+        break;
+    }
+    log_set_level(parse_level(cfg.log_level));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    /* Signals are taken synchronously by this thread (sigwait); every other
+     * thread inherits the blocked mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct app app = {.cfg = &cfg};
+    app.rules.allow_private_webhooks = cfg.webhook_allow_private != 0;
+    int rc = store_open(cfg.database, &app.store, err, sizeof err);
+    if (rc) {
+        log_error("store: %s", err);
+        config_free(&cfg);
+        return 1;
+    }
+    if (app_load_secret(&app) != 0) {
+        app.store->ops->close(app.store);
+        config_free(&cfg);
+        return 1;
+    }
+    app.metrics = metrics_new();
+    struct server *server = NULL;
+    if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0) {
+        metrics_free(app.metrics);
+        app.store->ops->close(app.store);
+        config_free(&cfg);
+        return 1;
+    }
+    log_info("campaignd serving on %s, store %s, admin API %s", cfg.listen, cfg.database,
+             cfg.admin_token ? "on" : "off (no admin token)");
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server_stop(server);
+    metrics_free(app.metrics);
+    app.store->ops->close(app.store);
+    curl_global_cleanup();
+    config_free(&cfg);
+    log_info("stopped");
+    return 0;
+}

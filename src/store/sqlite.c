@@ -1,0 +1,528 @@
+/* sqlite.c - the SQLite backend: connections, transactions, migrations,
+ * and the small tables (meta, accounts, keys, idempotency). Campaign
+ * operations live in sqlite_campaigns.c.
+ *
+ * Each thread gets its own connection (pthread key), in WAL mode with a
+ * busy timeout and foreign keys on. Units of work nest: only the outermost
+ * begin() issues BEGIN IMMEDIATE (so a writer never has to upgrade a read
+ * lock, which WAL could refuse with SQLITE_BUSY_SNAPSHOT), and only the
+ * outermost end commits; an inner failure dooms the whole transaction. */
+#include "store/sqlite_internal.h"
+#include "store/sqlite_schema.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+static void conn_close(struct sqlite_conn *c) {
+    for (int i = 0; i < c->ncache; i++)
+        sqlite3_finalize(c->cache[i].stmt);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static void unlink_conn(struct sqlite_store *s, struct sqlite_conn *c) {
+    pthread_mutex_lock(&s->mu);
+    for (struct sqlite_conn **p = &s->conns; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* pthread key destructor: a thread ended, close its connection. (Once the
+ * store is closed the key is deleted, so this never runs on a freed store.) */
+static void thread_conn_destroy(void *p) {
+    struct sqlite_conn *c = p;
+    unlink_conn(c->owner, c);
+    conn_close(c);
+}
+
+static int exec(sqlite3 *db, const char *sql) {
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: %s (in: %.80s)", msg ? msg : sqlite3_errstr(rc), sql);
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+static sqlite3 *open_db(const char *path) {
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;") != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+struct sqlite_conn *sqlite_conn_get(struct store *st) {
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    struct sqlite_conn *c = pthread_getspecific(s->key);
+    if (c)
+        return c;
+    sqlite3 *db = open_db(s->path);
+    if (!db)
+        return NULL;
+    c = xcalloc(1, sizeof *c);
+    c->db = db;
+    c->owner = s;
+    pthread_mutex_lock(&s->mu);
+    c->next = s->conns;
+    s->conns = c;
+    pthread_mutex_unlock(&s->mu);
+    pthread_setspecific(s->key, c);
+    return c;
+}
+
+sqlite3_stmt *sqlite_prep(struct sqlite_conn *c, const char *sql) {
+    for (int i = 0; i < c->ncache; i++) {
+        if (c->cache[i].sql == sql) {
+            sqlite3_reset(c->cache[i].stmt);
+            sqlite3_clear_bindings(c->cache[i].stmt);
+            return c->cache[i].stmt;
+        }
+    }
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: prepare failed: %s (in: %.120s)", sqlite3_errmsg(c->db), sql);
+        abort(); /* static SQL that does not prepare is a programming error */
+    }
+    if (c->ncache < SQLITE_STMT_CACHE) {
+        c->cache[c->ncache].sql = sql;
+        c->cache[c->ncache].stmt = stmt;
+        c->ncache++;
+    } else {
+        log_error("sqlite: statement cache full");
+        abort();
+    }
+    return stmt;
+}
+
+int sqlite_err(struct sqlite_conn *c, int rc, const char *what) {
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return STORE_OK;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return STORE_ECONFLICT;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        log_warn("sqlite: %s: busy", what);
+        return STORE_EBUSY;
+    }
+    log_error("sqlite: %s: %s", what, c ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    return STORE_EIO;
+}
+
+int sqlite_unit_begin(struct sqlite_conn *c) {
+    if (c->depth++ > 0)
+        return STORE_OK;
+    c->doomed = 0;
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        c->depth = 0;
+        return sqlite_err(c, rc, "begin");
+    }
+    return STORE_OK;
+}
+
+int sqlite_unit_end(struct sqlite_conn *c, int result) {
+    if (c->depth <= 0)
+        return result;
+    if (result != STORE_OK)
+        c->doomed = 1;
+    if (--c->depth > 0)
+        return result;
+    if (c->doomed) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return result != STORE_OK ? result : STORE_EIO;
+    }
+    int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        int err = sqlite_err(c, rc, "commit");
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return err;
+    }
+    return STORE_OK;
+}
+
+char *sqlite_col_text(sqlite3_stmt *s, int col) {
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, col));
+}
+
+void sqlite_bind_text_or_null(sqlite3_stmt *s, int idx, const char *v) {
+    if (v)
+        sqlite3_bind_text(s, idx, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, idx);
+}
+
+void sqlite_bind_time(sqlite3_stmt *s, int idx, int64_t v) {
+    if (v)
+        sqlite3_bind_int64(s, idx, v);
+    else
+        sqlite3_bind_null(s, idx);
+}
+
+/* ---- transactions, as seen by callers of store.h ---- */
+
+static int op_begin(struct store *st) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    return c ? sqlite_unit_begin(c) : STORE_EIO;
+}
+
+static int op_commit(struct store *st) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    return c ? sqlite_unit_end(c, STORE_OK) : STORE_EIO;
+}
+
+static void op_rollback(struct store *st) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (c)
+        sqlite_unit_end(c, STORE_EIO);
+}
+
+static int op_ping(struct store *st) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(c, "SELECT 1");
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? STORE_OK : sqlite_err(c, rc, "ping");
+}
+
+/* ---- meta ---- */
+
+static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
+static const char SQL_META_PUT[] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                                   "ON CONFLICT(key) DO NOTHING";
+
+static int op_meta_get(struct store *st, const char *key, char **value) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_META_GET);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *value = sqlite_col_text(s, 0);
+        sqlite3_reset(s);
+        return STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(c, rc, "meta_get");
+}
+
+static int op_meta_get_or_put(struct store *st, const char *key, const char *value_if_new,
+                              char **value) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(c);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_META_PUT);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value_if_new, -1, SQLITE_STATIC);
+    rc = sqlite_err(c, sqlite3_step(s), "meta_put");
+    sqlite3_reset(s);
+    if (rc == STORE_OK)
+        rc = op_meta_get(st, key, value);
+    return sqlite_unit_end(c, rc);
+}
+
+/* ---- accounts and keys ---- */
+
+static const char SQL_ACCOUNT_INSERT[] =
+    "INSERT INTO accounts(id, name, created_at) VALUES (?1, ?2, ?3)";
+static const char SQL_ACCOUNT_EXISTS[] = "SELECT 1 FROM accounts WHERE id = ?1";
+static const char SQL_KEY_INSERT[] =
+    "INSERT INTO api_keys(prefix, account_id, hash, created_at) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_KEY_GET[] =
+    "SELECT prefix, account_id, hash, created_at, revoked_at FROM api_keys WHERE prefix = ?1";
+static const char SQL_KEY_REVOKE[] =
+    "UPDATE api_keys SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL";
+
+static int step_done(struct sqlite_conn *c, sqlite3_stmt *s, const char *what) {
+    int rc = sqlite_err(c, sqlite3_step(s), what);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int op_account_insert(struct store *st, const struct account *a) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(c);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_ACCOUNT_INSERT);
+    sqlite3_bind_text(s, 1, a->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, a->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, a->created_at);
+    return sqlite_unit_end(c, step_done(c, s, "account_insert"));
+}
+
+static int op_account_exists(struct store *st, const char *id) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_ACCOUNT_EXISTS);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(c, rc, "account_exists");
+}
+
+static int op_key_insert(struct store *st, const struct api_key *k) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(c);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_KEY_INSERT);
+    sqlite3_bind_text(s, 1, k->prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, k->account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, k->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, k->created_at);
+    return sqlite_unit_end(c, step_done(c, s, "key_insert"));
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *s, int col) {
+    const unsigned char *t = sqlite3_column_text(s, col);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static int op_key_get(struct store *st, const char *prefix, struct api_key *out) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_KEY_GET);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        copy_col(out->prefix, sizeof out->prefix, s, 0);
+        copy_col(out->account_id, sizeof out->account_id, s, 1);
+        copy_col(out->hash, sizeof out->hash, s, 2);
+        out->created_at = sqlite3_column_int64(s, 3);
+        out->revoked_at = sqlite3_column_int64(s, 4);
+        sqlite3_reset(s);
+        return STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(c, rc, "key_get");
+}
+
+static int op_key_revoke(struct store *st, const char *prefix, int64_t now) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(c);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_KEY_REVOKE);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    rc = step_done(c, s, "key_revoke");
+    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+        rc = STORE_ENOTFOUND;
+    return sqlite_unit_end(c, rc);
+}
+
+/* ---- idempotency ---- */
+
+static const char SQL_IDEM_GET[] =
+    "SELECT fingerprint, status, body, created_at FROM idempotency_keys "
+    "WHERE account_id = ?1 AND key = ?2 AND created_at >= ?3";
+static const char SQL_IDEM_EXPIRE[] = "DELETE FROM idempotency_keys WHERE rowid IN "
+                                      "(SELECT rowid FROM idempotency_keys "
+                                      " WHERE created_at < ?1 LIMIT 100)";
+static const char SQL_IDEM_PUT[] =
+    "INSERT INTO idempotency_keys(account_id, key, fingerprint, status, body, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(account_id, key) DO UPDATE SET "
+    "fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body, "
+    "created_at = excluded.created_at WHERE idempotency_keys.created_at < ?7";
+
+static int op_idem_get(struct store *st, const char *account_id, const char *key,
+                       int64_t not_before, struct idem_record *out) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_IDEM_GET);
+    sqlite3_bind_text(s, 1, account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, not_before);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        snprintf(out->account_id, sizeof out->account_id, "%s", account_id);
+        out->key = key;
+        copy_col(out->fingerprint, sizeof out->fingerprint, s, 0);
+        out->status = sqlite3_column_int(s, 1);
+        out->body = sqlite_col_text(s, 2);
+        out->created_at = sqlite3_column_int64(s, 3);
+        sqlite3_reset(s);
+        return STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(c, rc, "idem_get");
+}
+
+static int op_idem_put(struct store *st, const struct idem_record *r, int64_t expire_before) {
+    struct sqlite_conn *c = sqlite_conn_get(st);
+    if (!c)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(c);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(c, SQL_IDEM_EXPIRE);
+    sqlite3_bind_int64(s, 1, expire_before);
+    rc = step_done(c, s, "idem_expire");
+    if (rc == STORE_OK) {
+        s = sqlite_prep(c, SQL_IDEM_PUT);
+        sqlite3_bind_text(s, 1, r->account_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, r->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, r->fingerprint, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 4, r->status);
+        sqlite3_bind_text(s, 5, r->body ? r->body : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, r->created_at);
+        sqlite3_bind_int64(s, 7, expire_before);
+        rc = step_done(c, s, "idem_put");
+        if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+            rc = STORE_ECONFLICT; /* a live record holds the key */
+    }
+    return sqlite_unit_end(c, rc);
+}
+
+/* ---- open, migrate, close ---- */
+
+static int migrate(sqlite3 *db, char *err, size_t errlen) {
+    if (exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL)") !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot create schema_migrations: %s", sqlite3_errmsg(db));
+        return STORE_EIO;
+    }
+    if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+        snprintf(err, errlen, "cannot lock the database: %s", sqlite3_errmsg(db));
+        return STORE_EBUSY;
+    }
+    sqlite3_stmt *s = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &s,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (version > sqlite_migration_count) {
+        exec(db, "ROLLBACK");
+        snprintf(err, errlen, "database schema %d is newer than this campaignd (%d)", version,
+                 sqlite_migration_count);
+        return STORE_EIO;
+    }
+    for (int v = version; v < sqlite_migration_count; v++) {
+        char record[96];
+        snprintf(record, sizeof record, "INSERT INTO schema_migrations(version) VALUES (%d)",
+                 v + 1);
+        if (exec(db, sqlite_migrations[v]) != SQLITE_OK || exec(db, record) != SQLITE_OK) {
+            snprintf(err, errlen, "migration %d failed: %s", v + 1, sqlite3_errmsg(db));
+            exec(db, "ROLLBACK");
+            return STORE_EIO;
+        }
+        log_info("sqlite: applied migration %d", v + 1);
+    }
+    if (exec(db, "COMMIT") != SQLITE_OK) {
+        snprintf(err, errlen, "cannot commit migrations: %s", sqlite3_errmsg(db));
+        return STORE_EIO;
+    }
+    return STORE_OK;
+}
+
+static void op_close(struct store *st) {
+    struct sqlite_store *s = (struct sqlite_store *)st;
+    pthread_key_delete(s->key);
+    pthread_mutex_lock(&s->mu);
+    struct sqlite_conn *c = s->conns;
+    s->conns = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (c) {
+        struct sqlite_conn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = op_close,
+    .ping = op_ping,
+    .begin = op_begin,
+    .commit = op_commit,
+    .rollback = op_rollback,
+    .meta_get = op_meta_get,
+    .meta_get_or_put = op_meta_get_or_put,
+    .account_insert = op_account_insert,
+    .account_exists = op_account_exists,
+    .key_insert = op_key_insert,
+    .key_get = op_key_get,
+    .key_revoke = op_key_revoke,
+    .idem_get = op_idem_get,
+    .idem_put = op_idem_put,
+    .campaign_insert = sqlite_campaign_insert,
+    .campaign_get = sqlite_campaign_get,
+    .campaign_list = sqlite_campaign_list,
+    .campaign_update = sqlite_campaign_update,
+    .campaign_move = sqlite_campaign_move,
+};
+
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen) {
+    if (!path[0]) {
+        snprintf(err, errlen, "sqlite: empty database path");
+        return STORE_EIO;
+    }
+    sqlite3 *db = open_db(path);
+    if (!db) {
+        snprintf(err, errlen, "cannot open SQLite database %s", path);
+        return STORE_EIO;
+    }
+    int rc = migrate(db, err, errlen);
+    sqlite3_close(db);
+    if (rc)
+        return rc;
+    struct sqlite_store *s = xcalloc(1, sizeof *s);
+    s->base.ops = &sqlite_ops;
+    s->path = xstrdup(path);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_key_create(&s->key, thread_conn_destroy);
+    *out = &s->base;
+    return STORE_OK;
+}

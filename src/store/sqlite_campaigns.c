@@ -1,0 +1,190 @@
+/* sqlite_campaigns.c - campaign rows of the SQLite backend: insert, get,
+ * keyset list (newest first by seq), update and lifecycle moves. Counters
+ * are columns of the campaign row, moved by the same transaction that
+ * changes recipients; a CHECK constraint keeps the invariant in the table. */
+#include "store/sqlite_internal.h"
+#include "util/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAMPAIGN_COLS                                                                              \
+    "seq, id, account_id, name, agent_id, channel, status, config, schedule, retry_policy, "       \
+    "total, queued, dispatched, succeeded, failed, "                                               \
+    "d_completed, d_no_answer, d_busy, d_failed, d_cancelled, d_opted_out, d_sent, "               \
+    "d_delivered, d_read, d_undelivered, d_missing_param, d_expired, "                             \
+    "created_at, updated_at, started_at, completed_at, cancelled_at"
+
+static const char SQL_INSERT[] =
+    "INSERT INTO campaigns(id, account_id, name, agent_id, channel, status, config, schedule, "
+    "retry_policy, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char SQL_GET[] =
+    "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1 AND account_id = ?2";
+static const char SQL_LIST[] =
+    "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE account_id = ?1 "
+    "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR channel = ?3) AND seq < ?4 "
+    "ORDER BY seq DESC LIMIT ?5";
+static const char SQL_UPDATE[] =
+    "UPDATE campaigns SET name = ?3, config = ?4, schedule = ?5, retry_policy = ?6, "
+    "updated_at = ?7 WHERE id = ?1 AND account_id = ?2";
+static const char SQL_SET_STATUS[] =
+    "UPDATE campaigns SET status = ?2, updated_at = ?3, "
+    "started_at = coalesce(started_at, ?4), completed_at = coalesce(completed_at, ?5), "
+    "cancelled_at = coalesce(cancelled_at, ?6) WHERE seq = ?1";
+
+static void read_row(sqlite3_stmt *s, struct campaign *c) {
+    memset(c, 0, sizeof *c);
+    int i = 0;
+    c->seq = sqlite3_column_int64(s, i++);
+    snprintf(c->id, sizeof c->id, "%s", (const char *)sqlite3_column_text(s, i++));
+    snprintf(c->account_id, sizeof c->account_id, "%s", (const char *)sqlite3_column_text(s, i++));
+    c->name = sqlite_col_text(s, i++);
+    c->agent_id = sqlite_col_text(s, i++);
+    channel_parse((const char *)sqlite3_column_text(s, i++), &c->channel);
+    campaign_status_parse((const char *)sqlite3_column_text(s, i++), &c->status);
+    c->config_json = sqlite_col_text(s, i++);
+    c->schedule_json = sqlite_col_text(s, i++);
+    c->retry_policy_json = sqlite_col_text(s, i++);
+    c->counters.total = sqlite3_column_int64(s, i++);
+    c->counters.queued = sqlite3_column_int64(s, i++);
+    c->counters.dispatched = sqlite3_column_int64(s, i++);
+    c->counters.succeeded = sqlite3_column_int64(s, i++);
+    c->counters.failed = sqlite3_column_int64(s, i++);
+    for (int d = 0; d < DISP_COUNT; d++)
+        c->counters.dispositions[d] = sqlite3_column_int64(s, i++);
+    c->created_at = sqlite3_column_int64(s, i++);
+    c->updated_at = sqlite3_column_int64(s, i++);
+    c->started_at = sqlite3_column_int64(s, i++);
+    c->completed_at = sqlite3_column_int64(s, i++);
+    c->cancelled_at = sqlite3_column_int64(s, i++);
+}
+
+int sqlite_campaign_insert(struct store *st, struct campaign *c) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_INSERT);
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, c->account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, c->agent_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, channel_name(c->channel), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, campaign_status_name(c->status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, c->config_json, -1, SQLITE_STATIC);
+    sqlite_bind_text_or_null(s, 8, c->schedule_json);
+    sqlite_bind_text_or_null(s, 9, c->retry_policy_json);
+    sqlite3_bind_int64(s, 10, c->created_at);
+    sqlite3_bind_int64(s, 11, c->updated_at);
+    rc = sqlite_err(conn, sqlite3_step(s), "campaign_insert");
+    sqlite3_reset(s);
+    if (rc == STORE_OK)
+        c->seq = sqlite3_last_insert_rowid(conn->db);
+    return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_campaign_get(struct store *st, const char *account_id, const char *id,
+                        struct campaign *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_GET);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, account_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_row(s, out);
+        sqlite3_reset(s);
+        return STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "campaign_get");
+}
+
+int sqlite_campaign_list(struct store *st, const char *account_id, const struct campaign_filter *f,
+                         int64_t before_seq, size_t limit, struct campaign_page *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_LIST);
+    sqlite3_bind_text(s, 1, account_id, -1, SQLITE_STATIC);
+    sqlite_bind_text_or_null(s, 2, f->has_status ? campaign_status_name(f->status) : NULL);
+    sqlite_bind_text_or_null(s, 3, f->has_channel ? channel_name(f->channel) : NULL);
+    sqlite3_bind_int64(s, 4, before_seq > 0 ? before_seq : INT64_MAX);
+    sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
+    out->items = xcalloc(limit + 1, sizeof *out->items);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->count == limit) {
+            out->more = 1;
+            break;
+        }
+        read_row(s, &out->items[out->count++]);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        campaign_page_clear(out);
+        return sqlite_err(conn, rc, "campaign_list");
+    }
+    return STORE_OK;
+}
+
+int sqlite_campaign_update(struct store *st, const struct campaign *c) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_UPDATE);
+    sqlite3_bind_text(s, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, c->account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, c->config_json, -1, SQLITE_STATIC);
+    sqlite_bind_text_or_null(s, 5, c->schedule_json);
+    sqlite_bind_text_or_null(s, 6, c->retry_policy_json);
+    sqlite3_bind_int64(s, 7, c->updated_at);
+    rc = sqlite_err(conn, sqlite3_step(s), "campaign_update");
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
+        rc = STORE_ENOTFOUND;
+    return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_campaign_move(struct store *st, const char *account_id, const char *id,
+                         enum campaign_move move, int64_t now, enum move_result *result,
+                         struct campaign *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    rc = sqlite_campaign_get(st, account_id, id, out);
+    if (rc)
+        return sqlite_unit_end(conn, rc);
+    enum campaign_status to = out->status;
+    *result = campaign_plan_move(out->status, move, out->counters.total, &to);
+    if (*result != MOVE_OK)
+        return sqlite_unit_end(conn, STORE_OK);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_SET_STATUS);
+    sqlite3_bind_int64(s, 1, out->seq);
+    sqlite3_bind_text(s, 2, campaign_status_name(to), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite_bind_time(s, 4, to == CAMPAIGN_RUNNING ? now : 0);
+    sqlite_bind_time(s, 5, to == CAMPAIGN_COMPLETED ? now : 0);
+    sqlite_bind_time(s, 6, to == CAMPAIGN_CANCELLED ? now : 0);
+    rc = sqlite_err(conn, sqlite3_step(s), "campaign_move");
+    sqlite3_reset(s);
+    /* Recipients arrive with the recipients issue: cancel will fail the
+     * queued ones here, in this same transaction. */
+    if (rc == STORE_OK) {
+        campaign_clear(out);
+        rc = sqlite_campaign_get(st, account_id, id, out);
+    }
+    return sqlite_unit_end(conn, rc);
+}

@@ -1,0 +1,63 @@
+/* sqlite_internal.h - what the SQLite backend's files share: the per-thread
+ * connection with its statement cache and transaction depth, and helpers
+ * that turn SQLite result codes into STORE_E* codes. Not for use outside
+ * src/store/sqlite*.c. */
+#ifndef CAMPAIGND_SQLITE_INTERNAL_H
+#define CAMPAIGND_SQLITE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define SQLITE_STMT_CACHE 96
+
+struct sqlite_conn {
+    sqlite3 *db;
+    int depth;  /* nesting of begin() on this thread */
+    int doomed; /* an inner unit failed: the outer commit rolls back */
+    struct {
+        const char *sql; /* static SQL text: cached by address */
+        sqlite3_stmt *stmt;
+    } cache[SQLITE_STMT_CACHE];
+    int ncache;
+    struct sqlite_conn *next;
+    struct sqlite_store *owner;
+};
+
+struct sqlite_store {
+    struct store base;
+    char *path;
+    pthread_key_t key;
+    pthread_mutex_t mu;
+    struct sqlite_conn *conns; /* every open connection, for close */
+};
+
+/* This thread's connection, opened on first use; NULL on failure (logged). */
+struct sqlite_conn *sqlite_conn_get(struct store *st);
+/* A cached prepared statement for static SQL text, reset and unbound. */
+sqlite3_stmt *sqlite_prep(struct sqlite_conn *c, const char *sql);
+/* Maps a SQLite result code to STORE_E*, logging unexpected failures. */
+int sqlite_err(struct sqlite_conn *c, int rc, const char *what);
+/* Units of work that join an outer transaction when there is one. */
+int sqlite_unit_begin(struct sqlite_conn *c);
+int sqlite_unit_end(struct sqlite_conn *c, int rc); /* commits on 0, else rolls back */
+
+/* Text column as a new string (NULL for SQL NULL). */
+char *sqlite_col_text(sqlite3_stmt *s, int col);
+/* Binds a string or NULL. */
+void sqlite_bind_text_or_null(sqlite3_stmt *s, int idx, const char *v);
+/* Binds an int64, or NULL when v == 0. */
+void sqlite_bind_time(sqlite3_stmt *s, int idx, int64_t v);
+
+int sqlite_campaign_insert(struct store *st, struct campaign *c);
+int sqlite_campaign_get(struct store *st, const char *account_id, const char *id,
+                        struct campaign *out);
+int sqlite_campaign_list(struct store *st, const char *account_id, const struct campaign_filter *f,
+                         int64_t before_seq, size_t limit, struct campaign_page *out);
+int sqlite_campaign_update(struct store *st, const struct campaign *c);
+int sqlite_campaign_move(struct store *st, const char *account_id, const char *id,
+                         enum campaign_move move, int64_t now, enum move_result *result,
+                         struct campaign *out);
+
+#endif

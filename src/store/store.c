@@ -1,0 +1,46 @@
+/* store.c - backend selection by URL, and the shared helpers of store.h. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *store_strerror(int err) {
+    switch (err) {
+    case STORE_OK:
+        return "ok";
+    case STORE_ENOTFOUND:
+        return "not found";
+    case STORE_ECONFLICT:
+        return "conflict with an existing row";
+    case STORE_EBUSY:
+        return "database busy";
+    case STORE_EIO:
+        return "database error";
+    }
+    return "unknown store error";
+}
+
+void idem_record_clear(struct idem_record *r) {
+    free(r->body);
+    r->body = NULL;
+}
+
+void campaign_page_clear(struct campaign_page *p) {
+    for (size_t i = 0; i < p->count; i++)
+        campaign_clear(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
+int store_open(const char *url, struct store **out, char *err, size_t errlen) {
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return store_sqlite_open(url + 7, out, err, errlen);
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        snprintf(err, errlen, "the PostgreSQL backend is not built yet; use sqlite:PATH");
+        return STORE_EIO;
+    }
+    snprintf(err, errlen, "unknown database URL (want sqlite:PATH): %s", url);
+    return STORE_EIO;
+}

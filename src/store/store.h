@@ -1,0 +1,128 @@
+/* store.h - the storage interface: the only door to SQL.
+ *
+ * A backend implements struct store_ops (sqlite.c now, postgres.c later, as
+ * Redis picks ae_epoll.c or ae_kqueue.c) and embeds struct store first in
+ * its own struct. Everything above this header is free of SQL.
+ *
+ * Threads: a store may be used from any thread; each thread gets its own
+ * connection (created on first use). Transactions belong to the calling
+ * thread: begin/commit/rollback bracket a unit of work, and every mutating
+ * operation called inside one joins it; called outside one, it runs in a
+ * transaction of its own. Writes begin immediately (no lock upgrade later).
+ *
+ * Errors: 0 is success, negative is a STORE_E* code (store_strerror).
+ * Ownership: output structs are filled with new strings the caller releases
+ * with the matching *_clear function; input pointers are borrowed. */
+#ifndef CAMPAIGND_STORE_H
+#define CAMPAIGND_STORE_H
+
+#include "domain/campaign.h"
+#include "domain/types.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_error {
+    STORE_OK = 0,
+    STORE_ENOTFOUND = -1,
+    STORE_ECONFLICT = -2, /* a unique key is taken */
+    STORE_EBUSY = -3,     /* the database stayed locked past the busy timeout */
+    STORE_EIO = -4,       /* any other database failure (logged) */
+};
+const char *store_strerror(int err);
+
+struct account {
+    char id[48];
+    char *name;
+    int64_t created_at;
+};
+
+struct api_key {
+    char prefix[16];
+    char account_id[48];
+    char hash[65]; /* SHA-256 hex of the whole key */
+    int64_t created_at;
+    int64_t revoked_at; /* 0 = live */
+};
+
+struct idem_record {
+    char account_id[48];
+    const char *key;
+    char fingerprint[65]; /* SHA-256 hex of method, path and body */
+    int status;
+    char *body;
+    int64_t created_at;
+};
+void idem_record_clear(struct idem_record *r);
+
+struct campaign_filter {
+    int has_status, has_channel;
+    enum campaign_status status;
+    enum channel channel;
+};
+
+struct campaign_page {
+    struct campaign *items;
+    size_t count;
+    int more; /* 1 when rows remain after the last one */
+};
+void campaign_page_clear(struct campaign_page *p);
+
+struct store;
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *st);
+    int (*ping)(struct store *st);
+
+    int (*begin)(struct store *st);
+    int (*commit)(struct store *st);
+    void (*rollback)(struct store *st);
+
+    /* meta: small server-wide values (the page-token secret). */
+    int (*meta_get)(struct store *st, const char *key, char **value);
+    /* Inserts key=value unless the key exists; *value gets the stored one. */
+    int (*meta_get_or_put)(struct store *st, const char *key, const char *value_if_new,
+                           char **value);
+
+    int (*account_insert)(struct store *st, const struct account *a);
+    int (*account_exists)(struct store *st, const char *id);
+    int (*key_insert)(struct store *st, const struct api_key *k); /* ECONFLICT: prefix taken */
+    int (*key_get)(struct store *st, const char *prefix, struct api_key *out);
+    int (*key_revoke)(struct store *st, const char *prefix, int64_t now);
+
+    /* Records younger than not_before only. */
+    int (*idem_get)(struct store *st, const char *account_id, const char *key, int64_t not_before,
+                    struct idem_record *out);
+    /* ECONFLICT when the key is taken; also drops records older than
+     * expire_before. */
+    int (*idem_put)(struct store *st, const struct idem_record *r, int64_t expire_before);
+
+    int (*campaign_insert)(struct store *st, struct campaign *c); /* sets c->seq */
+    int (*campaign_get)(struct store *st, const char *account_id, const char *id,
+                        struct campaign *out);
+    /* Newest first; rows with seq < before_seq (0 = from the newest). */
+    int (*campaign_list)(struct store *st, const char *account_id, const struct campaign_filter *f,
+                         int64_t before_seq, size_t limit, struct campaign_page *out);
+    /* Writes name, config, schedule, retry_policy and updated_at. */
+    int (*campaign_update)(struct store *st, const struct campaign *c);
+    /* Applies a lifecycle move in one transaction (campaign_plan_move decides;
+     * cancel also fails every queued recipient with disposition cancelled and
+     * moves the counters). *result tells what happened; out holds the
+     * campaign after it. */
+    int (*campaign_move)(struct store *st, const char *account_id, const char *id,
+                         enum campaign_move move, int64_t now, enum move_result *result,
+                         struct campaign *out);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Opens the store named by url ("sqlite:PATH"), applying migrations.
+ * 0 or a STORE_E* code with a reason in err. */
+int store_open(const char *url, struct store **out, char *err, size_t errlen);
+
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
+
+#endif

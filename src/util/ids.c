@@ -1,0 +1,45 @@
+/* ids.c - random ids from the OS's CSPRNG with rejection sampling, so every
+ * base62 character is equally likely. */
+#include "util/ids.h"
+#include "util/crypto.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void ids_random_base62(char *out, size_t n) {
+    unsigned char pool[64];
+    size_t used = sizeof pool, i = 0;
+    while (i < n) {
+        if (used == sizeof pool) {
+            crypto_random(pool, sizeof pool);
+            used = 0;
+        }
+        unsigned char b = pool[used++];
+        if (b >= 248) /* 248 = 4 * 62: reject to keep the draw uniform */
+            continue;
+        out[i++] = base62[b % 62];
+    }
+    out[n] = '\0';
+}
+
+void ids_new(const char *prefix, char out[IDS_MAX_LEN]) {
+    size_t plen = strlen(prefix);
+    if (plen > IDS_MAX_LEN - IDS_RANDOM_CHARS - 1)
+        plen = IDS_MAX_LEN - IDS_RANDOM_CHARS - 1;
+    memcpy(out, prefix, plen);
+    ids_random_base62(out + plen, IDS_RANDOM_CHARS);
+}
+
+int ids_valid(const char *s, const char *prefix) {
+    size_t plen = strlen(prefix);
+    if (strncmp(s, prefix, plen) != 0)
+        return 0;
+    size_t n = 0;
+    for (const char *p = s + plen; *p; p++, n++)
+        if (!isalnum((unsigned char)*p))
+            return 0;
+    return n >= 1 && n <= 40;
+}
