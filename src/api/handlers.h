@@ -1,5 +1,6 @@
 /* handlers.h - every request handler, one file per resource:
- * ops.c (health, metrics), admin.c (accounts, keys), campaigns.c.
+ * ops.c (health, metrics), admin.c (accounts, keys), carriers.c,
+ * campaigns.c, recipients.c.
  * Each answers exactly once through reply_*; see request.h. */
 #ifndef CAMPAIGND_HANDLERS_H
 #define CAMPAIGND_HANDLERS_H
@@ -22,5 +23,14 @@ void campaigns_start(struct request *req);
 void campaigns_pause(struct request *req);
 void campaigns_resume(struct request *req);
 void campaigns_cancel(struct request *req);
+
+void recipients_upload(struct request *req);
+void recipients_list(struct request *req);
+void recipients_get(struct request *req);
+
+void admin_list_carriers(struct request *req);
+void admin_get_carrier(struct request *req);
+void admin_put_carrier(struct request *req);
+void admin_delete_carrier(struct request *req);
 
 #endif

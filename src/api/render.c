@@ -52,3 +52,25 @@ json_t *render_list(json_t *data, const char *next_token) {
     return json_pack("{s:o, s:o}", "data", data, "next_page_token",
                      next_token ? json_string(next_token) : json_null());
 }
+
+static json_t *string_or_null(const char *s) {
+    return s ? json_string(s) : json_null();
+}
+
+json_t *render_recipient(const struct recipient *r) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "campaign_id", json_string(r->campaign_id));
+    json_object_set_new(o, "phone_number", json_string(r->phone_number));
+    json_object_set_new(o, "params", r->params_json ? stored_json(r->params_json) : json_object());
+    json_object_set_new(o, "status", json_string(recipient_status_name(r->status)));
+    json_object_set_new(o, "disposition", string_or_null(disposition_name(r->disposition)));
+    json_object_set_new(o, "attempts", json_integer(r->attempts));
+    json_object_set_new(o, "carrier", string_or_null(r->carrier));
+    json_object_set_new(o, "created_at", render_time(r->created_at));
+    json_object_set_new(o, "last_attempt_at", render_time(r->last_attempt_at));
+    json_object_set_new(o, "next_attempt_at", render_time(r->next_attempt_at));
+    json_object_set_new(o, "last_call_id", string_or_null(r->last_call_id));
+    json_object_set_new(o, "last_message_id", string_or_null(r->last_message_id));
+    return o;
+}

@@ -4,6 +4,7 @@
 #define CAMPAIGND_RENDER_H
 
 #include "domain/campaign.h"
+#include "domain/recipient.h"
 
 #include <jansson.h>
 
@@ -11,6 +12,7 @@
 json_t *render_time(int64_t ms);
 json_t *render_counters(const struct counters *c);
 json_t *render_campaign(const struct campaign *c);
+json_t *render_recipient(const struct recipient *r);
 /* {"data": [...], "next_page_token": token|null}; steals data. */
 json_t *render_list(json_t *data, const char *next_token);
 

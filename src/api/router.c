@@ -17,6 +17,10 @@ static const struct route routes[] = {
     {"POST", "/v1/admin/accounts", admin_create_account, AUTH_ADMIN, BODY_JSON, 0},
     {"POST", "/v1/admin/accounts/{id}/keys", admin_create_key, AUTH_ADMIN, BODY_JSON, 0},
     {"DELETE", "/v1/admin/keys/{prefix}", admin_revoke_key, AUTH_ADMIN, BODY_NONE, 0},
+    {"GET", "/v1/admin/carriers", admin_list_carriers, AUTH_ADMIN, BODY_NONE, 0},
+    {"GET", "/v1/admin/carriers/{name}", admin_get_carrier, AUTH_ADMIN, BODY_NONE, 0},
+    {"PUT", "/v1/admin/carriers/{name}", admin_put_carrier, AUTH_ADMIN, BODY_JSON, 0},
+    {"DELETE", "/v1/admin/carriers/{name}", admin_delete_carrier, AUTH_ADMIN, BODY_NONE, 0},
 
     {"POST", "/v1/campaigns", campaigns_create, AUTH_ACCOUNT, BODY_JSON, 0},
     {"GET", "/v1/campaigns", campaigns_list, AUTH_ACCOUNT, BODY_NONE, 0},
@@ -26,6 +30,10 @@ static const struct route routes[] = {
     {"POST", "/v1/campaigns/{id}/pause", campaigns_pause, AUTH_ACCOUNT, BODY_JSON, 0},
     {"POST", "/v1/campaigns/{id}/resume", campaigns_resume, AUTH_ACCOUNT, BODY_JSON, 0},
     {"POST", "/v1/campaigns/{id}/cancel", campaigns_cancel, AUTH_ACCOUNT, BODY_JSON, 0},
+    {"POST", "/v1/campaigns/{id}/recipients", recipients_upload, AUTH_ACCOUNT, BODY_JSON_OR_CSV,
+     ROUTE_LATE_EFFECTS},
+    {"GET", "/v1/campaigns/{id}/recipients", recipients_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"GET", "/v1/campaigns/{id}/recipients/{rid}", recipients_get, AUTH_ACCOUNT, BODY_NONE, 0},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -502,6 +502,12 @@ static const struct store_ops sqlite_ops = {
     .campaign_list = sqlite_campaign_list,
     .campaign_update = sqlite_campaign_update,
     .campaign_move = sqlite_campaign_move,
+    .recipients_insert = sqlite_recipients_insert,
+    .recipient_list = sqlite_recipient_list,
+    .recipient_get = sqlite_recipient_get,
+    .carrier_list = sqlite_carrier_list,
+    .carrier_put = sqlite_carrier_put,
+    .carrier_delete = sqlite_carrier_delete,
 };
 
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen) {

@@ -155,6 +155,36 @@ int sqlite_campaign_update(struct store *st, const struct campaign *c) {
     return sqlite_unit_end(conn, rc);
 }
 
+static const char SQL_FAIL_QUEUED[] =
+    "UPDATE recipients SET status = 'failed', disposition = ?2, next_attempt_at = NULL, "
+    "updated_at = ?3 WHERE campaign_seq = ?1 AND status = 'queued'";
+static const char SQL_COUNT_FAILED[] =
+    "UPDATE campaigns SET queued = queued - ?2, failed = failed + ?2, "
+    "d_cancelled = d_cancelled + (?3 = 'cancelled') * ?2, "
+    "d_expired = d_expired + (?3 = 'expired') * ?2 WHERE seq = ?1";
+
+/* Every queued recipient of the campaign becomes failed with disposition d
+ * (cancelled or expired), counters moved in the same transaction. */
+static int fail_queued(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
+                       int64_t now) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_FAIL_QUEUED);
+    sqlite3_bind_int64(s, 1, campaign_seq);
+    sqlite3_bind_text(s, 2, disposition_name(d), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "fail_queued");
+    sqlite3_reset(s);
+    int64_t n = sqlite3_changes64(conn->db);
+    if (rc != STORE_OK || n == 0)
+        return rc;
+    s = sqlite_prep(conn, SQL_COUNT_FAILED);
+    sqlite3_bind_int64(s, 1, campaign_seq);
+    sqlite3_bind_int64(s, 2, n);
+    sqlite3_bind_text(s, 3, disposition_name(d), -1, SQLITE_STATIC);
+    rc = sqlite_err(conn, sqlite3_step(s), "fail_queued_counters");
+    sqlite3_reset(s);
+    return rc;
+}
+
 int sqlite_campaign_move(struct store *st, const char *account_id, const char *id,
                          enum campaign_move move, int64_t now, enum move_result *result,
                          struct campaign *out) {
@@ -180,8 +210,8 @@ int sqlite_campaign_move(struct store *st, const char *account_id, const char *i
     sqlite_bind_time(s, 6, to == CAMPAIGN_CANCELLED ? now : 0);
     rc = sqlite_err(conn, sqlite3_step(s), "campaign_move");
     sqlite3_reset(s);
-    /* Recipients arrive with the recipients issue: cancel will fail the
-     * queued ones here, in this same transaction. */
+    if (rc == STORE_OK && to == CAMPAIGN_CANCELLED)
+        rc = fail_queued(conn, out->seq, DISP_CANCELLED, now);
     if (rc == STORE_OK) {
         campaign_clear(out);
         rc = sqlite_campaign_get(st, account_id, id, out);

@@ -60,4 +60,16 @@ int sqlite_campaign_move(struct store *st, const char *account_id, const char *i
                          enum campaign_move move, int64_t now, enum move_result *result,
                          struct campaign *out);
 
+int sqlite_recipients_insert(struct store *st, const char *account_id, const char *campaign_id,
+                             struct recipient_new *items, size_t n, int64_t now,
+                             struct campaign *out);
+int sqlite_recipient_list(struct store *st, const char *account_id, const char *campaign_id,
+                          const struct recipient_filter *f, int64_t after_seq, size_t limit,
+                          struct recipient_page *out);
+int sqlite_recipient_get(struct store *st, const char *account_id, const char *campaign_id,
+                         const char *id, struct recipient *out);
+int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n);
+int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
+int sqlite_carrier_delete(struct store *st, const char *name);
+
 #endif

@@ -34,6 +34,29 @@ const char *const sqlite_migrations[] = {
     "  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (account_id, key));"
     "CREATE INDEX idempotency_by_age ON idempotency_keys(created_at);",
+
+    /* 2: recipients (upload order = seq) and carriers */
+    "CREATE TABLE recipients ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  campaign_seq INTEGER NOT NULL REFERENCES campaigns(seq),"
+    "  phone_number TEXT NOT NULL,"
+    "  params TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'queued',"
+    "  disposition TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  carrier TEXT NOT NULL, lane TEXT NOT NULL, region TEXT,"
+    "  last_attempt_at INTEGER, next_attempt_at INTEGER,"
+    "  last_call_id TEXT, last_message_id TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (campaign_seq, phone_number));"
+    "CREATE INDEX recipients_by_campaign ON recipients(campaign_seq, seq);"
+    "CREATE INDEX recipients_queue ON recipients(lane, campaign_seq, next_attempt_at) "
+    "  WHERE status = 'queued';"
+    "CREATE TABLE carriers ("
+    "  name TEXT PRIMARY KEY, channel TEXT NOT NULL, prefixes TEXT NOT NULL,"
+    "  rate_per_second REAL NOT NULL, burst INTEGER NOT NULL,"
+    "  max_concurrent INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

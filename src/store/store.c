@@ -17,6 +17,8 @@ const char *store_strerror(int err) {
         return "database busy";
     case STORE_EIO:
         return "database error";
+    case STORE_ESTATE:
+        return "the object's state forbids the change";
     }
     return "unknown store error";
 }
@@ -29,6 +31,14 @@ void idem_record_clear(struct idem_record *r) {
 void campaign_page_clear(struct campaign_page *p) {
     for (size_t i = 0; i < p->count; i++)
         campaign_clear(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
+void recipient_page_clear(struct recipient_page *p) {
+    for (size_t i = 0; i < p->count; i++)
+        recipient_clear(&p->items[i]);
     free(p->items);
     p->items = NULL;
     p->count = 0;

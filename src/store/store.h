@@ -17,6 +17,8 @@
 #define CAMPAIGND_STORE_H
 
 #include "domain/campaign.h"
+#include "domain/carrier.h"
+#include "domain/recipient.h"
 #include "domain/types.h"
 
 #include <stddef.h>
@@ -28,6 +30,7 @@ enum store_error {
     STORE_ECONFLICT = -2, /* a unique key is taken */
     STORE_EBUSY = -3,     /* the database stayed locked past the busy timeout */
     STORE_EIO = -4,       /* any other database failure (logged) */
+    STORE_ESTATE = -5,    /* the object's state forbids the change */
 };
 const char *store_strerror(int err);
 
@@ -67,6 +70,31 @@ struct campaign_page {
     int more; /* 1 when rows remain after the last one */
 };
 void campaign_page_clear(struct campaign_page *p);
+
+/* One recipient of an upload. `inserted` is set by recipients_insert: 1
+ * stored, 0 already in the campaign (duplicate). */
+struct recipient_new {
+    char id[48];
+    const char *phone_number;
+    const char *params_json; /* NULL = none */
+    const char *carrier;
+    const char *lane;
+    char region[4];
+    int inserted;
+};
+
+struct recipient_filter {
+    int has_status, has_disposition;
+    enum recipient_status status;
+    enum disposition disposition;
+};
+
+struct recipient_page {
+    struct recipient *items;
+    size_t count;
+    int more;
+};
+void recipient_page_clear(struct recipient_page *p);
 
 struct store;
 
@@ -113,6 +141,25 @@ struct store_ops {
     int (*campaign_move)(struct store *st, const char *account_id, const char *id,
                          enum campaign_move move, int64_t now, enum move_result *result,
                          struct campaign *out);
+
+    /* Stores the recipients of one upload in one transaction, skipping
+     * numbers already in the campaign, and adds the stored ones to total and
+     * queued. STORE_ESTATE (nothing stored) when the campaign is completed or
+     * cancelled. out receives the campaign after the upload. */
+    int (*recipients_insert)(struct store *st, const char *account_id, const char *campaign_id,
+                             struct recipient_new *items, size_t n, int64_t now,
+                             struct campaign *out);
+    /* Upload order; rows with seq > after_seq. ENOTFOUND: no such campaign. */
+    int (*recipient_list)(struct store *st, const char *account_id, const char *campaign_id,
+                          const struct recipient_filter *f, int64_t after_seq, size_t limit,
+                          struct recipient_page *out);
+    int (*recipient_get)(struct store *st, const char *account_id, const char *campaign_id,
+                         const char *id, struct recipient *out);
+
+    /* Carriers an operator stored (built-ins only when overridden). */
+    int (*carrier_list)(struct store *st, struct carrier **out, size_t *n);
+    int (*carrier_put)(struct store *st, const struct carrier *c, int64_t now);
+    int (*carrier_delete)(struct store *st, const char *name);
 };
 
 struct store {

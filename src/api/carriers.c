@@ -1,0 +1,168 @@
+/* carriers.c - carriers in force and the admin carrier endpoints:
+ * PUT/GET/DELETE /v1/admin/carriers[/{name}]. */
+#include "api/carriers.h"
+#include "api/handlers.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void builtin_defaults(const struct config *cfg, enum channel ch, struct carrier *c) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", carrier_builtin_name(ch));
+    c->channel = ch;
+    c->builtin = 1;
+    switch (ch) {
+    case CHANNEL_VOICE:
+        c->rate_per_second = (double)cfg->default_voice_rate;
+        c->burst = (int)cfg->default_voice_burst;
+        c->max_concurrent = (int)cfg->default_voice_concurrency;
+        break;
+    case CHANNEL_SMS:
+        c->rate_per_second = (double)cfg->default_sms_rate;
+        c->burst = (int)cfg->default_sms_burst;
+        c->max_concurrent = (int)cfg->default_sms_concurrency;
+        break;
+    default:
+        c->rate_per_second = (double)cfg->default_whatsapp_rate;
+        c->burst = (int)cfg->default_whatsapp_burst;
+        c->max_concurrent = (int)cfg->default_whatsapp_concurrency;
+        break;
+    }
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(((const struct carrier *)a)->name, ((const struct carrier *)b)->name);
+}
+
+int carriers_load(struct app *app, struct carrier **out, size_t *n) {
+    struct carrier *stored = NULL;
+    size_t count = 0;
+    int rc = app->store->ops->carrier_list(app->store, &stored, &count);
+    if (rc)
+        return rc;
+    stored = xrealloc(stored, (count + CHANNEL_COUNT) * sizeof *stored);
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+        int present = 0;
+        for (size_t i = 0; i < count; i++)
+            present |= strcmp(stored[i].name, carrier_builtin_name((enum channel)ch)) == 0;
+        if (!present)
+            builtin_defaults(app->cfg, (enum channel)ch, &stored[count++]);
+    }
+    qsort(stored, count, sizeof *stored, by_name);
+    *out = stored;
+    *n = count;
+    return 0;
+}
+
+void carriers_free(struct carrier *list, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        carrier_clear(&list[i]);
+    free(list);
+}
+
+void admin_list_carriers(struct request *req) {
+    struct carrier *list;
+    size_t n;
+    int rc = carriers_load(req->app, &list, &n);
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, carrier_to_json(&list[i]));
+    carriers_free(list, n);
+    reply_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_page_token"));
+}
+
+void admin_get_carrier(struct request *req) {
+    struct carrier *list;
+    size_t n;
+    int rc = carriers_load(req->app, &list, &n);
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i].name, req->params[0]) == 0) {
+            reply_json(req, 200, carrier_to_json(&list[i]));
+            carriers_free(list, n);
+            return;
+        }
+    }
+    carriers_free(list, n);
+    reply_not_found(req, "carrier");
+}
+
+/* The name of another carrier of the channel already routing prefix, or
+ * NULL. */
+static const char *prefix_owner(struct carrier *list, size_t n, const struct carrier *c,
+                                const char *prefix) {
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].channel != c->channel || strcmp(list[i].name, c->name) == 0)
+            continue;
+        for (size_t k = 0; k < list[i].nprefixes; k++)
+            if (strcmp(list[i].prefixes[k], prefix) == 0)
+                return list[i].name;
+    }
+    return NULL;
+}
+
+void admin_put_carrier(struct request *req) {
+    if (!req->json) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        return;
+    }
+    struct carrier c;
+    struct verr e;
+    if (carrier_from_json(req->params[0], req->json, &c, &e) != 0) {
+        reply_error(req, 422, "invalid_argument", e.field, "%s", e.message);
+        return;
+    }
+    struct carrier *list;
+    size_t n;
+    int rc = carriers_load(req->app, &list, &n);
+    if (rc) {
+        carrier_clear(&c);
+        reply_store_error(req, rc);
+        return;
+    }
+    for (size_t k = 0; k < c.nprefixes; k++) {
+        const char *owner = prefix_owner(list, n, &c, c.prefixes[k]);
+        if (owner) {
+            char f[32];
+            snprintf(f, sizeof f, "prefixes[%zu]", k);
+            reply_error(req, 422, "invalid_argument", f, "%s is already routed to carrier %s",
+                        c.prefixes[k], owner);
+            carriers_free(list, n);
+            carrier_clear(&c);
+            return;
+        }
+    }
+    carriers_free(list, n);
+    rc = req->app->store->ops->carrier_put(req->app->store, &c, clock_now_ms());
+    if (rc)
+        reply_store_error(req, rc);
+    else
+        reply_json(req, 200, carrier_to_json(&c));
+    carrier_clear(&c);
+}
+
+void admin_delete_carrier(struct request *req) {
+    if (carrier_is_builtin(req->params[0], NULL)) {
+        reply_error(req, 409, "carrier_builtin", NULL,
+                    "%s is a built-in carrier: change its limits with PUT; it cannot be deleted",
+                    req->params[0]);
+        return;
+    }
+    int rc = req->app->store->ops->carrier_delete(req->app->store, req->params[0]);
+    if (rc == STORE_ENOTFOUND)
+        reply_not_found(req, "carrier");
+    else if (rc)
+        reply_store_error(req, rc);
+    else
+        reply_empty(req, 204);
+}

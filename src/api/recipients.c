@@ -1,0 +1,421 @@
+/* recipients.c - the recipient resource: bulk upload (JSON or text/csv),
+ * list in upload order, get one.
+ *
+ * Upload: every check that needs no lock runs first (count limit, number
+ * syntax and numbering plan, params, duplicates within the request, the
+ * carrier and lane of each number); then one store transaction re-checks
+ * the campaign's state, inserts the accepted rows (the unique index turns
+ * numbers already in the campaign into duplicates) and moves the counters.
+ * The answer lists rejections in request order, at most 1,000. */
+#include "api/app.h"
+#include "api/carriers.h"
+#include "api/effects.h"
+#include "api/handlers.h"
+#include "api/paging.h"
+#include "api/render.h"
+#include "domain/csv.h"
+#include "domain/recipient.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/ids.h"
+#include "util/strset.h"
+#include "util/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One row of the upload as read from JSON or CSV. */
+struct upload_row {
+    char *phone; /* owned; NULL when absent or not a string */
+    size_t phone_len;
+    json_t *params; /* owned reference, may be NULL */
+    int params_bad; /* the row's params cannot be used */
+    enum reject_reason reason;
+    char region[4];
+};
+
+struct upload {
+    struct upload_row *rows;
+    size_t n;
+};
+
+static void upload_free(struct upload *u) {
+    for (size_t i = 0; i < u->n; i++) {
+        free(u->rows[i].phone);
+        json_decref(u->rows[i].params);
+    }
+    free(u->rows);
+}
+
+static int too_many(struct request *req, size_t n) {
+    reply_error(req, 422, "too_many_recipients", "recipients",
+                "at most %d recipients a request, got %zu%s", RECIPIENT_MAX_PER_UPLOAD, n,
+                n > RECIPIENT_MAX_PER_UPLOAD ? "" : " or more");
+    return -1;
+}
+
+static int read_json(struct request *req, struct upload *u) {
+    json_t *list = req->json ? json_object_get(req->json, "recipients") : NULL;
+    if (!list || !json_is_array(list)) {
+        reply_error(req, 422, "invalid_argument", "recipients",
+                    "recipients must be an array of {phone_number, params}");
+        return -1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(req->json, key, v) {
+        if (strcmp(key, "recipients") != 0) {
+            reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
+            return -1;
+        }
+    }
+    if (json_array_size(list) > RECIPIENT_MAX_PER_UPLOAD)
+        return too_many(req, json_array_size(list));
+    u->n = json_array_size(list);
+    u->rows = xcalloc(u->n + 1, sizeof *u->rows);
+    for (size_t i = 0; i < u->n; i++) {
+        json_t *item = json_array_get(list, i);
+        struct upload_row *r = &u->rows[i];
+        json_t *phone = json_is_object(item) ? json_object_get(item, "phone_number") : NULL;
+        if (json_is_string(phone)) {
+            r->phone = xstrndup(json_string_value(phone), json_string_length(phone));
+            r->phone_len = json_string_length(phone);
+        }
+        json_t *params = json_is_object(item) ? json_object_get(item, "params") : NULL;
+        if (params && !json_is_null(params)) {
+            r->params = json_incref(params);
+            r->params_bad = !recipient_params_valid(params);
+        }
+        if (json_is_object(item)) {
+            json_object_foreach(item, key, v) {
+                if (strcmp(key, "phone_number") && strcmp(key, "params"))
+                    r->params_bad = 1; /* an unknown key: the row is refused as a whole */
+            }
+        }
+    }
+    return 0;
+}
+
+static int read_csv(struct request *req, struct upload *u) {
+    struct csv_reader rd;
+    struct csv_record rec;
+    char err[160];
+    csv_reader_init(&rd, req->body.data ? req->body.data : "", req->body.len);
+    csv_record_init(&rec);
+    int rc = csv_read(&rd, &rec, err, sizeof err);
+    if (rc <= 0) {
+        csv_record_free(&rec);
+        reply_error(req, 422, "invalid_argument", "csv", "%s",
+                    rc == 0 ? "the CSV is empty: it needs a header row with phone_number" : err);
+        return -1;
+    }
+    size_t ncols = rec.nfields, phone_col = (size_t)-1;
+    char **names = xcalloc(ncols, sizeof *names);
+    for (size_t i = 0; i < ncols; i++) {
+        const char *name = csv_field(&rec, i);
+        names[i] = xstrdup(name);
+        /* trim blanks around header names, a common spreadsheet artefact */
+        char *s = names[i];
+        while (*s == ' ')
+            memmove(s, s + 1, strlen(s));
+        for (size_t n = strlen(s); n && s[n - 1] == ' ';)
+            s[--n] = '\0';
+        if (strcmp(names[i], "phone_number") == 0 && phone_col == (size_t)-1) {
+            phone_col = i;
+        } else if (!recipient_param_name_valid(names[i])) {
+            char f[48];
+            snprintf(f, sizeof f, "csv.header[%zu]", i);
+            reply_error(req, 422, "invalid_argument", f,
+                        "column names must be phone_number or template names "
+                        "([A-Za-z_][A-Za-z0-9_]*, at most 64)");
+            rc = -1;
+            goto out;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(names[k], names[i]) == 0) {
+                char f[48];
+                snprintf(f, sizeof f, "csv.header[%zu]", i);
+                reply_error(req, 422, "invalid_argument", f, "column %s appears twice", names[i]);
+                rc = -1;
+                goto out;
+            }
+        }
+    }
+    if (phone_col == (size_t)-1) {
+        reply_error(req, 422, "invalid_argument", "csv.header",
+                    "the header row needs a phone_number column");
+        rc = -1;
+        goto out;
+    }
+    size_t cap = 256;
+    u->rows = xcalloc(cap, sizeof *u->rows);
+    while ((rc = csv_read(&rd, &rec, err, sizeof err)) == 1) {
+        if (u->n == RECIPIENT_MAX_PER_UPLOAD) {
+            too_many(req, u->n + 1);
+            rc = -1;
+            goto out;
+        }
+        if (u->n == cap) {
+            cap *= 2;
+            u->rows = xrealloc(u->rows, cap * sizeof *u->rows);
+        }
+        struct upload_row *r = &u->rows[u->n++];
+        memset(r, 0, sizeof *r);
+        if (rec.nfields != ncols)
+            r->params_bad = 1;
+        if (phone_col < rec.nfields) {
+            r->phone = xstrndup(csv_field(&rec, phone_col), rec.len[phone_col]);
+            r->phone_len = rec.len[phone_col];
+        }
+        if (ncols > 1 && !r->params_bad) {
+            r->params = json_object();
+            for (size_t i = 0; i < ncols && !r->params_bad; i++) {
+                if (i == phone_col)
+                    continue;
+                if (rec.len[i] > RECIPIENT_MAX_PARAM_BYTES ||
+                    !utf8_valid(csv_field(&rec, i), rec.len[i]))
+                    r->params_bad = 1;
+                else
+                    json_object_set_new(r->params, names[i],
+                                        json_stringn(csv_field(&rec, i), rec.len[i]));
+            }
+        }
+    }
+    if (rc < 0)
+        reply_error(req, 422, "invalid_argument", "csv", "%s", err);
+out:
+    for (size_t i = 0; i < ncols; i++)
+        free(names[i]);
+    free(names);
+    csv_record_free(&rec);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Routes every accepted row to its carrier and lane. */
+static int route_rows(struct request *req, const struct campaign *c, struct upload *u,
+                      struct recipient_new *items, size_t *map, size_t n_items) {
+    struct carrier *list;
+    size_t nc;
+    int rc = carriers_load(req->app, &list, &nc);
+    if (rc)
+        return rc;
+    struct route_table table;
+    route_table_build(&table, list, nc, c->channel);
+    const char *builtin = carrier_builtin_name(c->channel);
+    char *wa_lane = NULL;
+    const char *wa_carrier = builtin;
+    if (c->channel == CHANNEL_WHATSAPP) {
+        json_t *config = json_loads(c->config_json, 0, NULL);
+        const char *sender = json_string_value(json_object_get(config, "sender"));
+        const char *category =
+            json_string_value(json_object_get(json_object_get(config, "template"), "category"));
+        long hit = sender ? route_table_lookup(&table, sender) : -1;
+        wa_carrier = hit >= 0 ? list[hit].name : builtin;
+        wa_lane = xasprintf("%s|%s|%s", wa_carrier, sender ? sender : "", category ? category : "");
+        json_decref(config);
+    }
+    for (size_t k = 0; k < n_items; k++) {
+        struct recipient_new *it = &items[k];
+        if (c->channel == CHANNEL_WHATSAPP) {
+            it->carrier = xstrdup(wa_carrier);
+            it->lane = xstrdup(wa_lane);
+        } else {
+            long hit = route_table_lookup(&table, u->rows[map[k]].phone);
+            it->carrier = xstrdup(hit >= 0 ? list[hit].name : builtin);
+            it->lane = xstrdup(it->carrier);
+        }
+    }
+    free(wa_lane);
+    route_table_free(&table);
+    carriers_free(list, nc);
+    return 0;
+}
+
+void recipients_upload(struct request *req) {
+    struct store *st = req->app->store;
+    struct campaign c;
+    int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    struct upload u = {0};
+    int is_csv = req->content_type && strncasecmp(req->content_type, "text/csv", 8) == 0;
+    if (!is_csv && !req->json) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        campaign_clear(&c);
+        return;
+    }
+    if ((is_csv ? read_csv(req, &u) : read_json(req, &u)) != 0) {
+        upload_free(&u);
+        campaign_clear(&c);
+        return;
+    }
+
+    /* validate each row; duplicates within the request by a hash set */
+    struct strset seen;
+    strset_init(&seen, u.n);
+    struct recipient_new *items = xcalloc(u.n + 1, sizeof *items);
+    size_t *map = xcalloc(u.n + 1, sizeof *map); /* item -> row index */
+    char **params_text = xcalloc(u.n + 1, sizeof *params_text);
+    size_t n_items = 0;
+    for (size_t i = 0; i < u.n; i++) {
+        struct upload_row *r = &u.rows[i];
+        if (!r->phone)
+            r->reason = REJECT_NOT_E164;
+        else
+            r->reason = recipient_check_number(r->phone, r->phone_len, r->region);
+        if (r->reason == REJECT_NONE && r->params_bad)
+            r->reason = REJECT_INVALID_PARAMS;
+        if (r->reason == REJECT_NONE && !strset_add(&seen, r->phone))
+            r->reason = REJECT_DUPLICATE;
+        if (r->reason != REJECT_NONE)
+            continue;
+        struct recipient_new *it = &items[n_items];
+        ids_new("rcp_", it->id);
+        it->phone_number = r->phone;
+        if (r->params && json_object_size(r->params) > 0)
+            params_text[n_items] = json_dumps(r->params, JSON_COMPACT);
+        it->params_json = params_text[n_items];
+        memcpy(it->region, r->region, sizeof it->region);
+        map[n_items++] = i;
+    }
+    strset_free(&seen);
+
+    rc = route_rows(req, &c, &u, items, map, n_items);
+    if (rc) {
+        reply_store_error(req, rc);
+        goto out;
+    }
+    if (api_begin_effects(req) != 0)
+        goto out;
+    struct campaign after;
+    rc = st->ops->recipients_insert(st, req->account_id, req->params[0], items, n_items,
+                                    clock_now_ms(), &after);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+        goto out;
+    }
+    if (rc == STORE_ESTATE) {
+        reply_error(req, 409, "campaign_closed", NULL,
+                    "campaign is %s: recipients can no longer be added",
+                    campaign_status_name(after.status));
+        campaign_clear(&after);
+        goto out;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        goto out;
+    }
+    for (size_t k = 0; k < n_items; k++)
+        if (!items[k].inserted)
+            u.rows[map[k]].reason = REJECT_DUPLICATE;
+
+    size_t accepted = 0, invalid = 0, duplicates = 0, listed = 0;
+    json_t *rejected = json_array();
+    for (size_t i = 0; i < u.n; i++) {
+        struct upload_row *r = &u.rows[i];
+        if (r->reason == REJECT_NONE) {
+            accepted++;
+            continue;
+        }
+        if (r->reason == REJECT_DUPLICATE)
+            duplicates++;
+        else
+            invalid++;
+        if (listed++ < RECIPIENT_MAX_REJECTED_LISTED) {
+            json_t *phone = r->phone && utf8_valid(r->phone, r->phone_len)
+                                ? json_stringn(r->phone, r->phone_len)
+                                : json_null();
+            json_array_append_new(rejected, json_pack("{s:I, s:o, s:s}", "index", (json_int_t)i,
+                                                      "phone_number", phone, "reason",
+                                                      reject_reason_name(r->reason)));
+        }
+    }
+    reply_json(req, 200,
+               json_pack("{s:I, s:I, s:I, s:I, s:o, s:b}", "accepted", (json_int_t)accepted,
+                         "invalid", (json_int_t)invalid, "duplicates", (json_int_t)duplicates,
+                         "total", (json_int_t)after.counters.total, "rejected", rejected,
+                         "rejected_truncated", listed > RECIPIENT_MAX_REJECTED_LISTED));
+    campaign_clear(&after);
+out:
+    for (size_t k = 0; k < n_items; k++) {
+        free(params_text[k]);
+        free((char *)items[k].carrier);
+        free((char *)items[k].lane);
+    }
+    free(params_text);
+    free(items);
+    free(map);
+    upload_free(&u);
+    campaign_clear(&c);
+}
+
+void recipients_list(struct request *req) {
+    struct recipient_filter f = {0};
+    const char *status = request_query(req, "status");
+    const char *disposition = request_query(req, "disposition");
+    if (status && status[0]) {
+        if (recipient_status_parse(status, &f.status) != 0) {
+            reply_error(req, 400, "invalid_argument", "status",
+                        "status must be queued, dispatched, succeeded or failed");
+            return;
+        }
+        f.has_status = 1;
+    }
+    if (disposition && disposition[0]) {
+        if (disposition_parse(disposition, &f.disposition) != 0) {
+            reply_error(req, 400, "invalid_argument", "disposition", "unknown disposition %s",
+                        disposition);
+            return;
+        }
+        f.has_disposition = 1;
+    }
+    char filters[160];
+    snprintf(filters, sizeof filters, "campaign=%s&status=%s&disposition=%s", req->params[0],
+             f.has_status ? recipient_status_name(f.status) : "",
+             f.has_disposition ? disposition_name(f.disposition) : "");
+    struct paging p;
+    if (paging_parse(req, "recipients", filters, &p) != 0)
+        return;
+    struct recipient_page page;
+    int rc = req->app->store->ops->recipient_list(req->app->store, req->account_id, req->params[0],
+                                                  &f, p.cursor, p.limit, &page);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < page.count; i++)
+        json_array_append_new(data, render_recipient(&page.items[i]));
+    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
+    reply_json(req, 200, render_list(data, next));
+    free(next);
+    recipient_page_clear(&page);
+}
+
+void recipients_get(struct request *req) {
+    struct recipient r;
+    int rc = req->app->store->ops->recipient_get(req->app->store, req->account_id, req->params[0],
+                                                 req->params[1], &r);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "recipient");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    reply_json(req, 200, render_recipient(&r));
+    recipient_clear(&r);
+}

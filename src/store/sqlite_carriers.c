@@ -1,0 +1,99 @@
+/* sqlite_carriers.c - carrier rows of the SQLite backend. Prefixes are kept
+ * as a JSON array of strings. */
+#include "store/sqlite_internal.h"
+#include "util/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_LIST[] = "SELECT name, channel, prefixes, rate_per_second, burst, "
+                               "max_concurrent FROM carriers ORDER BY name";
+static const char SQL_PUT[] =
+    "INSERT INTO carriers(name, channel, prefixes, rate_per_second, burst, max_concurrent, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+    "channel = excluded.channel, prefixes = excluded.prefixes, "
+    "rate_per_second = excluded.rate_per_second, burst = excluded.burst, "
+    "max_concurrent = excluded.max_concurrent, updated_at = excluded.updated_at";
+static const char SQL_DELETE[] = "DELETE FROM carriers WHERE name = ?1";
+
+int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_LIST);
+    size_t cap = 8, count = 0;
+    struct carrier *list = xcalloc(cap, sizeof *list);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap *= 2;
+            list = xrealloc(list, cap * sizeof *list);
+        }
+        struct carrier *c = &list[count++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(s, 0));
+        channel_parse((const char *)sqlite3_column_text(s, 1), &c->channel);
+        json_t *pre = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
+        c->prefixes = xcalloc(json_array_size(pre) + 1, sizeof *c->prefixes);
+        for (size_t i = 0; i < json_array_size(pre); i++)
+            c->prefixes[c->nprefixes++] = xstrdup(json_string_value(json_array_get(pre, i)));
+        json_decref(pre);
+        c->rate_per_second = sqlite3_column_double(s, 3);
+        c->burst = sqlite3_column_int(s, 4);
+        c->max_concurrent = sqlite3_column_int(s, 5);
+        c->builtin = carrier_is_builtin(c->name, NULL);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < count; i++)
+            carrier_clear(&list[i]);
+        free(list);
+        return sqlite_err(conn, rc, "carrier_list");
+    }
+    *out = list;
+    *n = count;
+    return STORE_OK;
+}
+
+int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    json_t *pre = json_array();
+    for (size_t i = 0; i < c->nprefixes; i++)
+        json_array_append_new(pre, json_string(c->prefixes[i]));
+    char *text = json_dumps(pre, JSON_COMPACT);
+    json_decref(pre);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_PUT);
+    sqlite3_bind_text(s, 1, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, channel_name(c->channel), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 4, c->rate_per_second);
+    sqlite3_bind_int(s, 5, c->burst);
+    sqlite3_bind_int(s, 6, c->max_concurrent);
+    sqlite3_bind_int64(s, 7, now);
+    rc = sqlite_err(conn, sqlite3_step(s), "carrier_put");
+    sqlite3_reset(s);
+    free(text);
+    return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_carrier_delete(struct store *st, const char *name) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_DELETE);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite_err(conn, sqlite3_step(s), "carrier_delete");
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
+        rc = STORE_ENOTFOUND;
+    return sqlite_unit_end(conn, rc);
+}

@@ -1,0 +1,152 @@
+/* sqlite_recipients.c - recipient rows of the SQLite backend: the upload
+ * (one transaction: campaign state check, inserts skipping duplicates by
+ * the UNIQUE (campaign_seq, phone_number) index, counters moved), listing
+ * in upload order by keyset on seq, and get. */
+#include "store/sqlite_internal.h"
+#include "util/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECIPIENT_COLS                                                                             \
+    "r.seq, r.id, c.id, r.phone_number, r.params, r.status, r.disposition, r.attempts, "           \
+    "r.carrier, r.created_at, r.last_attempt_at, r.next_attempt_at, r.last_call_id, "              \
+    "r.last_message_id"
+
+static const char SQL_INSERT[] =
+    "INSERT INTO recipients(id, campaign_seq, phone_number, params, carrier, lane, region, "
+    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+    "ON CONFLICT(campaign_seq, phone_number) DO NOTHING";
+static const char SQL_COUNT[] = "UPDATE campaigns SET total = total + ?2, queued = queued + ?2, "
+                                "updated_at = ?3 WHERE seq = ?1";
+static const char SQL_LIST[] =
+    "SELECT " RECIPIENT_COLS " FROM recipients r JOIN campaigns c ON c.seq = r.campaign_seq "
+    "WHERE r.campaign_seq = ?1 AND r.seq > ?2 AND (?3 IS NULL OR r.status = ?3) "
+    "AND (?4 IS NULL OR r.disposition = ?4) ORDER BY r.seq LIMIT ?5";
+static const char SQL_GET[] =
+    "SELECT " RECIPIENT_COLS " FROM recipients r JOIN campaigns c ON c.seq = r.campaign_seq "
+    "WHERE r.id = ?1 AND c.id = ?2 AND c.account_id = ?3";
+
+static void read_row(sqlite3_stmt *s, struct recipient *r) {
+    memset(r, 0, sizeof *r);
+    int i = 0;
+    r->seq = sqlite3_column_int64(s, i++);
+    snprintf(r->id, sizeof r->id, "%s", (const char *)sqlite3_column_text(s, i++));
+    snprintf(r->campaign_id, sizeof r->campaign_id, "%s",
+             (const char *)sqlite3_column_text(s, i++));
+    r->phone_number = sqlite_col_text(s, i++);
+    r->params_json = sqlite_col_text(s, i++);
+    recipient_status_parse((const char *)sqlite3_column_text(s, i++), &r->status);
+    const unsigned char *d = sqlite3_column_text(s, i++);
+    r->disposition = DISP_NONE;
+    if (d)
+        disposition_parse((const char *)d, &r->disposition);
+    r->attempts = sqlite3_column_int(s, i++);
+    r->carrier = sqlite_col_text(s, i++);
+    r->created_at = sqlite3_column_int64(s, i++);
+    r->last_attempt_at = sqlite3_column_int64(s, i++);
+    r->next_attempt_at = sqlite3_column_int64(s, i++);
+    r->last_call_id = sqlite_col_text(s, i++);
+    r->last_message_id = sqlite_col_text(s, i++);
+}
+
+int sqlite_recipients_insert(struct store *st, const char *account_id, const char *campaign_id,
+                             struct recipient_new *items, size_t n, int64_t now,
+                             struct campaign *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    rc = sqlite_campaign_get(st, account_id, campaign_id, out);
+    if (rc)
+        return sqlite_unit_end(conn, rc);
+    if (out->status == CAMPAIGN_COMPLETED || out->status == CAMPAIGN_CANCELLED)
+        return sqlite_unit_end(conn, STORE_ESTATE);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_INSERT);
+    int64_t added = 0;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        struct recipient_new *r = &items[i];
+        sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, out->seq);
+        sqlite3_bind_text(s, 3, r->phone_number, -1, SQLITE_STATIC);
+        sqlite_bind_text_or_null(s, 4, r->params_json);
+        sqlite3_bind_text(s, 5, r->carrier, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, r->lane, -1, SQLITE_STATIC);
+        sqlite_bind_text_or_null(s, 7, r->region[0] ? r->region : NULL);
+        sqlite3_bind_int64(s, 8, now);
+        rc = sqlite_err(conn, sqlite3_step(s), "recipients_insert");
+        sqlite3_reset(s);
+        r->inserted = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+        added += r->inserted;
+    }
+    if (rc == STORE_OK && added > 0) {
+        s = sqlite_prep(conn, SQL_COUNT);
+        sqlite3_bind_int64(s, 1, out->seq);
+        sqlite3_bind_int64(s, 2, added);
+        sqlite3_bind_int64(s, 3, now);
+        rc = sqlite_err(conn, sqlite3_step(s), "recipients_count");
+        sqlite3_reset(s);
+        if (rc == STORE_OK) {
+            out->counters.total += added;
+            out->counters.queued += added;
+            out->updated_at = now;
+        }
+    }
+    return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_recipient_list(struct store *st, const char *account_id, const char *campaign_id,
+                          const struct recipient_filter *f, int64_t after_seq, size_t limit,
+                          struct recipient_page *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    memset(out, 0, sizeof *out);
+    struct campaign c;
+    int rc = sqlite_campaign_get(st, account_id, campaign_id, &c);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_LIST);
+    sqlite3_bind_int64(s, 1, c.seq);
+    campaign_clear(&c);
+    sqlite3_bind_int64(s, 2, after_seq);
+    sqlite_bind_text_or_null(s, 3, f->has_status ? recipient_status_name(f->status) : NULL);
+    sqlite_bind_text_or_null(s, 4, f->has_disposition ? disposition_name(f->disposition) : NULL);
+    sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
+    out->items = xcalloc(limit + 1, sizeof *out->items);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->count == limit) {
+            out->more = 1;
+            break;
+        }
+        read_row(s, &out->items[out->count++]);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        recipient_page_clear(out);
+        return sqlite_err(conn, rc, "recipient_list");
+    }
+    return STORE_OK;
+}
+
+int sqlite_recipient_get(struct store *st, const char *account_id, const char *campaign_id,
+                         const char *id, struct recipient *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_GET);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, campaign_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, account_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_row(s, out);
+        sqlite3_reset(s);
+        return STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "recipient_get");
+}
