@@ -5,6 +5,8 @@
 #include "api/metrics.h"
 #include "api/server.h"
 #include "config.h"
+#include "engine/engine.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
 #include <curl/curl.h>
@@ -22,6 +24,16 @@ static enum log_level parse_level(const char *s) {
     if (strcmp(s, "error") == 0)
         return LOG_ERROR;
     return LOG_INFO;
+}
+
+/* The simulated provider keeps its state beside an SQLite database
+ * (PATH-sim), else in campaignd-sim.db, unless configured. */
+static char *sim_state_path(const struct config *cfg) {
+    if (cfg->sim_state && cfg->sim_state[0])
+        return xstrdup(cfg->sim_state);
+    if (strncmp(cfg->database, "sqlite:", 7) == 0)
+        return xasprintf("%s-sim", cfg->database + 7);
+    return xstrdup("campaignd-sim.db");
 }
 
 int main(int argc, char **argv) {
@@ -65,8 +77,18 @@ int main(int argc, char **argv) {
         return 1;
     }
     app.metrics = metrics_new();
+    app.sim_state_path = sim_state_path(&cfg);
+    if (engine_start(&app, &app.engine) != 0) {
+        metrics_free(app.metrics);
+        free(app.sim_state_path);
+        app.store->ops->close(app.store);
+        config_free(&cfg);
+        return 1;
+    }
     struct server *server = NULL;
     if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0) {
+        engine_stop(app.engine);
+        free(app.sim_state_path);
         metrics_free(app.metrics);
         app.store->ops->close(app.store);
         config_free(&cfg);
@@ -79,6 +101,8 @@ int main(int argc, char **argv) {
     sigwait(&sigs, &sig);
     log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server_stop(server);
+    engine_stop(app.engine);
+    free(app.sim_state_path);
     metrics_free(app.metrics);
     app.store->ops->close(app.store);
     curl_global_cleanup();

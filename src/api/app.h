@@ -18,6 +18,8 @@ struct app {
     uint8_t page_secret[32];
     struct campaign_rules rules;
     struct metrics *metrics;
+    char *sim_state_path;  /* the simulated provider's own SQLite file */
+    struct engine *engine; /* NULL in tools that only serve the API */
 };
 
 /* Loads (or creates on first start) the server secret kept in the store. */

@@ -5,6 +5,7 @@
 #include "api/handlers.h"
 #include "api/paging.h"
 #include "api/render.h"
+#include "engine/engine.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/ids.h"
@@ -184,6 +185,8 @@ static void move(struct request *req, enum campaign_move m) {
         reply_error(req, 409, "campaign_empty", NULL, "cannot start a campaign with no recipients");
     else
         reply_json(req, 200, render_campaign(&c));
+    if (result == MOVE_OK)
+        req->wake = ENGINE_CAMPAIGNS;
     campaign_clear(&c);
 }
 

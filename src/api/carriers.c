@@ -2,6 +2,7 @@
  * PUT/GET/DELETE /v1/admin/carriers[/{name}]. */
 #include "api/carriers.h"
 #include "api/handlers.h"
+#include "engine/engine.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 
@@ -148,6 +149,7 @@ void admin_put_carrier(struct request *req) {
         reply_store_error(req, rc);
     else
         reply_json(req, 200, carrier_to_json(&c));
+    req->wake = ENGINE_CARRIERS;
     carrier_clear(&c);
 }
 
@@ -165,4 +167,5 @@ void admin_delete_carrier(struct request *req) {
         reply_store_error(req, rc);
     else
         reply_empty(req, 204);
+    req->wake = ENGINE_CARRIERS;
 }

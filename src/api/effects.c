@@ -1,6 +1,7 @@
 /* effects.c - request transactions and idempotency, see effects.h. */
 #include "api/effects.h"
 #include "api/app.h"
+#include "engine/engine.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -89,4 +90,6 @@ void api_end_effects(struct request *req) {
     }
     if (rc)
         reply_store_error(req, rc);
+    else if (req->wake)
+        engine_wake(req->app->engine, req->wake);
 }

@@ -28,6 +28,9 @@ void recipients_upload(struct request *req);
 void recipients_list(struct request *req);
 void recipients_get(struct request *req);
 
+void calls_list(struct request *req);
+void calls_get(struct request *req);
+
 void admin_list_carriers(struct request *req);
 void admin_get_carrier(struct request *req);
 void admin_put_carrier(struct request *req);

@@ -14,6 +14,7 @@
 #include "api/paging.h"
 #include "api/render.h"
 #include "domain/csv.h"
+#include "engine/engine.h"
 #include "domain/recipient.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -343,6 +344,8 @@ void recipients_upload(struct request *req) {
                          "invalid", (json_int_t)invalid, "duplicates", (json_int_t)duplicates,
                          "total", (json_int_t)after.counters.total, "rejected", rejected,
                          "rejected_truncated", listed > RECIPIENT_MAX_REJECTED_LISTED));
+    if (accepted)
+        req->wake = ENGINE_CAMPAIGNS;
     campaign_clear(&after);
 out:
     for (size_t k = 0; k < n_items; k++) {
@@ -396,8 +399,9 @@ void recipients_list(struct request *req) {
         return;
     }
     json_t *data = json_array();
+    int64_t now = clock_now_ms();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(data, render_recipient(&page.items[i]));
+        json_array_append_new(data, render_recipient(&page.items[i], now));
     char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
     reply_json(req, 200, render_list(data, next));
     free(next);
@@ -416,6 +420,6 @@ void recipients_get(struct request *req) {
         reply_store_error(req, rc);
         return;
     }
-    reply_json(req, 200, render_recipient(&r));
+    reply_json(req, 200, render_recipient(&r, clock_now_ms()));
     recipient_clear(&r);
 }

@@ -57,7 +57,7 @@ static json_t *string_or_null(const char *s) {
     return s ? json_string(s) : json_null();
 }
 
-json_t *render_recipient(const struct recipient *r) {
+json_t *render_recipient(const struct recipient *r, int64_t now) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(r->id));
     json_object_set_new(o, "campaign_id", json_string(r->campaign_id));
@@ -69,8 +69,36 @@ json_t *render_recipient(const struct recipient *r) {
     json_object_set_new(o, "carrier", string_or_null(r->carrier));
     json_object_set_new(o, "created_at", render_time(r->created_at));
     json_object_set_new(o, "last_attempt_at", render_time(r->last_attempt_at));
-    json_object_set_new(o, "next_attempt_at", render_time(r->next_attempt_at));
+    json_object_set_new(o, "next_attempt_at",
+                        r->status == RECIPIENT_QUEUED && r->due_at > now ? render_time(r->due_at)
+                                                                         : json_null());
     json_object_set_new(o, "last_call_id", string_or_null(r->last_call_id));
     json_object_set_new(o, "last_message_id", string_or_null(r->last_message_id));
+    return o;
+}
+
+json_t *render_call(const struct call *c) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "campaign_id",
+                        c->campaign_id[0] ? json_string(c->campaign_id) : json_null());
+    json_object_set_new(o, "recipient_id", json_string(c->recipient_id));
+    json_object_set_new(o, "agent_id", string_or_null(c->agent_id));
+    json_object_set_new(o, "from", string_or_null(c->from));
+    json_object_set_new(o, "to", string_or_null(c->to));
+    json_object_set_new(o, "attempt", json_integer(c->attempt));
+    json_object_set_new(o, "status", json_string(call_status_name(c->status)));
+    json_object_set_new(o, "carrier", string_or_null(c->carrier));
+    json_object_set_new(o, "provider", string_or_null(c->provider));
+    json_object_set_new(o, "provider_call_id", string_or_null(c->provider_call_id));
+    json_object_set_new(o, "created_at", render_time(c->created_at));
+    json_object_set_new(o, "answered_at", render_time(c->answered_at));
+    json_object_set_new(o, "ended_at", render_time(c->ended_at));
+    json_object_set_new(o, "duration_seconds",
+                        c->duration_ms >= 0 && c->ended_at
+                            ? json_real((double)c->duration_ms / 1000.0)
+                            : json_null());
+    json_object_set_new(o, "transcript", json_null());
+    json_object_set_new(o, "recording_url", json_null());
     return o;
 }

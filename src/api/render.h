@@ -5,6 +5,7 @@
 
 #include "domain/campaign.h"
 #include "domain/recipient.h"
+#include "store/store.h"
 
 #include <jansson.h>
 
@@ -12,7 +13,9 @@
 json_t *render_time(int64_t ms);
 json_t *render_counters(const struct counters *c);
 json_t *render_campaign(const struct campaign *c);
-json_t *render_recipient(const struct recipient *r);
+json_t *render_call(const struct call *c);
+/* next_attempt_at is due_at when it is still ahead of now, else null. */
+json_t *render_recipient(const struct recipient *r, int64_t now);
 /* {"data": [...], "next_page_token": token|null}; steals data. */
 json_t *render_list(json_t *data, const char *next_token);
 

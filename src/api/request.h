@@ -38,6 +38,7 @@ struct request {
     const char *idem_key; /* Idempotency-Key header, borrowed */
     int in_tx;            /* a store transaction is open for this request */
     int replayed;         /* the answer is a stored idempotent replay */
+    int wake;             /* engine_event bits to send once the change commits */
     uint64_t start_ns;
 
     /* the answer */

@@ -34,6 +34,8 @@ static const struct route routes[] = {
      ROUTE_LATE_EFFECTS},
     {"GET", "/v1/campaigns/{id}/recipients", recipients_list, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/campaigns/{id}/recipients/{rid}", recipients_get, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"GET", "/v1/calls", calls_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"GET", "/v1/calls/{id}", calls_get, AUTH_ACCOUNT, BODY_NONE, 0},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

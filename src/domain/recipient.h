@@ -26,8 +26,9 @@ struct recipient {
     enum disposition disposition;
     int attempts;
     char *carrier;
-    int64_t created_at, last_attempt_at, next_attempt_at; /* 0 = null */
-    char *last_call_id, *last_message_id;                 /* NULL = null */
+    int64_t created_at, last_attempt_at;  /* 0 = null */
+    int64_t due_at;                       /* earliest instant of the next attempt; 0 = now */
+    char *last_call_id, *last_message_id; /* NULL = null */
 };
 void recipient_clear(struct recipient *r);
 

@@ -12,6 +12,9 @@ static const char *const disposition_names[DISP_COUNT] = {
     "completed", "no_answer", "busy", "failed",      "cancelled",     "opted_out",
     "sent",      "delivered", "read", "undelivered", "missing_param", "expired"};
 
+static const char *const call_status_names[CALL_STATUS_COUNT] = {
+    "queued", "ringing", "in_progress", "completed", "busy", "no_answer", "failed", "canceled"};
+
 static int lookup(const char *const *names, int n, const char *s) {
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], s) == 0)
@@ -65,6 +68,22 @@ int disposition_parse(const char *s, enum disposition *out) {
         return -1;
     *out = (enum disposition)i;
     return 0;
+}
+
+const char *call_status_name(enum call_status s) {
+    return (unsigned)s < CALL_STATUS_COUNT ? call_status_names[s] : "unknown";
+}
+
+int call_status_parse(const char *s, enum call_status *out) {
+    int i = lookup(call_status_names, CALL_STATUS_COUNT, s);
+    if (i < 0)
+        return -1;
+    *out = (enum call_status)i;
+    return 0;
+}
+
+int call_status_is_final(enum call_status s) {
+    return s >= CALL_COMPLETED && s < CALL_STATUS_COUNT;
 }
 
 int counters_consistent(const struct counters *c) {

@@ -42,6 +42,18 @@ enum disposition {
     DISP_COUNT
 };
 
+enum call_status {
+    CALL_QUEUED,
+    CALL_RINGING,
+    CALL_IN_PROGRESS,
+    CALL_COMPLETED,
+    CALL_BUSY,
+    CALL_NO_ANSWER,
+    CALL_FAILED,
+    CALL_CANCELED,
+    CALL_STATUS_COUNT
+};
+
 /* Stored per campaign and moved in the same transaction as the recipient
  * that changes; never computed by counting rows.
  * Invariant: total = queued + dispatched + succeeded + failed, and the
@@ -59,6 +71,10 @@ const char *recipient_status_name(enum recipient_status s);
 int recipient_status_parse(const char *s, enum recipient_status *out);
 const char *disposition_name(enum disposition d); /* NULL for DISP_NONE */
 int disposition_parse(const char *s, enum disposition *out);
+const char *call_status_name(enum call_status s);
+int call_status_parse(const char *s, enum call_status *out);
+/* 1 for completed, busy, no_answer, failed and canceled. */
+int call_status_is_final(enum call_status s);
 /* 1 when the counters obey the invariant. */
 int counters_consistent(const struct counters *c);
 

@@ -508,6 +508,16 @@ static const struct store_ops sqlite_ops = {
     .carrier_list = sqlite_carrier_list,
     .carrier_put = sqlite_carrier_put,
     .carrier_delete = sqlite_carrier_delete,
+    .engine_campaigns = sqlite_engine_campaigns,
+    .campaign_lanes = sqlite_campaign_lanes,
+    .lane_next_due = sqlite_lane_next_due,
+    .claim = sqlite_claim,
+    .apply_ends = sqlite_apply_ends,
+    .unclaim = sqlite_unclaim,
+    .in_flight = sqlite_in_flight,
+    .complete_finished = sqlite_complete_finished,
+    .call_list = sqlite_call_list,
+    .call_get = sqlite_call_get,
 };
 
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen) {

@@ -156,7 +156,7 @@ int sqlite_campaign_update(struct store *st, const struct campaign *c) {
 }
 
 static const char SQL_FAIL_QUEUED[] =
-    "UPDATE recipients SET status = 'failed', disposition = ?2, next_attempt_at = NULL, "
+    "UPDATE recipients SET status = 'failed', disposition = ?2, due_at = 0, "
     "updated_at = ?3 WHERE campaign_seq = ?1 AND status = 'queued'";
 static const char SQL_COUNT_FAILED[] =
     "UPDATE campaigns SET queued = queued - ?2, failed = failed + ?2, "

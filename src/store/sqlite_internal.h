@@ -71,5 +71,18 @@ int sqlite_recipient_get(struct store *st, const char *account_id, const char *c
 int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n);
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
 int sqlite_carrier_delete(struct store *st, const char *name);
+int sqlite_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *n);
+int sqlite_campaign_lanes(struct store *st, int64_t campaign_seq, char ***out, size_t *n);
+int sqlite_lane_next_due(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due);
+int sqlite_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t now,
+                 struct attempt *out, size_t *n);
+int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
+                      struct attempt_applied *applied);
+int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
+int sqlite_in_flight(struct store *st, struct attempt **out, size_t *n);
+int sqlite_complete_finished(struct store *st, int64_t now, int *completed);
+int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,
+                     int64_t before_seq, size_t limit, struct call_page *out);
+int sqlite_call_get(struct store *st, const char *account_id, const char *id, struct call *out);
 
 #endif

@@ -11,13 +11,15 @@
 
 #define RECIPIENT_COLS                                                                             \
     "r.seq, r.id, c.id, r.phone_number, r.params, r.status, r.disposition, r.attempts, "           \
-    "r.carrier, r.created_at, r.last_attempt_at, r.next_attempt_at, r.last_call_id, "              \
+    "r.carrier, r.created_at, r.last_attempt_at, r.due_at, r.last_call_id, "                       \
     "r.last_message_id"
 
 static const char SQL_INSERT[] =
     "INSERT INTO recipients(id, campaign_seq, phone_number, params, carrier, lane, region, "
     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
     "ON CONFLICT(campaign_seq, phone_number) DO NOTHING";
+static const char SQL_LANE[] =
+    "INSERT INTO campaign_lanes(campaign_seq, lane) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 static const char SQL_COUNT[] = "UPDATE campaigns SET total = total + ?2, queued = queued + ?2, "
                                 "updated_at = ?3 WHERE seq = ?1";
 static const char SQL_LIST[] =
@@ -46,7 +48,7 @@ static void read_row(sqlite3_stmt *s, struct recipient *r) {
     r->carrier = sqlite_col_text(s, i++);
     r->created_at = sqlite3_column_int64(s, i++);
     r->last_attempt_at = sqlite3_column_int64(s, i++);
-    r->next_attempt_at = sqlite3_column_int64(s, i++);
+    r->due_at = sqlite3_column_int64(s, i++);
     r->last_call_id = sqlite_col_text(s, i++);
     r->last_message_id = sqlite_col_text(s, i++);
 }
@@ -67,6 +69,7 @@ int sqlite_recipients_insert(struct store *st, const char *account_id, const cha
         return sqlite_unit_end(conn, STORE_ESTATE);
     sqlite3_stmt *s = sqlite_prep(conn, SQL_INSERT);
     int64_t added = 0;
+    const char *last_lane = "";
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct recipient_new *r = &items[i];
         sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
@@ -81,6 +84,15 @@ int sqlite_recipients_insert(struct store *st, const char *account_id, const cha
         sqlite3_reset(s);
         r->inserted = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
         added += r->inserted;
+        /* lanes of the campaign, so the engine finds its work by index */
+        if (r->inserted && (i == 0 || strcmp(r->lane, last_lane) != 0)) {
+            sqlite3_stmt *l = sqlite_prep(conn, SQL_LANE);
+            sqlite3_bind_int64(l, 1, out->seq);
+            sqlite3_bind_text(l, 2, r->lane, -1, SQLITE_STATIC);
+            rc = sqlite_err(conn, sqlite3_step(l), "campaign_lane");
+            sqlite3_reset(l);
+            last_lane = r->lane;
+        }
     }
     if (rc == STORE_OK && added > 0) {
         s = sqlite_prep(conn, SQL_COUNT);

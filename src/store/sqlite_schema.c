@@ -46,17 +46,38 @@ const char *const sqlite_migrations[] = {
     "  disposition TEXT,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  carrier TEXT NOT NULL, lane TEXT NOT NULL, region TEXT,"
-    "  last_attempt_at INTEGER, next_attempt_at INTEGER,"
+    "  last_attempt_at INTEGER, due_at INTEGER NOT NULL DEFAULT 0,"
     "  last_call_id TEXT, last_message_id TEXT,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     "  UNIQUE (campaign_seq, phone_number));"
     "CREATE INDEX recipients_by_campaign ON recipients(campaign_seq, seq);"
-    "CREATE INDEX recipients_queue ON recipients(lane, campaign_seq, next_attempt_at) "
+    "CREATE INDEX recipients_queue ON recipients(lane, campaign_seq, due_at) "
     "  WHERE status = 'queued';"
     "CREATE TABLE carriers ("
     "  name TEXT PRIMARY KEY, channel TEXT NOT NULL, prefixes TEXT NOT NULL,"
     "  rate_per_second REAL NOT NULL, burst INTEGER NOT NULL,"
-    "  max_concurrent INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+    "  max_concurrent INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE campaign_lanes ("
+    "  campaign_seq INTEGER NOT NULL REFERENCES campaigns(seq), lane TEXT NOT NULL,"
+    "  PRIMARY KEY (campaign_seq, lane)) WITHOUT ROWID;",
+
+    /* 3: calls (one row per dial attempt) */
+    "CREATE TABLE calls ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL,"
+    "  campaign_seq INTEGER REFERENCES campaigns(seq),"
+    "  recipient_seq INTEGER NOT NULL REFERENCES recipients(seq),"
+    "  agent_id TEXT NOT NULL, from_number TEXT NOT NULL, to_number TEXT NOT NULL,"
+    "  attempt INTEGER NOT NULL, status TEXT NOT NULL,"
+    "  carrier TEXT NOT NULL, lane TEXT NOT NULL, provider TEXT NOT NULL,"
+    "  provider_call_id TEXT,"
+    "  created_at INTEGER NOT NULL, answered_at INTEGER, ended_at INTEGER,"
+    "  duration_ms INTEGER);"
+    "CREATE INDEX calls_by_account ON calls(account_id, seq);"
+    "CREATE INDEX calls_by_campaign ON calls(campaign_seq, seq);"
+    "CREATE INDEX calls_by_recipient ON calls(recipient_seq, seq);"
+    "CREATE INDEX calls_in_flight ON calls(lane) WHERE ended_at IS NULL;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

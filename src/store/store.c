@@ -44,6 +44,31 @@ void recipient_page_clear(struct recipient_page *p) {
     p->count = 0;
 }
 
+void engine_campaign_clear(struct engine_campaign *c) {
+    free(c->agent_id);
+    free(c->config_json);
+    free(c->schedule_json);
+    c->agent_id = c->config_json = c->schedule_json = NULL;
+}
+
+void call_clear(struct call *c) {
+    free(c->agent_id);
+    free(c->from);
+    free(c->to);
+    free(c->carrier);
+    free(c->provider);
+    free(c->provider_call_id);
+    c->agent_id = c->from = c->to = c->carrier = c->provider = c->provider_call_id = NULL;
+}
+
+void call_page_clear(struct call_page *p) {
+    for (size_t i = 0; i < p->count; i++)
+        call_clear(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
 int store_open(const char *url, struct store **out, char *err, size_t errlen) {
     if (strncmp(url, "sqlite:", 7) == 0)
         return store_sqlite_open(url + 7, out, err, errlen);

@@ -16,6 +16,7 @@
 #ifndef CAMPAIGND_STORE_H
 #define CAMPAIGND_STORE_H
 
+#include "domain/attempt.h"
 #include "domain/campaign.h"
 #include "domain/carrier.h"
 #include "domain/recipient.h"
@@ -96,6 +97,55 @@ struct recipient_page {
 };
 void recipient_page_clear(struct recipient_page *p);
 
+/* A campaign as the dispatch engine sees it. */
+struct engine_campaign {
+    int64_t seq;
+    char id[48];
+    char account_id[48];
+    enum channel channel;
+    enum campaign_status status;
+    char *agent_id;
+    char *config_json;
+    char *schedule_json;
+    int64_t queued, dispatched;
+};
+void engine_campaign_clear(struct engine_campaign *c);
+
+/* Ask to claim up to `want` due recipients of one campaign in one lane. */
+struct claim_request {
+    const char *lane;
+    const struct engine_campaign *campaign;
+    const char *from;     /* caller id or sender */
+    const char *provider; /* name written on the call rows */
+    size_t want;
+    size_t got; /* out */
+};
+
+struct call_filter {
+    const char *campaign_id, *recipient_id; /* NULL = any */
+    int has_status;
+    enum call_status status;
+};
+
+struct call {
+    int64_t seq;
+    char id[48];
+    char campaign_id[48];
+    char recipient_id[48];
+    char *agent_id, *from, *to, *carrier, *provider, *provider_call_id;
+    int attempt;
+    enum call_status status;
+    int64_t created_at, answered_at, ended_at, duration_ms; /* 0 = null */
+};
+void call_clear(struct call *c);
+
+struct call_page {
+    struct call *items;
+    size_t count;
+    int more;
+};
+void call_page_clear(struct call_page *p);
+
 struct store;
 
 struct store_ops {
@@ -160,6 +210,38 @@ struct store_ops {
     int (*carrier_list)(struct store *st, struct carrier **out, size_t *n);
     int (*carrier_put)(struct store *st, const struct carrier *c, int64_t now);
     int (*carrier_delete)(struct store *st, const char *name);
+
+    /* ---- dispatch engine (engine thread) ---- */
+
+    /* Campaigns the engine looks after: running ones, with their channel and
+     * config. */
+    int (*engine_campaigns)(struct store *st, struct engine_campaign **out, size_t *n);
+    /* The lanes a campaign has recipients in (new strings). */
+    int (*campaign_lanes)(struct store *st, int64_t campaign_seq, char ***out, size_t *n);
+    /* Earliest due_at of the campaign's queued recipients in the lane;
+     * ENOTFOUND when none is queued there. */
+    int (*lane_next_due)(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due);
+    /* Claims due recipients for every request in one transaction: each
+     * becomes dispatched, gets a call row (ringing, created_at now) and moves
+     * the counters. out must hold the sum of `want`; *n gets the count. */
+    int (*claim)(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t now,
+                 struct attempt *out, size_t *n);
+    /* Applies reported ends in one transaction: call row, recipient (by the
+     * retry rules), counters, and completion of a running campaign left with
+     * nothing queued or dispatched. Repeated reports change nothing. */
+    int (*apply_ends)(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
+                      struct attempt_applied *applied);
+    /* Throttled attempts: back to queued, due at due_at, using no retry; their
+     * call rows are removed (nothing was dialled). */
+    int (*unclaim)(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
+    /* Every attempt in flight (call not ended), for reconciliation. */
+    int (*in_flight)(struct store *st, struct attempt **out, size_t *n);
+    /* Completes running campaigns with nothing queued or dispatched. */
+    int (*complete_finished)(struct store *st, int64_t now, int *completed);
+
+    int (*call_list)(struct store *st, const char *account_id, const struct call_filter *f,
+                     int64_t before_seq, size_t limit, struct call_page *out);
+    int (*call_get)(struct store *st, const char *account_id, const char *id, struct call *out);
 };
 
 struct store {

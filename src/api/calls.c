@@ -1,0 +1,63 @@
+/* calls.c - the call resource: every dial attempt, newest first.
+ * GET /v1/calls?campaign_id=&recipient_id=&status= and GET /v1/calls/{id}. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/paging.h"
+#include "api/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void calls_list(struct request *req) {
+    struct call_filter f = {0};
+    const char *campaign = request_query(req, "campaign_id");
+    const char *recipient = request_query(req, "recipient_id");
+    const char *status = request_query(req, "status");
+    f.campaign_id = campaign && campaign[0] ? campaign : NULL;
+    f.recipient_id = recipient && recipient[0] ? recipient : NULL;
+    if (status && status[0]) {
+        if (call_status_parse(status, &f.status) != 0) {
+            reply_error(req, 400, "invalid_argument", "status",
+                        "status must be queued, ringing, in_progress, completed, busy, "
+                        "no_answer, failed or canceled");
+            return;
+        }
+        f.has_status = 1;
+    }
+    char filters[200];
+    snprintf(filters, sizeof filters, "campaign=%s&recipient=%s&status=%s",
+             f.campaign_id ? f.campaign_id : "", f.recipient_id ? f.recipient_id : "",
+             f.has_status ? call_status_name(f.status) : "");
+    struct paging p;
+    if (paging_parse(req, "calls", filters, &p) != 0)
+        return;
+    struct call_page page;
+    int rc = req->app->store->ops->call_list(req->app->store, req->account_id, &f, p.cursor,
+                                             p.limit, &page);
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < page.count; i++)
+        json_array_append_new(data, render_call(&page.items[i]));
+    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
+    reply_json(req, 200, render_list(data, next));
+    free(next);
+    call_page_clear(&page);
+}
+
+void calls_get(struct request *req) {
+    struct call c;
+    int rc = req->app->store->ops->call_get(req->app->store, req->account_id, req->params[0], &c);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "call");
+        return;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    reply_json(req, 200, render_call(&c));
+    call_clear(&c);
+}

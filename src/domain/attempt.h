@@ -1,0 +1,41 @@
+/* attempt.h - one attempt to reach a recipient (a dial, or a message
+ * submit) as the engine, the store and providers exchange it, and the end
+ * a provider reports for it. Plain data. */
+#ifndef CAMPAIGND_ATTEMPT_H
+#define CAMPAIGND_ATTEMPT_H
+
+#include "domain/types.h"
+
+#include <stdint.h>
+
+#define LANE_MAX 200
+
+struct attempt {
+    char call_id[48]; /* the attempt's id; providers deduplicate by it */
+    enum channel channel;
+    char to[20];
+    char from[72];
+    int attempt; /* 1-based */
+    int64_t created_at;
+    /* engine bookkeeping */
+    char lane[LANE_MAX + 1];
+    int64_t campaign_seq;
+};
+
+struct attempt_end {
+    char call_id[48];
+    enum call_status status; /* a final status */
+    int64_t answered_at;     /* 0 = never answered */
+    int64_t ended_at;
+    char provider_call_id[64];
+};
+
+/* What applying an end did, for the engine's bookkeeping. */
+struct attempt_applied {
+    int applied; /* 0: unknown or already closed attempt (a repeated report) */
+    char lane[LANE_MAX + 1];
+    int64_t campaign_seq;
+    int64_t retry_due; /* >0: queued again, due then */
+};
+
+#endif

@@ -1,0 +1,507 @@
+/* engine.c - the dispatch loop.
+ *
+ * Owns, per lane (a carrier; for whatsapp carrier|sender|category), a pacer
+ * (GCRA + concurrency cap) and the list of running campaigns with queued
+ * work in that lane, each with the time its next recipient comes due. One
+ * pass does, in order:
+ *   1. reload campaigns / carrier limits when the API said they changed;
+ *   2. apply the ends providers reported since the last pass, in one
+ *      transaction, then ack them to the provider;
+ *   3. per lane, ask the pacer how many may start now and share that budget
+ *      round-robin over the lane's campaigns with due work (so one huge
+ *      campaign cannot starve a small one); claim them all in one
+ *      transaction and hand them to the provider;
+ *   4. sleep until the next thing can happen: the earliest GCRA slot of a
+ *      lane with due work, the earliest due time of queued work, a provider
+ *      report, or a wake-up from the API. No polling.
+ *
+ * Crash safety: a claim commits before the provider hears of the attempt;
+ * at start every attempt still in flight is sent again, which providers
+ * treat idempotently by attempt id (never a second dial), and ends are
+ * applied idempotently (a repeated report changes nothing).
+ * Thread: everything here runs on the engine thread except engine_wake(). */
+#include "engine/engine.h"
+#include "api/app.h"
+#include "api/carriers.h"
+#include "engine/pacer.h"
+#include "providers/provider.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define CLAIM_BATCH_MAX 2000 /* most starts claimed per lane per pass */
+#define THROTTLE_BACKOFF_MS 1000
+#define NO_WORK INT64_MAX
+
+struct lane_work {
+    size_t campaign;  /* index into engine.campaigns */
+    int64_t next_due; /* NO_WORK when nothing is queued */
+};
+
+struct lane {
+    char name[LANE_MAX + 1];
+    struct pacer pacer;
+    struct lane_work *work;
+    size_t nwork;
+    size_t rr; /* round-robin position */
+};
+
+struct engine {
+    struct app *app;
+    struct store *st;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t async;
+    uv_timer_t timer;
+    int events;   /* engine_event bits, guarded by mu */
+    int stopping; /* guarded by mu */
+    uv_mutex_t mu;
+    struct provider *provider;
+
+    struct engine_campaign *campaigns;
+    size_t ncampaigns;
+    struct lane *lanes;
+    size_t nlanes;
+    struct carrier *carriers;
+    size_t ncarriers;
+
+    struct attempt_end *ends; /* reported, not yet stored */
+    size_t nends, capends;
+};
+
+/* ---- lanes ---- */
+
+static struct lane *lane_find(struct engine *e, const char *name) {
+    for (size_t i = 0; i < e->nlanes; i++)
+        if (strcmp(e->lanes[i].name, name) == 0)
+            return &e->lanes[i];
+    return NULL;
+}
+
+static void lane_limits(struct engine *e, struct lane *l) {
+    char carrier[CARRIER_NAME_MAX + 1];
+    size_t n = strcspn(l->name, "|");
+    if (n > CARRIER_NAME_MAX)
+        n = CARRIER_NAME_MAX;
+    memcpy(carrier, l->name, n);
+    carrier[n] = '\0';
+    const struct carrier *fallback = NULL;
+    for (size_t i = 0; i < e->ncarriers; i++) {
+        if (strcmp(e->carriers[i].name, carrier) == 0) {
+            const struct carrier *c = &e->carriers[i];
+            pacer_set_limits(&l->pacer, c->rate_per_second, c->burst, c->max_concurrent);
+            return;
+        }
+        if (strcmp(e->carriers[i].name, "default-voice") == 0)
+            fallback = &e->carriers[i];
+    }
+    /* a carrier deleted while its recipients wait: the built-in limits */
+    if (fallback)
+        pacer_set_limits(&l->pacer, fallback->rate_per_second, fallback->burst,
+                         fallback->max_concurrent);
+    else
+        pacer_set_limits(&l->pacer, 1, 1, 1);
+}
+
+static struct lane *lane_get(struct engine *e, const char *name) {
+    struct lane *l = lane_find(e, name);
+    if (l)
+        return l;
+    e->lanes = xrealloc(e->lanes, (e->nlanes + 1) * sizeof *e->lanes);
+    l = &e->lanes[e->nlanes++];
+    memset(l, 0, sizeof *l);
+    snprintf(l->name, sizeof l->name, "%s", name);
+    lane_limits(e, l);
+    return l;
+}
+
+/* ---- reloads ---- */
+
+static void reload_carriers(struct engine *e) {
+    struct carrier *list;
+    size_t n;
+    if (carriers_load(e->app, &list, &n) != 0)
+        return; /* keep the old limits; the next wake tries again */
+    carriers_free(e->carriers, e->ncarriers);
+    e->carriers = list;
+    e->ncarriers = n;
+    for (size_t i = 0; i < e->nlanes; i++)
+        lane_limits(e, &e->lanes[i]);
+}
+
+static void reload_campaigns(struct engine *e) {
+    struct engine_campaign *list;
+    size_t n;
+    int completed = 0;
+    e->st->ops->complete_finished(e->st, clock_now_ms(), &completed);
+    if (e->st->ops->engine_campaigns(e->st, &list, &n) != 0)
+        return;
+    for (size_t i = 0; i < e->ncampaigns; i++)
+        engine_campaign_clear(&e->campaigns[i]);
+    free(e->campaigns);
+    e->campaigns = list;
+    e->ncampaigns = n;
+    for (size_t i = 0; i < e->nlanes; i++) {
+        free(e->lanes[i].work);
+        e->lanes[i].work = NULL;
+        e->lanes[i].nwork = 0;
+    }
+    for (size_t c = 0; c < n; c++) {
+        char **lanes;
+        size_t nl;
+        if (e->st->ops->campaign_lanes(e->st, list[c].seq, &lanes, &nl) != 0)
+            continue;
+        for (size_t k = 0; k < nl; k++) {
+            int64_t due = NO_WORK;
+            if (e->st->ops->lane_next_due(e->st, lanes[k], list[c].seq, &due) != 0)
+                due = NO_WORK;
+            struct lane *l = lane_get(e, lanes[k]);
+            l->work = xrealloc(l->work, (l->nwork + 1) * sizeof *l->work);
+            l->work[l->nwork].campaign = c;
+            l->work[l->nwork].next_due = due;
+            l->nwork++;
+            free(lanes[k]);
+        }
+        free(lanes);
+    }
+}
+
+/* ---- ends ---- */
+
+static void on_report(void *ctx, const struct attempt_end *end) {
+    struct engine *e = ctx;
+    if (e->nends == e->capends) {
+        e->capends = e->capends ? e->capends * 2 : 256;
+        e->ends = xrealloc(e->ends, e->capends * sizeof *e->ends);
+    }
+    e->ends[e->nends++] = *end;
+}
+
+static void note_retry(struct engine *e, const struct attempt_applied *a) {
+    struct lane *l = lane_find(e, a->lane);
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nwork; i++)
+        if (e->campaigns[l->work[i].campaign].seq == a->campaign_seq &&
+            a->retry_due < l->work[i].next_due)
+            l->work[i].next_due = a->retry_due;
+}
+
+static void apply_ends(struct engine *e) {
+    if (e->nends == 0)
+        return;
+    size_t n = e->nends;
+    struct attempt_applied *applied = xcalloc(n, sizeof *applied);
+    int rc = e->st->ops->apply_ends(e->st, e->ends, n, clock_now_ms(), applied);
+    if (rc) {
+        log_warn("engine: could not store %zu attempt ends (%s); retrying", n, store_strerror(rc));
+        free(applied);
+        return; /* kept in e->ends: the next pass tries again */
+    }
+    const char **ids = xcalloc(n, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = e->ends[i].call_id;
+        if (!applied[i].applied)
+            continue;
+        struct lane *l = lane_find(e, applied[i].lane);
+        if (l)
+            pacer_ended(&l->pacer);
+        if (applied[i].retry_due)
+            note_retry(e, &applied[i]);
+    }
+    e->provider->ops->ack(e->provider, ids, n);
+    free(ids);
+    free(applied);
+    e->nends = 0;
+}
+
+/* ---- claims ---- */
+
+static const char *campaign_from(const struct engine_campaign *c, json_t **config) {
+    *config = json_loads(c->config_json, 0, NULL);
+    const char *key = c->channel == CHANNEL_VOICE ? "caller_id"
+                      : c->channel == CHANNEL_SMS ? "from"
+                                                  : "sender";
+    return json_string_value(json_object_get(*config, key));
+}
+
+/* Hands claimed attempts to the provider and deals with its answers. */
+static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
+    if (n == 0)
+        return;
+    enum provider_answer *answers = xcalloc(n, sizeof *answers);
+    if (e->provider->ops->send(e->provider, a, n, answers) != 0)
+        for (size_t i = 0; i < n; i++)
+            answers[i] = PROVIDER_THROTTLED; /* could not hand over: try again later */
+    size_t nthrottled = 0;
+    struct attempt *throttled = xcalloc(n, sizeof *throttled);
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        if (answers[i] == PROVIDER_THROTTLED) {
+            throttled[nthrottled++] = a[i];
+        } else if (answers[i] == PROVIDER_REJECTED) {
+            struct attempt_end end = {.status = CALL_FAILED, .ended_at = now};
+            snprintf(end.call_id, sizeof end.call_id, "%s", a[i].call_id);
+            on_report(e, &end);
+        }
+    }
+    if (nthrottled) {
+        int64_t due = now + THROTTLE_BACKOFF_MS;
+        if (e->st->ops->unclaim(e->st, throttled, nthrottled, due) == 0) {
+            for (size_t i = 0; i < nthrottled; i++) {
+                struct lane *l = lane_find(e, throttled[i].lane);
+                if (!l)
+                    continue;
+                pacer_ended(&l->pacer);
+                pacer_back_off(&l->pacer, (double)now, THROTTLE_BACKOFF_MS);
+                struct attempt_applied again = {.campaign_seq = throttled[i].campaign_seq,
+                                                .retry_due = due};
+                snprintf(again.lane, sizeof again.lane, "%s", l->name);
+                note_retry(e, &again);
+            }
+        }
+    }
+    free(throttled);
+    free(answers);
+}
+
+static void claim_and_send(struct engine *e) {
+    int64_t now = clock_now_ms();
+    size_t nreq = 0, capreq = 16, total_want = 0;
+    struct claim_request *reqs = xcalloc(capreq, sizeof *reqs);
+    json_t **configs = xcalloc(capreq, sizeof *configs);
+    for (size_t li = 0; li < e->nlanes; li++) {
+        struct lane *l = &e->lanes[li];
+        size_t ndue = 0;
+        for (size_t i = 0; i < l->nwork; i++)
+            ndue += l->work[i].next_due <= now;
+        if (ndue == 0)
+            continue;
+        size_t budget = pacer_budget(&l->pacer, (double)now);
+        if (budget > CLAIM_BATCH_MAX)
+            budget = CLAIM_BATCH_MAX;
+        size_t share = budget / ndue ? budget / ndue : 1;
+        for (size_t k = 0; k < l->nwork && budget > 0; k++) {
+            struct lane_work *w = &l->work[(l->rr + k) % l->nwork];
+            if (w->next_due > now)
+                continue;
+            size_t want = share < budget ? share : budget;
+            budget -= want;
+            if (nreq == capreq) {
+                capreq *= 2;
+                reqs = xrealloc(reqs, capreq * sizeof *reqs);
+                configs = xrealloc(configs, capreq * sizeof *configs);
+            }
+            const struct engine_campaign *c = &e->campaigns[w->campaign];
+            struct claim_request *r = &reqs[nreq];
+            memset(r, 0, sizeof *r);
+            r->lane = l->name;
+            r->campaign = c;
+            r->from = campaign_from(c, &configs[nreq]);
+            r->provider = e->provider->ops->name;
+            r->want = want;
+            nreq++;
+            total_want += want;
+        }
+        l->rr = l->nwork ? (l->rr + 1) % l->nwork : 0;
+    }
+    if (nreq > 0) {
+        struct attempt *attempts = xcalloc(total_want, sizeof *attempts);
+        size_t got = 0;
+        int rc = e->st->ops->claim(e->st, reqs, nreq, now, attempts, &got);
+        if (rc) {
+            log_warn("engine: claim failed (%s); retrying", store_strerror(rc));
+        } else {
+            for (size_t i = 0; i < nreq; i++) {
+                struct lane *l = lane_find(e, reqs[i].lane);
+                pacer_started(&l->pacer, (double)now, reqs[i].got);
+                if (reqs[i].got < reqs[i].want) {
+                    /* drained what is due: learn when the next one is */
+                    for (size_t k = 0; k < l->nwork; k++) {
+                        struct lane_work *w = &l->work[k];
+                        if (&e->campaigns[w->campaign] != reqs[i].campaign)
+                            continue;
+                        if (e->st->ops->lane_next_due(e->st, l->name, reqs[i].campaign->seq,
+                                                      &w->next_due) != 0)
+                            w->next_due = NO_WORK;
+                    }
+                }
+            }
+            send_attempts(e, attempts, got);
+        }
+        free(attempts);
+    }
+    for (size_t i = 0; i < nreq; i++)
+        json_decref(configs[i]);
+    free(configs);
+    free(reqs);
+}
+
+/* ---- the loop ---- */
+
+static void on_timer(uv_timer_t *t);
+
+/* Sleeps until the next thing can happen. */
+static void arm(struct engine *e) {
+    int64_t now = clock_now_ms();
+    int64_t next = NO_WORK;
+    if (e->nends)
+        next = now;
+    for (size_t li = 0; li < e->nlanes; li++) {
+        struct lane *l = &e->lanes[li];
+        int64_t due = NO_WORK;
+        for (size_t i = 0; i < l->nwork; i++)
+            if (l->work[i].next_due < due)
+                due = l->work[i].next_due;
+        if (due == NO_WORK)
+            continue;
+        if (l->pacer.in_flight >= l->pacer.max_concurrent)
+            continue; /* an end will wake us */
+        int64_t slot = (int64_t)pacer_next_slot(&l->pacer, (double)now) + 1;
+        int64_t at = due > slot ? due : slot;
+        if (at < next)
+            next = at;
+    }
+    if (next == NO_WORK) {
+        uv_timer_stop(&e->timer);
+        return;
+    }
+    uv_timer_start(&e->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
+}
+
+static void pass(struct engine *e) {
+    uv_mutex_lock(&e->mu);
+    int events = e->events;
+    e->events = 0;
+    uv_mutex_unlock(&e->mu);
+    if (events & ENGINE_CARRIERS)
+        reload_carriers(e);
+    apply_ends(e);
+    if (events & ENGINE_CAMPAIGNS)
+        reload_campaigns(e);
+    claim_and_send(e);
+    arm(e);
+}
+
+static void on_timer(uv_timer_t *t) {
+    pass(t->data);
+}
+
+static void close_handle(uv_handle_t *h, void *arg) {
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void on_async(uv_async_t *a) {
+    struct engine *e = a->data;
+    uv_mutex_lock(&e->mu);
+    int stopping = e->stopping;
+    uv_mutex_unlock(&e->mu);
+    if (!stopping) {
+        pass(e);
+        return;
+    }
+    apply_ends(e);
+    e->provider->ops->close(e->provider);
+    uv_walk(&e->loop, close_handle, NULL);
+}
+
+static void reconcile(struct engine *e) {
+    struct attempt *list;
+    size_t n;
+    if (e->st->ops->in_flight(e->st, &list, &n) != 0) {
+        log_error("engine: cannot read the attempts in flight");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        pacer_started(&lane_get(e, list[i].lane)->pacer, 0, 1);
+    if (n)
+        log_info("engine: reconciling %zu attempts in flight with the provider", n);
+    /* the provider knows each by attempt id: known ones are not dialled again */
+    for (size_t off = 0; off < n; off += CLAIM_BATCH_MAX) {
+        size_t k = n - off < CLAIM_BATCH_MAX ? n - off : CLAIM_BATCH_MAX;
+        send_attempts(e, list + off, k);
+    }
+    free(list);
+}
+
+static void run(void *arg) {
+    struct engine *e = arg;
+    reload_carriers(e);
+    reload_campaigns(e);
+    reconcile(e);
+    pass(e);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+}
+
+static void on_report_cb(void *ctx, const struct attempt_end *end);
+
+int engine_start(struct app *app, struct engine **out) {
+    struct engine *e = xcalloc(1, sizeof *e);
+    e->app = app;
+    e->st = app->store;
+    uv_mutex_init(&e->mu);
+    uv_loop_init(&e->loop);
+    uv_async_init(&e->loop, &e->async, on_async);
+    e->async.data = e;
+    uv_timer_init(&e->loop, &e->timer);
+    e->timer.data = e;
+    if (provider_sim_open(&e->loop, app->sim_state_path, app->cfg->sim_call_ms,
+                          app->cfg->sim_report_ms, on_report_cb, e, &e->provider) != 0) {
+        uv_walk(&e->loop, close_handle, NULL);
+        uv_run(&e->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&e->loop);
+        free(e);
+        return -1;
+    }
+    e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS;
+    if (uv_thread_create(&e->thread, run, e) != 0) {
+        log_error("engine: cannot start its thread");
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+static void on_report_cb(void *ctx, const struct attempt_end *end) {
+    struct engine *e = ctx;
+    on_report(e, end);
+    uv_timer_start(&e->timer, on_timer, 0, 0);
+}
+
+void engine_wake(struct engine *e, int events) {
+    if (!e)
+        return;
+    uv_mutex_lock(&e->mu);
+    e->events |= events;
+    uv_mutex_unlock(&e->mu);
+    uv_async_send(&e->async);
+}
+
+void engine_stop(struct engine *e) {
+    if (!e)
+        return;
+    uv_mutex_lock(&e->mu);
+    e->stopping = 1;
+    uv_mutex_unlock(&e->mu);
+    uv_async_send(&e->async);
+    uv_thread_join(&e->thread);
+    uv_loop_close(&e->loop);
+    for (size_t i = 0; i < e->ncampaigns; i++)
+        engine_campaign_clear(&e->campaigns[i]);
+    free(e->campaigns);
+    for (size_t i = 0; i < e->nlanes; i++)
+        free(e->lanes[i].work);
+    free(e->lanes);
+    carriers_free(e->carriers, e->ncarriers);
+    free(e->ends);
+    uv_mutex_destroy(&e->mu);
+    free(e);
+}

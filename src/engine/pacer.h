@@ -1,0 +1,35 @@
+/* pacer.h - pacing of one lane: a GCRA limiter (rate_per_second with
+ * burst) and a concurrency cap (attempts in flight).
+ *
+ * GCRA (the generic cell rate algorithm): with emission interval
+ * T = 1/rate and tolerance tau = (burst - 1) * T, a start at time t is
+ * allowed when TAT - tau <= t, and moves TAT to max(TAT, t) + T. Over any
+ * window of length W at most burst + W * rate starts happen, and never more
+ * than burst at once.
+ * Plain data, no clock reads (time is an argument); engine thread only. */
+#ifndef CAMPAIGND_PACER_H
+#define CAMPAIGND_PACER_H
+
+#include <stddef.h>
+
+struct pacer {
+    double rate; /* starts per second, > 0 */
+    int burst;   /* >= 1 */
+    int max_concurrent;
+    double tat; /* theoretical arrival time, ms */
+    int in_flight;
+};
+
+void pacer_set_limits(struct pacer *p, double rate, int burst, int max_concurrent);
+/* How many attempts may start at now_ms (rate and concurrency both). */
+size_t pacer_budget(const struct pacer *p, double now_ms);
+/* Records n starts at now_ms (n <= pacer_budget). */
+void pacer_started(struct pacer *p, double now_ms, size_t n);
+/* An attempt ended. */
+void pacer_ended(struct pacer *p);
+/* Pushes the next slot back (a provider said it is throttled). */
+void pacer_back_off(struct pacer *p, double now_ms, double ms);
+/* The earliest time the rate allows a start (now_ms when it does now). */
+double pacer_next_slot(const struct pacer *p, double now_ms);
+
+#endif
