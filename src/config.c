@@ -194,6 +194,12 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         if (apply(cfg, s, value, src, err, errlen))
             return CONFIG_ERROR;
     }
+    if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+        strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error")) {
+        snprintf(err, errlen, "log-level must be debug, info, warn or error, got \"%s\"",
+                 cfg->log_level);
+        return CONFIG_ERROR;
+    }
     if (cfg->admin_token && cfg->admin_token[0] == '\0') {
         free(cfg->admin_token);
         cfg->admin_token = NULL;

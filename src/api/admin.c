@@ -44,6 +44,8 @@ void admin_create_account(struct request *req) {
 }
 
 void admin_create_key(struct request *req) {
+    if (reply_if_any_field(req))
+        return;
     struct store *st = req->app->store;
     const char *account = req->params[0];
     int rc = st->ops->account_exists(st, account);

@@ -166,6 +166,8 @@ void campaigns_patch(struct request *req) {
 }
 
 static void move(struct request *req, enum campaign_move m) {
+    if (reply_if_any_field(req))
+        return;
     struct campaign c;
     enum move_result result;
     int rc = req->app->store->ops->campaign_move(req->app->store, req->account_id, req->params[0],

@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,70 @@ void carriers_free(struct carrier *list, size_t n) {
     for (size_t i = 0; i < n; i++)
         carrier_clear(&list[i]);
     free(list);
+}
+
+int lane_router_load(struct app *app, struct lane_router *r) {
+    int rc = carriers_load(app, &r->list, &r->n);
+    if (rc)
+        return rc;
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+        route_table_build(&r->table[ch], r->list, r->n, (enum channel)ch);
+    return 0;
+}
+
+void lane_router_free(struct lane_router *r) {
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+        route_table_free(&r->table[ch]);
+    carriers_free(r->list, r->n);
+}
+
+void lane_router_route(const struct lane_router *r, enum channel ch, const char *number,
+                       json_t *config, char *carrier, size_t carrier_size, char *lane,
+                       size_t lane_size) {
+    const char *key = number;
+    const char *sender = NULL, *category = NULL;
+    if (ch == CHANNEL_WHATSAPP) {
+        sender = json_string_value(json_object_get(config, "sender"));
+        category =
+            json_string_value(json_object_get(json_object_get(config, "template"), "category"));
+        key = sender ? sender : "";
+    }
+    long hit = route_table_lookup(&r->table[ch], key);
+    snprintf(carrier, carrier_size, "%s", hit >= 0 ? r->list[hit].name : carrier_builtin_name(ch));
+    if (ch == CHANNEL_WHATSAPP)
+        snprintf(lane, lane_size, "%s|%s|%s", carrier, sender ? sender : "",
+                 category ? category : "");
+    else
+        snprintf(lane, lane_size, "%s", carrier);
+}
+
+struct relane_ctx {
+    struct lane_router router;
+    enum channel ch;
+};
+
+static void relane_route(void *ctx, const char *number, const char *config_json, char *carrier,
+                         size_t carrier_size, char *lane, size_t lane_size) {
+    struct relane_ctx *rc = ctx;
+    json_t *config = rc->ch == CHANNEL_WHATSAPP ? json_loads(config_json, 0, NULL) : NULL;
+    lane_router_route(&rc->router, rc->ch, number, config, carrier, carrier_size, lane, lane_size);
+    json_decref(config);
+}
+
+/* After a route change: move queued recipients of the channel to their new
+ * carrier, in the request's transaction. */
+static int relane(struct request *req, enum channel ch) {
+    struct relane_ctx ctx = {.ch = ch};
+    int rc = lane_router_load(req->app, &ctx.router);
+    if (rc)
+        return rc;
+    int64_t changed = 0;
+    rc = req->app->store->ops->relane(req->app->store, ch, relane_route, &ctx, &changed);
+    lane_router_free(&ctx.router);
+    if (rc == 0 && changed)
+        log_info("carriers: %lld queued %s recipients moved to a new carrier", (long long)changed,
+                 channel_name(ch));
+    return rc;
 }
 
 void admin_list_carriers(struct request *req) {
@@ -145,6 +210,8 @@ void admin_put_carrier(struct request *req) {
     }
     carriers_free(list, n);
     rc = req->app->store->ops->carrier_put(req->app->store, &c, clock_now_ms());
+    for (int ch = 0; ch < CHANNEL_COUNT && rc == 0; ch++)
+        rc = relane(req, (enum channel)ch); /* the carrier may also have changed channel */
     if (rc)
         reply_store_error(req, rc);
     else
@@ -161,6 +228,8 @@ void admin_delete_carrier(struct request *req) {
         return;
     }
     int rc = req->app->store->ops->carrier_delete(req->app->store, req->params[0]);
+    for (int ch = 0; ch < CHANNEL_COUNT && rc == 0; ch++)
+        rc = relane(req, (enum channel)ch);
     if (rc == STORE_ENOTFOUND)
         reply_not_found(req, "carrier");
     else if (rc)

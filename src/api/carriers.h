@@ -14,4 +14,19 @@
 int carriers_load(struct app *app, struct carrier **out, size_t *n);
 void carriers_free(struct carrier *list, size_t n);
 
+/* Decides each recipient's carrier and lane from the carriers in force. */
+struct lane_router {
+    struct carrier *list;
+    size_t n;
+    struct route_table table[CHANNEL_COUNT];
+};
+int lane_router_load(struct app *app, struct lane_router *r);
+void lane_router_free(struct lane_router *r);
+/* Carrier and lane of a number in a campaign of channel ch: voice and sms
+ * route the number (lane = carrier); whatsapp routes the config's sender
+ * (lane = carrier|sender|category). */
+void lane_router_route(const struct lane_router *r, enum channel ch, const char *number,
+                       json_t *config, char *carrier, size_t carrier_size, char *lane,
+                       size_t lane_size);
+
 #endif

@@ -22,29 +22,12 @@ static void fingerprint(struct request *req, char out[65]) {
     buf_free(&b);
 }
 
-int api_begin_effects(struct request *req) {
-    if (req->in_tx)
-        return 0;
+/* Looks the request's key up; -1 when it answered (replay or conflict). */
+static int check_key(struct request *req) {
     struct store *st = req->app->store;
-    if (req->idem_key) {
-        size_t n = strlen(req->idem_key);
-        if (n < 1 || n > 255) {
-            reply_error(req, 400, "invalid_argument", "Idempotency-Key",
-                        "Idempotency-Key must be 1..255 characters");
-            return -1;
-        }
-    }
-    int rc = st->ops->begin(st);
-    if (rc) {
-        reply_store_error(req, rc);
-        return -1;
-    }
-    req->in_tx = 1;
-    if (!req->idem_key || strcmp(req->method, "POST") != 0)
-        return 0;
     struct idem_record rec = {0};
-    rc = st->ops->idem_get(st, req->account_id, req->idem_key, clock_now_ms() - IDEMPOTENCY_TTL_MS,
-                           &rec);
+    int rc = st->ops->idem_get(st, req->account_id, req->idem_key,
+                               clock_now_ms() - IDEMPOTENCY_TTL_MS, &rec);
     if (rc == STORE_ENOTFOUND)
         return 0;
     if (rc) {
@@ -62,6 +45,40 @@ int api_begin_effects(struct request *req) {
     }
     idem_record_clear(&rec);
     return -1;
+}
+
+static int key_ok(struct request *req) {
+    size_t n = strlen(req->idem_key);
+    if (n >= 1 && n <= 255)
+        return 1;
+    reply_error(req, 400, "invalid_argument", "Idempotency-Key",
+                "Idempotency-Key must be 1..255 characters");
+    return 0;
+}
+
+int api_precheck_idempotency(struct request *req) {
+    if (!req->idem_key || strcmp(req->method, "POST") != 0)
+        return 0;
+    if (!key_ok(req))
+        return -1;
+    return check_key(req);
+}
+
+int api_begin_effects(struct request *req) {
+    if (req->in_tx)
+        return 0;
+    struct store *st = req->app->store;
+    if (req->idem_key && !key_ok(req))
+        return -1;
+    int rc = st->ops->begin(st);
+    if (rc) {
+        reply_store_error(req, rc);
+        return -1;
+    }
+    req->in_tx = 1;
+    if (!req->idem_key || strcmp(req->method, "POST") != 0)
+        return 0;
+    return check_key(req);
 }
 
 void api_end_effects(struct request *req) {

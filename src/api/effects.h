@@ -22,6 +22,10 @@
  * when the handler should go on; -1 when the answer is already set (a
  * replay, a conflict, a bad key or a store error). */
 int api_begin_effects(struct request *req);
+/* For routes that validate before their transaction: answers a replay or a
+ * conflict from a read of the stored key, before any work. -1 when it
+ * answered. The check is repeated inside the transaction. */
+int api_precheck_idempotency(struct request *req);
 /* Commits or rolls back; a failed commit turns the answer into a 5xx. */
 void api_end_effects(struct request *req);
 

@@ -197,40 +197,20 @@ out:
 /* Routes every accepted row to its carrier and lane. */
 static int route_rows(struct request *req, const struct campaign *c, struct upload *u,
                       struct recipient_new *items, size_t *map, size_t n_items) {
-    struct carrier *list;
-    size_t nc;
-    int rc = carriers_load(req->app, &list, &nc);
+    struct lane_router router;
+    int rc = lane_router_load(req->app, &router);
     if (rc)
         return rc;
-    struct route_table table;
-    route_table_build(&table, list, nc, c->channel);
-    const char *builtin = carrier_builtin_name(c->channel);
-    char *wa_lane = NULL;
-    const char *wa_carrier = builtin;
-    if (c->channel == CHANNEL_WHATSAPP) {
-        json_t *config = json_loads(c->config_json, 0, NULL);
-        const char *sender = json_string_value(json_object_get(config, "sender"));
-        const char *category =
-            json_string_value(json_object_get(json_object_get(config, "template"), "category"));
-        long hit = sender ? route_table_lookup(&table, sender) : -1;
-        wa_carrier = hit >= 0 ? list[hit].name : builtin;
-        wa_lane = xasprintf("%s|%s|%s", wa_carrier, sender ? sender : "", category ? category : "");
-        json_decref(config);
-    }
+    json_t *config = json_loads(c->config_json, 0, NULL);
     for (size_t k = 0; k < n_items; k++) {
-        struct recipient_new *it = &items[k];
-        if (c->channel == CHANNEL_WHATSAPP) {
-            it->carrier = xstrdup(wa_carrier);
-            it->lane = xstrdup(wa_lane);
-        } else {
-            long hit = route_table_lookup(&table, u->rows[map[k]].phone);
-            it->carrier = xstrdup(hit >= 0 ? list[hit].name : builtin);
-            it->lane = xstrdup(it->carrier);
-        }
+        char carrier[CARRIER_NAME_MAX + 1], lane[LANE_MAX + 1];
+        lane_router_route(&router, c->channel, u->rows[map[k]].phone, config, carrier,
+                          sizeof carrier, lane, sizeof lane);
+        items[k].carrier = xstrdup(carrier);
+        items[k].lane = xstrdup(lane);
     }
-    free(wa_lane);
-    route_table_free(&table);
-    carriers_free(list, nc);
+    json_decref(config);
+    lane_router_free(&router);
     return 0;
 }
 

@@ -65,6 +65,18 @@ void reply_store_error(struct request *req, int err) {
     }
 }
 
+int reply_if_any_field(struct request *req) {
+    const char *key;
+    json_t *v;
+    if (!req->json)
+        return 0;
+    json_object_foreach(req->json, key, v) {
+        reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
+        return -1;
+    }
+    return 0;
+}
+
 const char *request_query(struct request *req, const char *name) {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }

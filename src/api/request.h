@@ -65,6 +65,10 @@ void reply_not_found(struct request *req, const char *what);
 /* Answers for a store failure (503 when busy, else 500). */
 void reply_store_error(struct request *req, int err);
 
+/* For endpoints that take no fields: answers 422 naming the first field of
+ * the body and returns -1; 0 for an empty body or {}. */
+int reply_if_any_field(struct request *req);
+
 /* A query parameter (decoded), or NULL. Borrowed. */
 const char *request_query(struct request *req, const char *name);
 /* A request header, or NULL. Borrowed. */

@@ -115,6 +115,8 @@ static void handle(struct request *req) {
         api_end_effects(req); /* replayed or refused: close the transaction */
         return;
     }
+    if (writes && (req->route->flags & ROUTE_LATE_EFFECTS) && api_precheck_idempotency(req) != 0)
+        return;
     req->route->handler(req);
     if (!req->status)
         reply_error(req, 500, "internal", NULL, "the handler gave no answer");

@@ -122,6 +122,11 @@ int carrier_from_json(const char *name, json_t *body, struct carrier *out, struc
         return verr_set(e, "max_concurrent", "max_concurrent must be an integer 1..1000000");
     }
     out->max_concurrent = (int)json_integer_value(mc);
+    json_t *body_name = json_object_get(body, "name");
+    if (body_name && (!json_is_string(body_name) || strcmp(json_string_value(body_name), name))) {
+        carrier_clear(out);
+        return verr_set(e, "name", "name must match the carrier named in the path");
+    }
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {

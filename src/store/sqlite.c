@@ -508,6 +508,7 @@ static const struct store_ops sqlite_ops = {
     .carrier_list = sqlite_carrier_list,
     .carrier_put = sqlite_carrier_put,
     .carrier_delete = sqlite_carrier_delete,
+    .relane = sqlite_relane,
     .engine_campaigns = sqlite_engine_campaigns,
     .campaign_lanes = sqlite_campaign_lanes,
     .lane_next_due = sqlite_lane_next_due,

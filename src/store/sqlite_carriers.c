@@ -97,3 +97,83 @@ int sqlite_carrier_delete(struct store *st, const char *name) {
         rc = STORE_ENOTFOUND;
     return sqlite_unit_end(conn, rc);
 }
+
+/* ---- re-laning queued recipients after a route change ---- */
+
+static const char SQL_RELANE_READ[] =
+    "SELECT r.seq, r.phone_number, r.carrier, r.lane, c.seq, c.config FROM recipients r "
+    "JOIN campaigns c ON c.seq = r.campaign_seq WHERE r.seq > ?1 AND r.status = 'queued' "
+    "AND c.channel = ?2 AND c.status IN ('draft', 'running', 'paused') ORDER BY r.seq LIMIT 2000";
+static const char SQL_RELANE_WRITE[] =
+    "UPDATE recipients SET carrier = ?2, lane = ?3 WHERE seq = ?1 AND status = 'queued'";
+static const char SQL_RELANE_LANE[] =
+    "INSERT INTO campaign_lanes(campaign_seq, lane) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+
+struct relane_row {
+    int64_t seq, campaign_seq;
+    char *number, *carrier, *lane, *config;
+};
+
+int sqlite_relane(struct store *st, enum channel ch,
+                  void (*route)(void *ctx, const char *number, const char *config_json,
+                                char *carrier, size_t carrier_size, char *lane, size_t lane_size),
+                  void *ctx, int64_t *changed) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    *changed = 0;
+    int64_t after = 0;
+    struct relane_row *rows = xcalloc(2000, sizeof *rows);
+    for (;;) {
+        size_t n = 0;
+        sqlite3_stmt *s = sqlite_prep(conn, SQL_RELANE_READ);
+        sqlite3_bind_int64(s, 1, after);
+        sqlite3_bind_text(s, 2, channel_name(ch), -1, SQLITE_STATIC);
+        int step;
+        while ((step = sqlite3_step(s)) == SQLITE_ROW && n < 2000) {
+            struct relane_row *r = &rows[n++];
+            r->seq = sqlite3_column_int64(s, 0);
+            r->number = sqlite_col_text(s, 1);
+            r->carrier = sqlite_col_text(s, 2);
+            r->lane = sqlite_col_text(s, 3);
+            r->campaign_seq = sqlite3_column_int64(s, 4);
+            r->config = sqlite_col_text(s, 5);
+        }
+        sqlite3_reset(s);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = sqlite_err(conn, step, "relane_read");
+        for (size_t i = 0; i < n; i++) {
+            struct relane_row *r = &rows[i];
+            char carrier[CARRIER_NAME_MAX + 1], lane[LANE_MAX + 1];
+            route(ctx, r->number, r->config, carrier, sizeof carrier, lane, sizeof lane);
+            if (rc == STORE_OK && (strcmp(carrier, r->carrier) || strcmp(lane, r->lane))) {
+                s = sqlite_prep(conn, SQL_RELANE_WRITE);
+                sqlite3_bind_int64(s, 1, r->seq);
+                sqlite3_bind_text(s, 2, carrier, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s, 3, lane, -1, SQLITE_STATIC);
+                rc = sqlite_err(conn, sqlite3_step(s), "relane_write");
+                sqlite3_reset(s);
+                if (rc == STORE_OK) {
+                    s = sqlite_prep(conn, SQL_RELANE_LANE);
+                    sqlite3_bind_int64(s, 1, r->campaign_seq);
+                    sqlite3_bind_text(s, 2, lane, -1, SQLITE_STATIC);
+                    rc = sqlite_err(conn, sqlite3_step(s), "relane_lane");
+                    sqlite3_reset(s);
+                }
+                (*changed)++;
+            }
+            after = r->seq;
+            free(r->number);
+            free(r->carrier);
+            free(r->lane);
+            free(r->config);
+        }
+        if (rc != STORE_OK || n < 2000)
+            break;
+    }
+    free(rows);
+    return sqlite_unit_end(conn, rc);
+}

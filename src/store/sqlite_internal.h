@@ -71,6 +71,10 @@ int sqlite_recipient_get(struct store *st, const char *account_id, const char *c
 int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n);
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
 int sqlite_carrier_delete(struct store *st, const char *name);
+int sqlite_relane(struct store *st, enum channel ch,
+                  void (*route)(void *ctx, const char *number, const char *config_json,
+                                char *carrier, size_t carrier_size, char *lane, size_t lane_size),
+                  void *ctx, int64_t *changed);
 int sqlite_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *n);
 int sqlite_campaign_lanes(struct store *st, int64_t campaign_seq, char ***out, size_t *n);
 int sqlite_lane_next_due(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due);

@@ -210,6 +210,14 @@ struct store_ops {
     int (*carrier_list)(struct store *st, struct carrier **out, size_t *n);
     int (*carrier_put)(struct store *st, const struct carrier *c, int64_t now);
     int (*carrier_delete)(struct store *st, const char *name);
+    /* Re-decides carrier and lane of every queued recipient of the channel's
+     * campaigns (after a route change), in one transaction; route() writes
+     * the new carrier and lane for a number under a campaign's config.
+     * *changed counts the recipients that moved. */
+    int (*relane)(struct store *st, enum channel ch,
+                  void (*route)(void *ctx, const char *number, const char *config_json,
+                                char *carrier, size_t carrier_size, char *lane, size_t lane_size),
+                  void *ctx, int64_t *changed);
 
     /* ---- dispatch engine (engine thread) ---- */
 
