@@ -108,9 +108,10 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
         snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
         return -1;
     }
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
     int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
         lineno++;
         char *l = trim(line);
         if (*l == '\0' || *l == '#')
@@ -136,6 +137,11 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
         snprintf(src, sizeof src, "%s:%d", path, lineno);
         rc = apply(cfg, s, value, src, err, errlen);
     }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
     fclose(f);
     return rc;
 }
@@ -151,8 +157,12 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return CONFIG_HELP;
         const char *path = NULL;
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            path = argv[i + 1];
+        if (strcmp(argv[i], "--config") == 0 && i + 1 >= argc) {
+            snprintf(err, errlen, "flag --config needs a value");
+            return CONFIG_ERROR;
+        }
+        if (strcmp(argv[i], "--config") == 0)
+            path = argv[++i];
         else if (strncmp(argv[i], "--config=", 9) == 0)
             path = argv[i] + 9;
         if (path && load_file(cfg, path, err, errlen))

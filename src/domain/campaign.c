@@ -192,19 +192,20 @@ static int check_schedule(json_t *s, struct verr *e) {
         return 0;
     if (!json_is_object(s))
         return verr_set(e, "schedule", "schedule must be an object or null");
-    int64_t start = 0, end = 0;
+    int64_t at[2] = {0, 0};
+    int given[2] = {0, 0};
     const char *keys[] = {"start_at", "end_at"};
-    int64_t *outs[] = {&start, &end};
     for (int i = 0; i < 2; i++) {
         json_t *v = json_object_get(s, keys[i]);
         char f[32];
         snprintf(f, sizeof f, "schedule.%s", keys[i]);
         if (!v || json_is_null(v))
             continue;
-        if (!json_is_string(v) || clock_parse_rfc3339(json_string_value(v), outs[i]) != 0)
+        if (!json_is_string(v) || clock_parse_rfc3339(json_string_value(v), &at[i]) != 0)
             return verr_set(e, f, "%s must be an RFC 3339 date-time", f);
+        given[i] = 1;
     }
-    if (start && end && end <= start)
+    if (given[0] && given[1] && at[1] <= at[0])
         return verr_set(e, "schedule.end_at", "schedule.end_at must be after schedule.start_at");
     return 0;
 }

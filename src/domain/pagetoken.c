@@ -13,7 +13,9 @@
 
 static char *payload_of(const char *account, const char *list, const char *filters,
                         int64_t cursor) {
-    return xasprintf("1|%s|%s|%s|%" PRId64, account, list, filters, cursor);
+    /* each field carries its length, so no field can spill into the next */
+    return xasprintf("1|%zu:%s|%zu:%s|%zu:%s|%" PRId64, strlen(account), account, strlen(list),
+                     list, strlen(filters), filters, cursor);
 }
 
 char *pagetoken_encode(const void *secret, size_t secret_len, const char *account, const char *list,

@@ -3,7 +3,7 @@
  * A token carries the keyset cursor (the store's int64 `seq` of the last row
  * served) and is bound to the account, the list and its filters:
  *   token = base64url(payload) "." base64url(HMAC-SHA256(secret, payload))
- *   payload = "1|" account "|" list "|" filters "|" cursor
+ *   payload = "1|" len ":" account "|" len ":" list "|" len ":" filters "|" cursor
  * Decoding checks the MAC in constant time, then that account, list and
  * filters are the ones of the request. Pure, thread-safe. */
 #ifndef CAMPAIGND_PAGETOKEN_H

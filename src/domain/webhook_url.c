@@ -14,9 +14,13 @@ static int v4_private(const unsigned char a[4]) {
            (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
 }
 
-int webhook_address_is_private(const char *host) {
+int webhook_address_is_private(const char *name) {
     unsigned char a[16];
+    char host[256];
+    snprintf(host, sizeof host, "%s", name);
     size_t n = strlen(host);
+    while (n > 1 && host[n - 1] == '.')
+        host[--n] = '\0'; /* "localhost." is localhost */
     if (strcasecmp(host, "localhost") == 0 ||
         (n > 10 && strcasecmp(host + n - 10, ".localhost") == 0))
         return 1;

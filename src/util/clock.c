@@ -42,6 +42,9 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
 }
 
 void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN]) {
+    /* years 0000..9999 only: clamp first so no arithmetic below overflows */
+    const int64_t lo = -62167219200000LL, hi = 253402300799999LL;
+    ms = ms < lo ? lo : ms > hi ? hi : ms;
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     int millis = (int)(ms - secs * 1000);
     int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;

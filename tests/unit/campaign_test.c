@@ -947,8 +947,7 @@ static void test_campaign_clear(void **state) {
     campaign_clear(&c); /* twice is harmless */
 }
 
-#ifdef KNOWN_BUGS
-/* BUG: check_schedule treats a parsed time of 0 ms (1970-01-01T00:00:00Z)
+/* Regression (fixed): check_schedule treats a parsed time of 0 ms (1970-01-01T00:00:00Z)
  * as "absent", so end_at at the epoch is never compared with start_at (and
  * start_at at the epoch never with end_at). */
 static void test_schedule_epoch_bug(void **state) {
@@ -964,7 +963,6 @@ static void test_schedule_epoch_bug(void **state) {
     check_create(b, &STRICT, "schedule.end_at", "start_at at the epoch, end_at before it");
     json_decref(b);
 }
-#endif
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -996,9 +994,7 @@ int main(void) {
         cmocka_unit_test(test_retry_policy_explicit),
         cmocka_unit_test(test_retry_policy_validated_round_trip),
         cmocka_unit_test(test_campaign_clear),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_schedule_epoch_bug),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

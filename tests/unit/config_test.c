@@ -463,8 +463,7 @@ static void test_long_line_not_truncated(void **state) {
     free(text);
 }
 
-#ifdef KNOWN_BUGS
-/* BUG: load_file reads with fgets into a 4096-byte buffer and treats the
+/* Regression (fixed): load_file reads with fgets into a 4096-byte buffer and treats the
  * rest of a longer line as a new line, so the tail of a long comment
  * becomes a live setting (and later errors report the wrong line). */
 static void test_long_comment_leaks_bug(void **state) {
@@ -485,7 +484,7 @@ static void test_long_comment_leaks_bug(void **state) {
     assert_int_equal(threads, 4); /* the comment must not set anything */
 }
 
-/* BUG: a config file that opens but cannot be read (a directory: fgets
+/* Regression (fixed): a config file that opens but cannot be read (a directory: fgets
  * fails with EISDIR) is silently taken as empty; read errors are not
  * checked (no ferror after the fgets loop). */
 static void test_config_unreadable_file_bug(void **state) {
@@ -498,7 +497,7 @@ static void test_config_unreadable_file_bug(void **state) {
     assert_int_equal(rc, CONFIG_ERROR);
 }
 
-/* BUG: a trailing "--config" with no file is silently ignored (CONFIG_OK),
+/* Regression (fixed): a trailing "--config" with no file is silently ignored (CONFIG_OK),
  * while every other flag without a value is an error ("needs a value"). */
 static void test_config_flag_without_value_bug(void **state) {
     (void)state;
@@ -509,7 +508,6 @@ static void test_config_flag_without_value_bug(void **state) {
     config_free(&c);
     assert_int_equal(rc, CONFIG_ERROR);
 }
-#endif
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -527,11 +525,9 @@ int main(void) {
         T(test_help_text),
         T(test_small_error_buffer),
         T(test_long_line_not_truncated),
-#ifdef KNOWN_BUGS
         T(test_config_flag_without_value_bug),
         T(test_config_unreadable_file_bug),
         T(test_long_comment_leaks_bug),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

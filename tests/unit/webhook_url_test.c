@@ -203,8 +203,7 @@ static void test_address_ipv4_sweep(void **state) {
     }
 }
 
-#ifdef KNOWN_BUGS
-/* BUG: "localhost." (the fully qualified spelling, with the root dot) and
+/* Regression (fixed): "localhost." (the fully qualified spelling, with the root dot) and
  * "x.localhost." are not recognised as localhost, so these URLs pass. */
 static void test_localhost_trailing_dot_bug(void **state) {
     (void)state;
@@ -212,7 +211,6 @@ static void test_localhost_trailing_dot_bug(void **state) {
     expect_url("http://api.localhost./", 0, -1);
     assert_int_equal(webhook_address_is_private("localhost."), 1);
 }
-#endif
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -223,9 +221,7 @@ int main(void) {
         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_address_classifier),
         cmocka_unit_test(test_address_ipv4_sweep),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_localhost_trailing_dot_bug),
-#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,75 @@
+"""Shared helpers of the benchmarks: start a campaignd from a given build
+on a free port with a temporary database, create an account, read the
+server's memory. Only the standard library and python3-requests."""
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import requests
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+BIN = os.environ.get("CAMPAIGND_BIN") or str(REPO / "build-release" / "campaignd")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env=None):
+        self.dir = tempfile.mkdtemp(prefix="campaignd-bench-")
+        self.port = free_port()
+        self.token = "bench-admin"
+        e = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGND_")}
+        e.update({"CAMPAIGND_LISTEN": "127.0.0.1:%d" % self.port,
+                  "CAMPAIGND_DATABASE": "sqlite:%s/campaignd.db" % self.dir,
+                  "CAMPAIGND_ADMIN_TOKEN": self.token,
+                  "CAMPAIGND_LOG_LEVEL": "warn"})
+        e.update(env or {})
+        self.log = open(os.path.join(self.dir, "stderr.log"), "wb")
+        self.proc = subprocess.Popen([BIN], env=e, stdout=self.log, stderr=self.log,
+                                     stdin=subprocess.DEVNULL)
+        self.base = "http://127.0.0.1:%d" % self.port
+        for _ in range(200):
+            try:
+                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.05)
+        self.s = requests.Session()
+        r = self.s.post(self.base + "/v1/admin/accounts", json={"name": "bench"},
+                        headers={"Authorization": "Bearer " + self.token})
+        self.key = r.json()["api_key"]
+        self.s.headers["Authorization"] = "Bearer " + self.key
+
+    def admin(self, method, path, body=None):
+        return requests.request(method, self.base + path, json=body,
+                                headers={"Authorization": "Bearer " + self.token})
+
+    def rss_kib(self, field="VmRSS"):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+def emit(record):
+    """One line per figure on stdout, and the record appended to results."""
+    print(json.dumps(record), flush=True)
+    path = os.environ.get("BENCH_RESULTS")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(record) + "\n")

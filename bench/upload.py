@@ -1,0 +1,74 @@
+"""Upload benchmark: one 10,000-recipient JSON upload with params (request
+to answer), then 1,000,000 recipients in 100 requests through the API,
+against the floor of the same rows inserted straight into SQLite
+(bench/upload_floor.c). Reports recipients/second, the ratio, and the
+server's RSS before and after.
+
+    /usr/bin/python3 bench/upload.py [--total 1000000]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import REPO, Server, emit  # noqa: E402
+
+
+def body(start, n):
+    return json.dumps({"recipients": [
+        {"phone_number": "+1415%07d" % (2000000 + i),
+         "params": {"name": "Person %d" % i, "plan": "gold", "n": i}}
+        for i in range(start, start + n)]}).encode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--total", type=int, default=1000000)
+    ap.add_argument("--per-request", type=int, default=10000)
+    args = ap.parse_args()
+
+    floor_bin = os.environ.get("FLOOR_BIN") or str(REPO / "build-release" / "upload_floor")
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run([floor_bin, os.path.join(d, "floor.db"), str(args.total)],
+                             check=True, capture_output=True, text=True).stdout
+    floor = json.loads(out)
+
+    srv = Server()
+    try:
+        cmp_ = srv.s.post(srv.base + "/v1/campaigns", json={
+            "name": "bench", "agent_id": "agt_bench",
+            "config": {"caller_id": "+14155550100"}}).json()["id"]
+        url = srv.base + "/v1/campaigns/%s/recipients" % cmp_
+        rss_before = srv.rss_kib()
+        bodies = [body(i, args.per_request) for i in range(0, args.total, args.per_request)]
+        hdr = {"Content-Type": "application/json"}
+        t0 = time.monotonic()
+        first = None
+        for b in bodies:
+            t = time.monotonic()
+            r = srv.s.post(url, data=b, headers=hdr)
+            if first is None:
+                first = time.monotonic() - t
+            assert r.status_code == 200 and r.json()["accepted"] == args.per_request, r.text[:300]
+        secs = time.monotonic() - t0
+        c = srv.s.get(srv.base + "/v1/campaigns/" + cmp_).json()["counters"]
+        assert c["total"] == args.total
+        rps = args.total / secs
+        emit({"bench": "upload_one_request", "recipients": args.per_request,
+              "seconds": round(first, 4)})
+        emit({"bench": "upload_api", "recipients": args.total, "requests": len(bodies),
+              "seconds": round(secs, 2), "recipients_per_second": round(rps),
+              "floor_recipients_per_second": floor["rows_per_second"],
+              "floor_over_api": round(floor["rows_per_second"] / rps, 2)})
+        emit({"bench": "upload_memory", "rss_kib_before": rss_before,
+              "rss_kib_after": srv.rss_kib(), "peak_rss_kib": srv.rss_kib("VmHWM")})
+    finally:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    main()
