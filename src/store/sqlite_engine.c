@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Voice only until messaging is built: sms and whatsapp campaigns wait,
+ * queued, rather than be dialled. */
 static const char SQL_CAMPAIGNS[] =
     "SELECT seq, id, account_id, channel, status, agent_id, config, schedule, queued, "
-    "dispatched FROM campaigns WHERE status = 'running'";
+    "dispatched FROM campaigns WHERE status = 'running' AND channel = 'voice'";
 static const char SQL_LANES[] = "SELECT lane FROM campaign_lanes WHERE campaign_seq = ?1";
 static const char SQL_NEXT_DUE[] = "SELECT min(due_at) FROM recipients "
                                    "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued'";
