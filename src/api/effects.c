@@ -1,12 +1,14 @@
 /* effects.c - request transactions and idempotency, see effects.h. */
 #include "api/effects.h"
 #include "api/app.h"
+#include "api/router.h"
 #include "engine/engine.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void fingerprint(struct request *req, char out[65]) {
@@ -96,9 +98,19 @@ void api_end_effects(struct request *req) {
         snprintf(rec.account_id, sizeof rec.account_id, "%s", req->account_id);
         fingerprint(req, rec.fingerprint);
         rec.body = req->resp_body;
+        char *redacted = NULL;
+        if (req->route->flags & ROUTE_SECRET_ANSWER) {
+            /* keys are shown once: a replay answers without it */
+            json_t *o = json_loads(req->resp_body, 0, NULL);
+            json_object_del(o, "api_key");
+            redacted = json_dumps(o, JSON_COMPACT);
+            json_decref(o);
+            rec.body = redacted;
+        }
         rec.created_at = clock_now_ms();
         rc = st->ops->idem_put(st, &rec, rec.created_at - IDEMPOTENCY_TTL_MS);
         rec.body = NULL;
+        free(redacted);
     }
     if (rc) {
         st->ops->rollback(st);

@@ -31,6 +31,7 @@ struct request {
     const char *params[REQUEST_MAX_PARAMS]; /* {name} segments of the path */
     struct buf body;
     int body_too_big;
+    size_t discarded;         /* bytes dropped after the body passed the limit */
     const char *content_type; /* borrowed from MHD, may be NULL */
     json_t *json;             /* parsed body, when the route takes JSON */
     char account_id[48];      /* the caller's account, or "" */

@@ -14,8 +14,10 @@ static const struct route routes[] = {
     {"GET", "/readyz", ops_readyz, AUTH_NONE, BODY_NONE, 0},
     {"GET", "/metrics", ops_metrics, AUTH_NONE, BODY_NONE, 0},
 
-    {"POST", "/v1/admin/accounts", admin_create_account, AUTH_ADMIN, BODY_JSON, 0},
-    {"POST", "/v1/admin/accounts/{id}/keys", admin_create_key, AUTH_ADMIN, BODY_JSON, 0},
+    {"POST", "/v1/admin/accounts", admin_create_account, AUTH_ADMIN, BODY_JSON,
+     ROUTE_SECRET_ANSWER},
+    {"POST", "/v1/admin/accounts/{id}/keys", admin_create_key, AUTH_ADMIN, BODY_JSON,
+     ROUTE_SECRET_ANSWER},
     {"DELETE", "/v1/admin/keys/{prefix}", admin_revoke_key, AUTH_ADMIN, BODY_NONE, 0},
     {"GET", "/v1/admin/carriers", admin_list_carriers, AUTH_ADMIN, BODY_NONE, 0},
     {"GET", "/v1/admin/carriers/{name}", admin_get_carrier, AUTH_ADMIN, BODY_NONE, 0},

@@ -16,7 +16,12 @@ enum route_auth { AUTH_NONE, AUTH_ACCOUNT, AUTH_ADMIN };
 enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OR_CSV };
 /* Routes flagged LATE_EFFECTS validate first and open their transaction
  * themselves with api_begin_effects(); the others get it before they run. */
-enum route_flags { ROUTE_LATE_EFFECTS = 1 };
+enum route_flags {
+    ROUTE_LATE_EFFECTS = 1,
+    /* The answer holds a secret shown once (api_key): the stored copy kept
+     * for Idempotency-Key replays leaves it out. */
+    ROUTE_SECRET_ANSWER = 2
+};
 
 typedef void (*route_handler)(struct request *req);
 

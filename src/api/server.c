@@ -74,7 +74,8 @@ static int read_body(struct request *req) {
         return -1;
     }
     json_error_t err;
-    req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &err);
+    req->json = json_loadb(req->body.data, req->body.len,
+                           JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!req->json) {
         reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte %d: %s",
                     err.position, err.text);
@@ -107,16 +108,18 @@ static void handle(struct request *req) {
         return;
     }
     req->content_type = request_header(req, "Content-Type");
+    req->idem_key = request_header(req, "Idempotency-Key");
+    /* a replay, or a key reused for another request, answers before the
+     * body is even read: a different body is a conflict however wrong it is */
+    if (api_precheck_idempotency(req) != 0)
+        return;
     if (read_body(req) != 0)
         return;
-    req->idem_key = request_header(req, "Idempotency-Key");
     int writes = strcmp(req->method, "GET") != 0;
     if (writes && !(req->route->flags & ROUTE_LATE_EFFECTS) && api_begin_effects(req) != 0) {
         api_end_effects(req); /* replayed or refused: close the transaction */
         return;
     }
-    if (writes && (req->route->flags & ROUTE_LATE_EFFECTS) && api_precheck_idempotency(req) != 0)
-        return;
     req->route->handler(req);
     if (!req->status)
         reply_error(req, 500, "internal", NULL, "the handler gave no answer");
@@ -173,11 +176,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->status)
         return MHD_YES; /* answered early: discard what is still arriving */
     if (*upload_data_size) {
-        if (!req->body_too_big && buf_append(&req->body, upload_data, *upload_data_size) != 0)
+        /* Past the limit (a chunked body has no Content-Length to refuse
+         * up front) the rest is read and dropped, and the 413 goes out once
+         * the body ends: libmicrohttpd cannot answer in the middle of an
+         * upload. A body that keeps coming far past the limit is cut off. */
+        if (req->body_too_big) {
+            req->discarded += *upload_data_size;
+            *upload_data_size = 0;
+            return req->discarded > SERVER_MAX_DISCARD ? MHD_NO : MHD_YES;
+        }
+        if (buf_append(&req->body, upload_data, *upload_data_size) != 0) {
             req->body_too_big = 1;
+            buf_free(&req->body);
+        }
         *upload_data_size = 0;
-        if (!req->body_too_big)
-            return MHD_YES;
+        return MHD_YES;
     }
     handle(req);
     return send_answer(req);

@@ -8,6 +8,8 @@ struct app;
 struct server;
 
 #define SERVER_MAX_BODY (16u * 1024 * 1024)
+/* Most bytes read and dropped after the limit before the connection is cut. */
+#define SERVER_MAX_DISCARD (64u * 1024 * 1024)
 
 /* Starts serving on listen ("host:port", "[v6]:port"). 0, or -1 with a
  * reason logged. */

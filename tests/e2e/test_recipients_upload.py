@@ -599,9 +599,6 @@ def test_json_array_body_is_422(acct, cid):
     assert counters(acct, cid)["total"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a JSON scalar body (42, \"x\", null, true) answers "
-                                       "400 invalid_json; the contract says JSON that is not an "
-                                       "object is 422 invalid_argument")
 @pytest.mark.parametrize("data", [b"42", b'"text"', b"null", b"true"])
 def test_json_scalar_body_is_422(acct, cid, data):
     r = upload_raw(acct, cid, data, "application/json")
@@ -621,10 +618,6 @@ def test_malformed_json_is_400(acct, cid):
     assert counters(acct, cid)["total"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a \\u0000 escape inside one recipient's param (valid "
-                                       "JSON) fails the whole upload with 400 invalid_json instead of "
-                                       "rejecting (or keeping) that one recipient; the CSV path "
-                                       "rejects a NUL as invalid_params")
 def test_json_nul_escape_in_a_param_is_per_recipient(acct, cid):
     r = upload_raw(acct, cid, b'{"recipients": [{"phone_number": "+14155550100"}, '
                               b'{"phone_number": "+14155550101", "params": {"name": "a\\u0000b"}}]}',
@@ -1035,12 +1028,8 @@ _INVALID_BODIES = [
     pytest.param(b'phone_number\n"+1415', "text/csv", id="csv-unterminated"),
     pytest.param(b"name\nAda\n", "text/csv", id="csv-no-phone-column"),
     pytest.param(b"", "text/csv", id="csv-empty"),
-    pytest.param(b"[]", "application/json", id="json-array", marks=pytest.mark.xfail(
-        strict=True, reason="BUG: a reused Idempotency-Key with a JSON body that is not an object "
-                            "answers 422, not 409 idempotency_conflict")),
-    pytest.param(b"{bad", "application/json", id="malformed-json", marks=pytest.mark.xfail(
-        strict=True, reason="BUG: a reused Idempotency-Key with a body that is not JSON answers "
-                            "400 invalid_json, not 409 idempotency_conflict")),
+    pytest.param(b"[]", "application/json", id="json-array"),
+    pytest.param(b"{bad", "application/json", id="malformed-json"),
 ]
 
 
