@@ -31,6 +31,14 @@ void recipients_get(struct request *req);
 void calls_list(struct request *req);
 void calls_get(struct request *req);
 
+void messages_list(struct request *req);
+void messages_get(struct request *req);
+
+void optouts_create(struct request *req);
+void optouts_list(struct request *req);
+void optouts_delete(struct request *req);
+void providers_sim_inbound(struct request *req);
+
 void admin_list_carriers(struct request *req);
 void admin_get_carrier(struct request *req);
 void admin_put_carrier(struct request *req);

@@ -102,3 +102,42 @@ json_t *render_call(const struct call *c) {
     json_object_set_new(o, "recording_url", json_null());
     return o;
 }
+
+json_t *render_message(const struct message *m) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(m->id));
+    json_object_set_new(o, "campaign_id",
+                        m->campaign_id[0] ? json_string(m->campaign_id) : json_null());
+    json_object_set_new(o, "recipient_id", json_string(m->recipient_id));
+    json_object_set_new(o, "channel", json_string(channel_name(m->channel)));
+    if (m->channel == CHANNEL_WHATSAPP) {
+        json_object_set_new(o, "sender", string_or_null(m->from));
+        json_object_set_new(o, "to", string_or_null(m->to));
+        json_object_set_new(o, "template", stored_json(m->template_json));
+    } else {
+        json_object_set_new(o, "from", string_or_null(m->from));
+        json_object_set_new(o, "to", string_or_null(m->to));
+        json_object_set_new(o, "body", string_or_null(m->body));
+        json_object_set_new(o, "segments", json_integer(m->segments));
+        json_object_set_new(o, "encoding", string_or_null(m->encoding));
+    }
+    json_object_set_new(o, "attempt", json_integer(m->attempt));
+    json_object_set_new(o, "status", json_string(message_status_name(m->status)));
+    json_object_set_new(o, "carrier", string_or_null(m->carrier));
+    json_object_set_new(o, "provider", string_or_null(m->provider));
+    json_object_set_new(o, "provider_message_id", string_or_null(m->provider_message_id));
+    json_object_set_new(o, "created_at", render_time(m->created_at));
+    json_object_set_new(o, "sent_at", render_time(m->sent_at));
+    json_object_set_new(o, "delivered_at", render_time(m->delivered_at));
+    json_object_set_new(o, "read_at", render_time(m->read_at));
+    json_object_set_new(o, "failed_at", render_time(m->failed_at));
+    json_object_set_new(o, "updated_at", render_time(m->updated_at));
+    return o;
+}
+
+json_t *render_opt_out(const struct opt_out *o) {
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o}", "id", o->id, "phone_number", o->phone_number,
+                     "channel", channel_name(o->channel), "category",
+                     o->category[0] ? json_string(o->category) : json_null(), "source", o->source,
+                     "created_at", render_time(o->created_at));
+}

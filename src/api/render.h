@@ -14,6 +14,8 @@ json_t *render_time(int64_t ms);
 json_t *render_counters(const struct counters *c);
 json_t *render_campaign(const struct campaign *c);
 json_t *render_call(const struct call *c);
+json_t *render_message(const struct message *m);
+json_t *render_opt_out(const struct opt_out *o);
 /* next_attempt_at is due_at when it is still ahead of now, else null. */
 json_t *render_recipient(const struct recipient *r, int64_t now);
 /* {"data": [...], "next_page_token": token|null}; steals data. */

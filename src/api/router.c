@@ -38,6 +38,12 @@ static const struct route routes[] = {
     {"GET", "/v1/campaigns/{id}/recipients/{rid}", recipients_get, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/calls", calls_list, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/calls/{id}", calls_get, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"GET", "/v1/messages", messages_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"GET", "/v1/messages/{id}", messages_get, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"POST", "/v1/opt-outs", optouts_create, AUTH_ACCOUNT, BODY_JSON, 0},
+    {"GET", "/v1/opt-outs", optouts_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"DELETE", "/v1/opt-outs/{id}", optouts_delete, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"POST", "/v1/providers/sim/inbound", providers_sim_inbound, AUTH_ADMIN, BODY_JSON, 0},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -11,28 +11,35 @@
 #define LANE_MAX 200
 
 struct attempt {
-    char call_id[48]; /* the attempt's id; providers deduplicate by it */
+    char call_id[48]; /* the attempt's id (call_ or msg_); providers deduplicate by it */
     enum channel channel;
     char to[20];
     char from[72];
     int attempt; /* 1-based */
     int64_t created_at;
+    char *text; /* sms: the rendered body; whatsapp: the template JSON (owned) */
     /* engine bookkeeping */
     char lane[LANE_MAX + 1];
     int64_t campaign_seq;
 };
 
+/* A provider's report on an attempt. Voice: how the call ended (status).
+ * Messaging: a status report (mstatus: sent when the submit is accepted,
+ * failed when refused, then delivered / read / undelivered), at ended_at. */
 struct attempt_end {
     char call_id[48];
-    enum call_status status; /* a final status */
-    int64_t answered_at;     /* 0 = never answered */
-    int64_t ended_at;
+    enum channel channel;
+    enum call_status status;     /* voice: a final status */
+    enum message_status mstatus; /* messaging */
+    int64_t answered_at;         /* voice: 0 = never answered */
+    int64_t ended_at;            /* when it ended / the report's time */
     char provider_call_id[64];
 };
 
 /* What applying an end did, for the engine's bookkeeping. */
 struct attempt_applied {
-    int applied; /* 0: unknown or already closed attempt (a repeated report) */
+    int applied;  /* 0: unknown or already closed attempt (a repeated report) */
+    int released; /* the attempt left the provider's hands: its in-flight slot frees */
     char lane[LANE_MAX + 1];
     int64_t campaign_seq;
     int64_t retry_due; /* >0: queued again, due then */

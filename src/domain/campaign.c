@@ -4,6 +4,7 @@
  * are left alone (kept as sent), unknown top-level keys are refused. */
 #include "domain/campaign.h"
 #include "domain/phone.h"
+#include "domain/template.h"
 #include "domain/webhook_url.h"
 #include "domain/window.h"
 #include "util/clock.h"
@@ -130,6 +131,9 @@ static int check_sms_config(json_t *c, const struct campaign_rules *r, struct ve
                         "of 1..11 characters");
     if (check_string(json_object_get(c, "body"), "config.body", 1, 1600, e))
         return -1;
+    const char *why = NULL;
+    if (template_check(json_string_value(json_object_get(c, "body")), &why) != 0)
+        return verr_set(e, "config.body", "config.body %s", why);
     if (check_webhook(c, r, e) || check_window(c, e))
         return -1;
     return 0;
@@ -161,11 +165,13 @@ static int check_whatsapp_config(json_t *c, const struct campaign_rules *r, stru
         size_t i;
         json_t *p;
         json_array_foreach(params, i, p) {
-            if (!json_is_string(p)) {
-                char f[64];
-                snprintf(f, sizeof f, "config.template.parameters[%zu]", i);
+            char f[64];
+            snprintf(f, sizeof f, "config.template.parameters[%zu]", i);
+            const char *why = NULL;
+            if (!json_is_string(p))
                 return verr_set(e, f, "%s must be a string", f);
-            }
+            if (template_check(json_string_value(p), &why) != 0)
+                return verr_set(e, f, "%s %s", f, why);
         }
     }
     return check_webhook(c, r, e);

@@ -15,6 +15,9 @@ static const char *const disposition_names[DISP_COUNT] = {
 static const char *const call_status_names[CALL_STATUS_COUNT] = {
     "queued", "ringing", "in_progress", "completed", "busy", "no_answer", "failed", "canceled"};
 
+static const char *const message_status_names[MSG_STATUS_COUNT] = {
+    "queued", "sent", "delivered", "read", "failed", "undelivered"};
+
 static int lookup(const char *const *names, int n, const char *s) {
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], s) == 0)
@@ -84,6 +87,24 @@ int call_status_parse(const char *s, enum call_status *out) {
 
 int call_status_is_final(enum call_status s) {
     return s >= CALL_COMPLETED && s < CALL_STATUS_COUNT;
+}
+
+const char *message_status_name(enum message_status s) {
+    return (unsigned)s < MSG_STATUS_COUNT ? message_status_names[s] : "unknown";
+}
+
+int message_status_parse(const char *s, enum message_status *out) {
+    int i = lookup(message_status_names, MSG_STATUS_COUNT, s);
+    if (i < 0)
+        return -1;
+    *out = (enum message_status)i;
+    return 0;
+}
+
+const char *category_name_valid(const char *s) {
+    static const char *const names[] = {"marketing", "utility", "authentication"};
+    int i = s ? lookup(names, 3, s) : -1;
+    return i < 0 ? NULL : names[i];
 }
 
 int counters_consistent(const struct counters *c) {

@@ -54,6 +54,19 @@ enum call_status {
     CALL_STATUS_COUNT
 };
 
+/* Messages only move forward: queued → sent → delivered → read; failed
+ * (refused at submit) and undelivered (a failure report after sent) are
+ * terminal. */
+enum message_status {
+    MSG_QUEUED,
+    MSG_SENT,
+    MSG_DELIVERED,
+    MSG_READ,
+    MSG_FAILED,
+    MSG_UNDELIVERED,
+    MSG_STATUS_COUNT
+};
+
 /* Stored per campaign and moved in the same transaction as the recipient
  * that changes; never computed by counting rows.
  * Invariant: total = queued + dispatched + succeeded + failed, and the
@@ -75,6 +88,10 @@ const char *call_status_name(enum call_status s);
 int call_status_parse(const char *s, enum call_status *out);
 /* 1 for completed, busy, no_answer, failed and canceled. */
 int call_status_is_final(enum call_status s);
+const char *message_status_name(enum message_status s);
+int message_status_parse(const char *s, enum message_status *out);
+/* The channel's name for an opt-out category, or NULL. */
+const char *category_name_valid(const char *s);
 /* 1 when the counters obey the invariant. */
 int counters_consistent(const struct counters *c);
 

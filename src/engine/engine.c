@@ -200,23 +200,21 @@ static void apply_ends(struct engine *e) {
     struct attempt_applied *applied = xcalloc(n, sizeof *applied);
     int rc = e->st->ops->apply_ends(e->st, e->ends, n, clock_now_ms(), applied);
     if (rc) {
-        log_warn("engine: could not store %zu attempt ends (%s); retrying", n, store_strerror(rc));
+        log_warn("engine: could not store %zu attempt reports (%s); retrying", n,
+                 store_strerror(rc));
         free(applied);
         return; /* kept in e->ends: the next pass tries again */
     }
-    const char **ids = xcalloc(n, sizeof *ids);
     for (size_t i = 0; i < n; i++) {
-        ids[i] = e->ends[i].call_id;
         if (!applied[i].applied)
             continue;
         struct lane *l = lane_find(e, applied[i].lane);
-        if (l)
+        if (l && applied[i].released)
             pacer_ended(&l->pacer);
         if (applied[i].retry_due)
             note_retry(e, &applied[i]);
     }
-    e->provider->ops->ack(e->provider, ids, n);
-    free(ids);
+    e->provider->ops->ack(e->provider, e->ends, n);
     free(applied);
     e->nends = 0;
 }
@@ -245,9 +243,17 @@ static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (answers[i] == PROVIDER_THROTTLED) {
             throttled[nthrottled++] = a[i];
+            continue;
+        }
+        /* voice: a refused dial is a hard failure; messaging: the submit's
+         * answer is the message's first status (sent or failed) */
+        struct attempt_end end = {.channel = a[i].channel, .ended_at = now};
+        snprintf(end.call_id, sizeof end.call_id, "%s", a[i].call_id);
+        if (a[i].channel != CHANNEL_VOICE) {
+            end.mstatus = answers[i] == PROVIDER_ACCEPTED ? MSG_SENT : MSG_FAILED;
+            on_report(e, &end);
         } else if (answers[i] == PROVIDER_REJECTED) {
-            struct attempt_end end = {.status = CALL_FAILED, .ended_at = now};
-            snprintf(end.call_id, sizeof end.call_id, "%s", a[i].call_id);
+            end.status = CALL_FAILED;
             on_report(e, &end);
         }
     }
@@ -321,7 +327,7 @@ static void claim_and_send(struct engine *e) {
             for (size_t i = 0; i < nreq; i++) {
                 struct lane *l = lane_find(e, reqs[i].lane);
                 pacer_started(&l->pacer, (double)now, reqs[i].got);
-                if (reqs[i].got < reqs[i].want) {
+                if (reqs[i].scanned < reqs[i].want) {
                     /* drained what is due: learn when the next one is */
                     for (size_t k = 0; k < l->nwork; k++) {
                         struct lane_work *w = &l->work[k];
@@ -335,6 +341,8 @@ static void claim_and_send(struct engine *e) {
             }
             send_attempts(e, attempts, got);
         }
+        for (size_t i = 0; i < got; i++)
+            free(attempts[i].text);
         free(attempts);
     }
     for (size_t i = 0; i < nreq; i++)
@@ -429,6 +437,8 @@ static void reconcile(struct engine *e) {
         size_t k = n - off < CLAIM_BATCH_MAX ? n - off : CLAIM_BATCH_MAX;
         send_attempts(e, list + off, k);
     }
+    for (size_t i = 0; i < n; i++)
+        free(list[i].text);
     free(list);
 }
 

@@ -7,10 +7,11 @@
  *  - send() is idempotent by call_id: an attempt the provider already holds
  *    answers PROVIDER_ACCEPTED and is not started twice. This is how the
  *    engine reconciles in-flight attempts after a crash: it sends them again.
- *  - Every accepted attempt is reported exactly once per provider lifetime,
- *    and again after a restart until ack() says the engine stored it
- *    (at-least-once; the engine ignores a report for an attempt it already
- *    closed).
+ *  - Voice: every accepted attempt's end is reported. Messaging: the answer
+ *    to send() is the submit's fate (accepted = sent, rejected = failed);
+ *    later status reports (delivered, read, undelivered) arrive through the
+ *    callback. Reports are at-least-once: again after a restart until ack()
+ *    says the engine stored them; the engine ignores repeats.
  *  - All calls happen on the engine's thread and loop; reports arrive there. */
 #ifndef CAMPAIGND_PROVIDER_H
 #define CAMPAIGND_PROVIDER_H
@@ -36,8 +37,8 @@ struct provider_ops {
      * could take none of them (answers then unset). */
     int (*send)(struct provider *p, const struct attempt *a, size_t n,
                 enum provider_answer *answers);
-    /* The engine stored these outcomes durably; the provider may forget them. */
-    void (*ack)(struct provider *p, const char *const *call_ids, size_t n);
+    /* The engine stored these reports durably; the provider may forget them. */
+    void (*ack)(struct provider *p, const struct attempt_end *ends, size_t n);
     void (*close)(struct provider *p);
 };
 

@@ -519,6 +519,14 @@ static const struct store_ops sqlite_ops = {
     .complete_finished = sqlite_complete_finished,
     .call_list = sqlite_call_list,
     .call_get = sqlite_call_get,
+    .message_list = sqlite_message_list,
+    .message_get = sqlite_message_get,
+    .opt_out_insert = sqlite_opt_out_insert,
+    .opt_out_list = sqlite_opt_out_list,
+    .opt_out_delete = sqlite_opt_out_delete,
+    .opt_out_remove_blanket = sqlite_opt_out_remove_blanket,
+    .sender_account = sqlite_sender_account,
+    .inbound_insert = sqlite_inbound_insert,
 };
 
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen) {

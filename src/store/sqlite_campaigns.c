@@ -16,9 +16,18 @@
     "d_delivered, d_read, d_undelivered, d_missing_param, d_expired, "                             \
     "created_at, updated_at, started_at, completed_at, cancelled_at"
 
+/* The sender a campaign sends from (sms: config.from, whatsapp:
+ * config.sender), kept in a column so inbound messages find their account
+ * by index. */
+#define SENDER_OF(channel, config)                                                                 \
+    "CASE " channel " WHEN 'sms' THEN json_extract(" config ", '$.from') WHEN 'whatsapp' THEN "    \
+    "json_extract(" config ", '$.sender') END"
+
 static const char SQL_INSERT[] =
     "INSERT INTO campaigns(id, account_id, name, agent_id, channel, status, config, schedule, "
-    "retry_policy, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "retry_policy, created_at, updated_at, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, "
+    "?11, " SENDER_OF("?5", "?7") ")";
 static const char SQL_GET[] =
     "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1 AND account_id = ?2";
 static const char SQL_LIST[] =
@@ -27,7 +36,7 @@ static const char SQL_LIST[] =
     "ORDER BY seq DESC LIMIT ?5";
 static const char SQL_UPDATE[] =
     "UPDATE campaigns SET name = ?3, config = ?4, schedule = ?5, retry_policy = ?6, "
-    "updated_at = ?7 WHERE id = ?1 AND account_id = ?2";
+    "updated_at = ?7, sender = " SENDER_OF("channel", "?4") " WHERE id = ?1 AND account_id = ?2";
 static const char SQL_SET_STATUS[] =
     "UPDATE campaigns SET status = ?2, updated_at = ?3, "
     "started_at = coalesce(started_at, ?4), completed_at = coalesce(completed_at, ?5), "

@@ -7,6 +7,8 @@
  * transaction (group commit). Queued work is found through the partial index
  * recipients_queue (lane, campaign_seq, due_at) WHERE status = 'queued'. */
 #include "domain/retry.h"
+#include "domain/sms.h"
+#include "domain/template.h"
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
 #include "util/ids.h"
@@ -15,27 +17,71 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Voice only until messaging is built: sms and whatsapp campaigns wait,
- * queued, rather than be dialled. */
 static const char SQL_CAMPAIGNS[] =
     "SELECT seq, id, account_id, channel, status, agent_id, config, schedule, queued, "
-    "dispatched FROM campaigns WHERE status = 'running' AND channel = 'voice'";
+    "dispatched FROM campaigns WHERE status = 'running'";
 static const char SQL_LANES[] = "SELECT lane FROM campaign_lanes WHERE campaign_seq = ?1";
 static const char SQL_NEXT_DUE[] = "SELECT min(due_at) FROM recipients "
                                    "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued'";
 static const char SQL_DUE[] =
-    "SELECT seq, id, phone_number, attempts, carrier FROM recipients "
+    "SELECT seq, id, phone_number, attempts, carrier, params FROM recipients "
     "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued' AND due_at <= ?3 "
     "ORDER BY due_at, seq LIMIT ?4";
 static const char SQL_DISPATCH[] =
     "UPDATE recipients SET status = 'dispatched', attempts = attempts + 1, "
     "last_attempt_at = ?2, last_call_id = ?3, updated_at = ?2 WHERE seq = ?1";
+static const char SQL_DISPATCH_MSG[] =
+    "UPDATE recipients SET status = 'dispatched', attempts = attempts + 1, "
+    "last_attempt_at = ?2, last_message_id = ?3, updated_at = ?2 WHERE seq = ?1";
 static const char SQL_CALL_INSERT[] =
     "INSERT INTO calls(id, account_id, campaign_seq, recipient_seq, agent_id, from_number, "
     "to_number, attempt, status, carrier, lane, provider, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ringing', ?9, ?10, ?11, ?12)";
-static const char SQL_COUNT_CLAIM[] =
-    "UPDATE campaigns SET queued = queued - ?2, dispatched = dispatched + ?2 WHERE seq = ?1";
+static const char SQL_MSG_INSERT[] =
+    "INSERT INTO messages(id, account_id, campaign_seq, recipient_seq, channel, from_id, "
+    "to_number, attempt, body, template, status, carrier, lane, provider, segments, encoding, "
+    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, "
+    "?12, ?13, ?14, ?15, ?16, ?16)";
+static const char SQL_OPTED_OUT[] =
+    "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND phone_number = ?2 AND channel = ?3 "
+    "AND category IN ('', ?4) LIMIT 1";
+static const char SQL_FAIL_AT_TURN[] =
+    "UPDATE recipients SET status = 'failed', disposition = ?2, due_at = 0, updated_at = ?3 "
+    "WHERE seq = ?1";
+static const char SQL_COUNTERS[] =
+    "UPDATE campaigns SET queued = queued + ?2, dispatched = dispatched + ?3, "
+    "succeeded = succeeded + ?4, failed = failed + ?5, d_completed = d_completed + ?6, "
+    "d_no_answer = d_no_answer + ?7, d_busy = d_busy + ?8, d_failed = d_failed + ?9, "
+    "d_cancelled = d_cancelled + ?10, d_opted_out = d_opted_out + ?11, d_sent = d_sent + ?12, "
+    "d_delivered = d_delivered + ?13, d_read = d_read + ?14, "
+    "d_undelivered = d_undelivered + ?15, d_missing_param = d_missing_param + ?16, "
+    "d_expired = d_expired + ?17, updated_at = ?18 WHERE seq = ?1";
+
+static const char SQL_COMPLETE_ONE[] =
+    "UPDATE campaigns SET status = 'completed', completed_at = ?2, updated_at = ?2 "
+    "WHERE seq = ?1 AND status = 'running' AND queued = 0 AND dispatched = 0";
+
+/* How a batch of recipient moves changes one campaign's counters. */
+struct delta {
+    int64_t queued, dispatched, succeeded, failed;
+    int64_t disp[DISP_COUNT];
+};
+
+static int apply_delta(struct sqlite_conn *conn, int64_t campaign_seq, const struct delta *d,
+                       int64_t now) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_COUNTERS);
+    sqlite3_bind_int64(s, 1, campaign_seq);
+    sqlite3_bind_int64(s, 2, d->queued);
+    sqlite3_bind_int64(s, 3, d->dispatched);
+    sqlite3_bind_int64(s, 4, d->succeeded);
+    sqlite3_bind_int64(s, 5, d->failed);
+    for (int i = 0; i < DISP_COUNT; i++)
+        sqlite3_bind_int64(s, 6 + i, d->disp[i]);
+    sqlite3_bind_int64(s, 18, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "counters");
+    sqlite3_reset(s);
+    return rc;
+}
 
 int sqlite_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
@@ -129,72 +175,203 @@ struct due_row {
     char phone[20];
     int attempts;
     char carrier[CARRIER_NAME_MAX + 1];
+    json_t *params;
 };
 
+/* 1 when the number opted out of the channel (blanket, or the category). */
+static int opted_out(struct sqlite_conn *conn, const struct engine_campaign *c, const char *phone,
+                     const char *category, int *rc) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_OPTED_OUT);
+    sqlite3_bind_text(s, 1, c->account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, channel_name(c->channel), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, category ? category : "", -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        *rc = sqlite_err(conn, step, "opted_out");
+    return step == SQLITE_ROW;
+}
+
+/* A recipient whose turn came but that never reaches a provider. */
+static int fail_at_turn(struct sqlite_conn *conn, int64_t seq, enum disposition d, int64_t now,
+                        struct delta *delta) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_FAIL_AT_TURN);
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, disposition_name(d), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "fail_at_turn");
+    sqlite3_reset(s);
+    delta->queued--;
+    delta->failed++;
+    delta->disp[d]++;
+    return rc;
+}
+
+/* The text to send: sms body or whatsapp template with its parameters
+ * filled. 0, or -1 when a param is missing. */
+static int render(const struct engine_campaign *c, json_t *config, json_t *params, char **text) {
+    char missing[65];
+    if (c->channel == CHANNEL_SMS)
+        return template_render(json_string_value(json_object_get(config, "body")), params, text,
+                               missing);
+    json_t *t = json_deep_copy(json_object_get(config, "template"));
+    json_t *list = json_object_get(t, "parameters");
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p) {
+        char *filled = NULL;
+        if (template_render(json_string_value(p), params, &filled, missing) != 0) {
+            json_decref(t);
+            return -1;
+        }
+        json_array_set_new(list, i, json_string(filled));
+        free(filled);
+    }
+    *text = json_dumps(t, JSON_COMPACT);
+    json_decref(t);
+    return 0;
+}
+
+static int insert_attempt_row(struct sqlite_conn *conn, const struct claim_request *r,
+                              const struct due_row *row, const struct attempt *a) {
+    const struct engine_campaign *c = r->campaign;
+    sqlite3_stmt *s;
+    if (c->channel == CHANNEL_VOICE) {
+        s = sqlite_prep(conn, SQL_CALL_INSERT);
+        sqlite3_bind_text(s, 1, a->call_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, c->account_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, c->seq);
+        sqlite3_bind_int64(s, 4, row->seq);
+        sqlite3_bind_text(s, 5, c->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, a->from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, a->to, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 8, a->attempt);
+        sqlite3_bind_text(s, 9, row->carrier, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 10, r->lane, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 11, r->provider, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 12, a->created_at);
+    } else {
+        struct sms_info info = {0};
+        if (c->channel == CHANNEL_SMS)
+            sms_count(a->text, &info);
+        s = sqlite_prep(conn, SQL_MSG_INSERT);
+        sqlite3_bind_text(s, 1, a->call_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, c->account_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, c->seq);
+        sqlite3_bind_int64(s, 4, row->seq);
+        sqlite3_bind_text(s, 5, channel_name(c->channel), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, a->from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, a->to, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 8, a->attempt);
+        sqlite_bind_text_or_null(s, 9, c->channel == CHANNEL_SMS ? a->text : NULL);
+        sqlite_bind_text_or_null(s, 10, c->channel == CHANNEL_WHATSAPP ? a->text : NULL);
+        sqlite3_bind_text(s, 11, row->carrier, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 12, r->lane, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 13, r->provider, -1, SQLITE_STATIC);
+        if (c->channel == CHANNEL_SMS) {
+            sqlite3_bind_int64(s, 14, (int64_t)info.segments);
+            sqlite3_bind_text(s, 15, info.encoding, -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_null(s, 14);
+            sqlite3_bind_null(s, 15);
+        }
+        sqlite3_bind_int64(s, 16, a->created_at);
+    }
+    int rc = sqlite_err(conn, sqlite3_step(s), "claim_attempt_row");
+    sqlite3_reset(s);
+    if (rc)
+        return rc;
+    s = sqlite_prep(conn, c->channel == CHANNEL_VOICE ? SQL_DISPATCH : SQL_DISPATCH_MSG);
+    sqlite3_bind_int64(s, 1, row->seq);
+    sqlite3_bind_int64(s, 2, a->created_at);
+    sqlite3_bind_text(s, 3, a->call_id, -1, SQLITE_STATIC);
+    rc = sqlite_err(conn, sqlite3_step(s), "claim_dispatch");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Claims the due recipients of one (lane, campaign). Each is checked when
+ * its turn comes: an opt-out (of the channel, or the whatsapp category)
+ * fails it as opted_out, a message whose params do not fill its text fails
+ * it as missing_param; neither reaches a provider. */
 static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t now,
                      struct attempt *out, size_t *n) {
+    const struct engine_campaign *c = r->campaign;
     struct due_row *rows = xcalloc(r->want + 1, sizeof *rows);
-    size_t got = 0;
+    size_t nrows = 0;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_DUE);
     sqlite3_bind_text(s, 1, r->lane, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, r->campaign->seq);
+    sqlite3_bind_int64(s, 2, c->seq);
     sqlite3_bind_int64(s, 3, now);
     sqlite3_bind_int64(s, 4, (int64_t)r->want);
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && got < r->want) {
-        struct due_row *d = &rows[got++];
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && nrows < r->want) {
+        struct due_row *d = &rows[nrows++];
         d->seq = sqlite3_column_int64(s, 0);
         snprintf(d->id, sizeof d->id, "%s", (const char *)sqlite3_column_text(s, 1));
         snprintf(d->phone, sizeof d->phone, "%s", (const char *)sqlite3_column_text(s, 2));
         d->attempts = sqlite3_column_int(s, 3);
         snprintf(d->carrier, sizeof d->carrier, "%s", (const char *)sqlite3_column_text(s, 4));
+        const unsigned char *params = sqlite3_column_text(s, 5);
+        d->params = params ? json_loads((const char *)params, 0, NULL) : NULL;
     }
     sqlite3_reset(s);
     rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : sqlite_err(conn, rc, "claim");
-    for (size_t i = 0; i < got && rc == STORE_OK; i++) {
-        struct attempt *a = &out[(*n)++];
-        memset(a, 0, sizeof *a);
-        ids_new("call_", a->call_id);
-        a->channel = r->campaign->channel;
-        snprintf(a->to, sizeof a->to, "%s", rows[i].phone);
-        snprintf(a->from, sizeof a->from, "%s", r->from ? r->from : "");
-        a->attempt = rows[i].attempts + 1;
-        a->created_at = now;
-        snprintf(a->lane, sizeof a->lane, "%s", r->lane);
-        a->campaign_seq = r->campaign->seq;
-
-        s = sqlite_prep(conn, SQL_DISPATCH);
-        sqlite3_bind_int64(s, 1, rows[i].seq);
-        sqlite3_bind_int64(s, 2, now);
-        sqlite3_bind_text(s, 3, a->call_id, -1, SQLITE_STATIC);
-        rc = sqlite_err(conn, sqlite3_step(s), "claim_dispatch");
-        sqlite3_reset(s);
-        if (rc)
+    json_t *config = json_loads(c->config_json, 0, NULL);
+    const char *category =
+        c->channel == CHANNEL_WHATSAPP
+            ? json_string_value(json_object_get(json_object_get(config, "template"), "category"))
+            : NULL;
+    struct delta delta = {0};
+    size_t got = 0;
+    for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
+        struct due_row *row = &rows[i];
+        if (opted_out(conn, c, row->phone, category, &rc)) {
+            rc = fail_at_turn(conn, row->seq, DISP_OPTED_OUT, now, &delta);
+            continue;
+        }
+        char *text = NULL;
+        if (rc == STORE_OK && c->channel != CHANNEL_VOICE &&
+            render(c, config, row->params, &text)) {
+            rc = fail_at_turn(conn, row->seq, DISP_MISSING_PARAM, now, &delta);
+            continue;
+        }
+        if (rc) {
+            free(text);
             break;
-        s = sqlite_prep(conn, SQL_CALL_INSERT);
-        sqlite3_bind_text(s, 1, a->call_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, r->campaign->account_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, r->campaign->seq);
-        sqlite3_bind_int64(s, 4, rows[i].seq);
-        sqlite3_bind_text(s, 5, r->campaign->agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, a->from, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, a->to, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 8, a->attempt);
-        sqlite3_bind_text(s, 9, rows[i].carrier, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 10, r->lane, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 11, r->provider, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 12, now);
-        rc = sqlite_err(conn, sqlite3_step(s), "claim_call");
-        sqlite3_reset(s);
+        }
+        struct attempt *a = &out[*n];
+        memset(a, 0, sizeof *a);
+        ids_new(c->channel == CHANNEL_VOICE ? "call_" : "msg_", a->call_id);
+        a->channel = c->channel;
+        snprintf(a->to, sizeof a->to, "%s", row->phone);
+        snprintf(a->from, sizeof a->from, "%s", r->from ? r->from : "");
+        a->attempt = row->attempts + 1;
+        a->created_at = now;
+        a->text = text;
+        snprintf(a->lane, sizeof a->lane, "%s", r->lane);
+        a->campaign_seq = c->seq;
+        (*n)++;
+        got++;
+        rc = insert_attempt_row(conn, r, row, a);
+        delta.queued--;
+        delta.dispatched++;
     }
-    if (rc == STORE_OK && got > 0) {
-        s = sqlite_prep(conn, SQL_COUNT_CLAIM);
-        sqlite3_bind_int64(s, 1, r->campaign->seq);
-        sqlite3_bind_int64(s, 2, (int64_t)got);
-        rc = sqlite_err(conn, sqlite3_step(s), "claim_count");
+    if (rc == STORE_OK && nrows > 0)
+        rc = apply_delta(conn, c->seq, &delta, now);
+    if (rc == STORE_OK && got < nrows) { /* the last ones may have failed at their turn */
+        s = sqlite_prep(conn, SQL_COMPLETE_ONE);
+        sqlite3_bind_int64(s, 1, c->seq);
+        sqlite3_bind_int64(s, 2, now);
+        rc = sqlite_err(conn, sqlite3_step(s), "claim_complete");
         sqlite3_reset(s);
     }
     r->got = rc == STORE_OK ? got : 0;
+    r->scanned = nrows;
+    for (size_t i = 0; i < nrows; i++)
+        json_decref(rows[i].params);
+    json_decref(config);
     free(rows);
     return rc;
 }
@@ -211,8 +388,11 @@ int sqlite_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int
     for (size_t i = 0; i < nreqs && rc == STORE_OK; i++)
         rc = claim_one(conn, &reqs[i], now, out, n);
     rc = sqlite_unit_end(conn, rc);
-    if (rc)
+    if (rc) {
+        for (size_t i = 0; i < *n; i++)
+            free(out[i].text);
         *n = 0;
+    }
     return rc;
 }
 
@@ -240,9 +420,7 @@ static const char *const SQL_END_COUNT[DISP_COUNT] = {
     END_COUNT("failed"),      END_COUNT("cancelled"),     END_COUNT("opted_out"),
     END_COUNT("sent"),        END_COUNT("delivered"),     END_COUNT("read"),
     END_COUNT("undelivered"), END_COUNT("missing_param"), END_COUNT("expired")};
-static const char SQL_COMPLETE_ONE[] =
-    "UPDATE campaigns SET status = 'completed', completed_at = ?2, updated_at = ?2 "
-    "WHERE seq = ?1 AND status = 'running' AND queued = 0 AND dispatched = 0";
+
 
 static int apply_one(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
                      struct attempt_applied *out) {
@@ -319,7 +497,166 @@ static int apply_one(struct sqlite_conn *conn, const struct attempt_end *e, int6
     sqlite3_bind_int64(s, 2, now);
     rc = sqlite_err(conn, sqlite3_step(s), "end_complete");
     sqlite3_reset(s);
-    out->applied = rc == STORE_OK;
+    out->applied = out->released = rc == STORE_OK;
+    return rc;
+}
+
+/* ---- message reports: forward only ---- */
+
+static const char SQL_MEND_READ[] =
+    "SELECT m.seq, m.status, m.recipient_seq, m.campaign_seq, m.lane, r.status, r.disposition "
+    "FROM messages m JOIN recipients r ON r.seq = m.recipient_seq WHERE m.id = ?1";
+static const char SQL_MEND_MSG[] =
+    "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
+    "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
+    "failed_at = coalesce(failed_at, ?6), provider_message_id = coalesce(?7, provider_message_id), "
+    "updated_at = ?8 WHERE seq = ?1";
+static const char SQL_MEND_RECIPIENT[] =
+    "UPDATE recipients SET status = ?2, disposition = ?3, updated_at = ?4 WHERE seq = ?1";
+
+static int rank(enum message_status m) {
+    switch (m) {
+    case MSG_SENT:
+        return 1;
+    case MSG_DELIVERED:
+        return 2;
+    case MSG_READ:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+static enum disposition disposition_of(enum message_status m) {
+    switch (m) {
+    case MSG_SENT:
+        return DISP_SENT;
+    case MSG_DELIVERED:
+        return DISP_DELIVERED;
+    case MSG_READ:
+        return DISP_READ;
+    case MSG_UNDELIVERED:
+        return DISP_UNDELIVERED;
+    default:
+        return DISP_FAILED;
+    }
+}
+
+static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_status m,
+                         const struct attempt_end *e, int64_t now) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_MSG);
+    int64_t at = e->ended_at ? e->ended_at : now;
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, message_status_name(m), -1, SQLITE_STATIC);
+    sqlite_bind_time(s, 3, rank(m) >= 1 ? at : 0);
+    sqlite_bind_time(s, 4, rank(m) >= 2 ? at : 0);
+    sqlite_bind_time(s, 5, m == MSG_READ ? at : 0);
+    sqlite_bind_time(s, 6, m == MSG_FAILED || m == MSG_UNDELIVERED ? at : 0);
+    sqlite_bind_text_or_null(s, 7, e->provider_call_id[0] ? e->provider_call_id : NULL);
+    sqlite3_bind_int64(s, 8, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "message_status");
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int write_recipient(struct sqlite_conn *conn, int64_t seq, enum recipient_status st,
+                           enum disposition d, int64_t now) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_RECIPIENT);
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, recipient_status_name(st), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, disposition_name(d), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "message_recipient");
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Applies one report on a message. Statuses only move forward: the accepted
+ * submit makes the recipient succeeded / sent (and frees its in-flight
+ * slot); delivered and read upgrade its disposition; a failure after sent
+ * makes it failed / undelivered; a late or repeated report changes
+ * nothing. Counters move with each change. */
+static int apply_message_end(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
+                             struct attempt_applied *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_READ);
+    sqlite3_bind_text(s, 1, e->call_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "mend_read");
+    }
+    int64_t mseq = sqlite3_column_int64(s, 0);
+    enum message_status cur = MSG_QUEUED;
+    message_status_parse((const char *)sqlite3_column_text(s, 1), &cur);
+    int64_t rseq = sqlite3_column_int64(s, 2);
+    out->campaign_seq = sqlite3_column_int64(s, 3);
+    snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
+    enum recipient_status rstatus = RECIPIENT_DISPATCHED;
+    recipient_status_parse((const char *)sqlite3_column_text(s, 5), &rstatus);
+    enum disposition rdisp = DISP_NONE;
+    const unsigned char *dtext = sqlite3_column_text(s, 6);
+    if (dtext)
+        disposition_parse((const char *)dtext, &rdisp);
+    sqlite3_reset(s);
+
+    enum message_status want = e->mstatus;
+    struct delta d = {0};
+    int rc = STORE_OK, changed = 0;
+    if (cur == MSG_QUEUED) {
+        /* the submit's answer (or a report that implies it) */
+        enum message_status first = want == MSG_FAILED ? MSG_FAILED : MSG_SENT;
+        rc = write_message(conn, mseq, first, e, now);
+        if (rc == STORE_OK && rstatus == RECIPIENT_DISPATCHED) {
+            enum recipient_status to = first == MSG_FAILED ? RECIPIENT_FAILED : RECIPIENT_SUCCEEDED;
+            rc = write_recipient(conn, rseq, to, disposition_of(first), now);
+            d.dispatched--;
+            if (to == RECIPIENT_FAILED)
+                d.failed++;
+            else
+                d.succeeded++;
+            d.disp[disposition_of(first)]++;
+            rstatus = to;
+            rdisp = disposition_of(first);
+        }
+        out->released = 1;
+        changed = 1;
+        cur = first;
+    }
+    if (want == MSG_FAILED)
+        want = MSG_UNDELIVERED; /* a failure reported after the submit was accepted */
+    if (rc == STORE_OK && (cur == MSG_SENT || cur == MSG_DELIVERED) && want == MSG_UNDELIVERED) {
+        rc = write_message(conn, mseq, MSG_UNDELIVERED, e, now);
+        if (rc == STORE_OK && rstatus == RECIPIENT_SUCCEEDED) {
+            rc = write_recipient(conn, rseq, RECIPIENT_FAILED, DISP_UNDELIVERED, now);
+            d.succeeded--;
+            d.failed++;
+            d.disp[rdisp]--;
+            d.disp[DISP_UNDELIVERED]++;
+        }
+        changed = 1;
+    } else if (rc == STORE_OK && rank(want) > rank(cur) && cur != MSG_FAILED &&
+               cur != MSG_UNDELIVERED) {
+        rc = write_message(conn, mseq, want, e, now);
+        if (rc == STORE_OK && rstatus == RECIPIENT_SUCCEEDED && rdisp != DISP_NONE &&
+            rank(want) > rank(rdisp == DISP_SENT        ? MSG_SENT
+                              : rdisp == DISP_DELIVERED ? MSG_DELIVERED
+                                                        : MSG_READ)) {
+            rc = write_recipient(conn, rseq, RECIPIENT_SUCCEEDED, disposition_of(want), now);
+            d.disp[rdisp]--;
+            d.disp[disposition_of(want)]++;
+        }
+        changed = 1;
+    }
+    if (rc == STORE_OK && changed)
+        rc = apply_delta(conn, out->campaign_seq, &d, now);
+    if (rc == STORE_OK && changed) {
+        s = sqlite_prep(conn, SQL_COMPLETE_ONE);
+        sqlite3_bind_int64(s, 1, out->campaign_seq);
+        sqlite3_bind_int64(s, 2, now);
+        rc = sqlite_err(conn, sqlite3_step(s), "mend_complete");
+        sqlite3_reset(s);
+    }
+    out->applied = rc == STORE_OK && changed;
     return rc;
 }
 
@@ -331,8 +668,11 @@ int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n
     int rc = sqlite_unit_begin(conn);
     if (rc)
         return rc;
-    for (size_t i = 0; i < n && rc == STORE_OK; i++)
-        rc = apply_one(conn, &ends[i], now, &applied[i]);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        memset(&applied[i], 0, sizeof applied[i]);
+        rc = ends[i].channel == CHANNEL_VOICE ? apply_one(conn, &ends[i], now, &applied[i])
+                                              : apply_message_end(conn, &ends[i], now, &applied[i]);
+    }
     return sqlite_unit_end(conn, rc);
 }
 
@@ -340,10 +680,13 @@ int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n
 
 static const char SQL_UNCLAIM_CALL[] =
     "DELETE FROM calls WHERE id = ?1 AND ended_at IS NULL RETURNING recipient_seq";
+static const char SQL_UNCLAIM_MSG[] =
+    "DELETE FROM messages WHERE id = ?1 AND status = 'queued' RETURNING recipient_seq";
 static const char SQL_UNCLAIM_RECIPIENT[] =
     "UPDATE recipients SET status = 'queued', attempts = attempts - 1, due_at = ?2, "
     "updated_at = ?3, last_call_id = (SELECT id FROM calls WHERE recipient_seq = ?1 "
-    "ORDER BY seq DESC LIMIT 1) WHERE seq = ?1 AND status = 'dispatched'";
+    "ORDER BY seq DESC LIMIT 1), last_message_id = (SELECT id FROM messages WHERE "
+    "recipient_seq = ?1 ORDER BY seq DESC LIMIT 1) WHERE seq = ?1 AND status = 'dispatched'";
 static const char SQL_UNCLAIM_COUNT[] =
     "UPDATE campaigns SET dispatched = dispatched - 1, queued = queued + 1 WHERE seq = ?1";
 
@@ -353,7 +696,8 @@ int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t 
         return STORE_EIO;
     int rc = sqlite_unit_begin(conn);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        sqlite3_stmt *s = sqlite_prep(conn, SQL_UNCLAIM_CALL);
+        sqlite3_stmt *s =
+            sqlite_prep(conn, a[i].channel == CHANNEL_VOICE ? SQL_UNCLAIM_CALL : SQL_UNCLAIM_MSG);
         sqlite3_bind_text(s, 1, a[i].call_id, -1, SQLITE_STATIC);
         int step = sqlite3_step(s);
         int64_t recipient_seq = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
@@ -386,8 +730,9 @@ int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t 
 
 static const char SQL_IN_FLIGHT[] =
     "SELECT c.id, c.to_number, c.from_number, c.attempt, c.created_at, c.lane, c.campaign_seq, "
-    "camp.channel FROM calls c JOIN campaigns camp ON camp.seq = c.campaign_seq "
-    "WHERE c.ended_at IS NULL";
+    "'voice', NULL FROM calls c WHERE c.ended_at IS NULL UNION ALL "
+    "SELECT m.id, m.to_number, m.from_id, m.attempt, m.created_at, m.lane, m.campaign_seq, "
+    "m.channel, coalesce(m.body, m.template) FROM messages m WHERE m.status = 'queued'";
 static const char SQL_COMPLETE_ALL[] =
     "UPDATE campaigns SET status = 'completed', completed_at = ?1, updated_at = ?1 "
     "WHERE status = 'running' AND queued = 0 AND dispatched = 0";
@@ -415,6 +760,7 @@ int sqlite_in_flight(struct store *st, struct attempt **out, size_t *n) {
         snprintf(a->lane, sizeof a->lane, "%s", (const char *)sqlite3_column_text(s, 5));
         a->campaign_seq = sqlite3_column_int64(s, 6);
         channel_parse((const char *)sqlite3_column_text(s, 7), &a->channel);
+        a->text = sqlite_col_text(s, 8);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) {

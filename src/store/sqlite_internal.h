@@ -88,5 +88,20 @@ int sqlite_complete_finished(struct store *st, int64_t now, int *completed);
 int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out);
 int sqlite_call_get(struct store *st, const char *account_id, const char *id, struct call *out);
+int sqlite_message_list(struct store *st, const char *account_id, const struct message_filter *f,
+                        int64_t before_seq, size_t limit, struct message_page *out);
+int sqlite_message_get(struct store *st, const char *account_id, const char *id,
+                       struct message *out);
+int sqlite_opt_out_insert(struct store *st, struct opt_out *o, int *created);
+int sqlite_opt_out_list(struct store *st, const char *account_id, const struct opt_out_filter *f,
+                        int64_t before_seq, size_t limit, struct opt_out_page *out);
+int sqlite_opt_out_delete(struct store *st, const char *account_id, const char *id);
+int sqlite_opt_out_remove_blanket(struct store *st, const char *account_id, const char *number,
+                                  enum channel ch);
+int sqlite_sender_account(struct store *st, enum channel ch, const char *sender,
+                          char account_id[48]);
+int sqlite_inbound_insert(struct store *st, const char *account_id, enum channel ch,
+                          const char *from, const char *to, const char *body, const char *action,
+                          int64_t now);
 
 #endif

@@ -78,6 +78,40 @@ const char *const sqlite_migrations[] = {
     "CREATE INDEX calls_by_campaign ON calls(campaign_seq, seq);"
     "CREATE INDEX calls_by_recipient ON calls(recipient_seq, seq);"
     "CREATE INDEX calls_in_flight ON calls(lane) WHERE ended_at IS NULL;",
+
+    /* 4: messages, opt-outs, inbound messages, the sender of a campaign */
+    "CREATE TABLE messages ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL,"
+    "  campaign_seq INTEGER REFERENCES campaigns(seq),"
+    "  recipient_seq INTEGER NOT NULL REFERENCES recipients(seq),"
+    "  channel TEXT NOT NULL, from_id TEXT NOT NULL, to_number TEXT NOT NULL,"
+    "  attempt INTEGER NOT NULL, body TEXT, template TEXT, status TEXT NOT NULL,"
+    "  carrier TEXT NOT NULL, lane TEXT NOT NULL, provider TEXT NOT NULL,"
+    "  provider_message_id TEXT, segments INTEGER, encoding TEXT,"
+    "  created_at INTEGER NOT NULL, sent_at INTEGER, delivered_at INTEGER, read_at INTEGER,"
+    "  failed_at INTEGER, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX messages_by_account ON messages(account_id, seq);"
+    "CREATE INDEX messages_by_campaign ON messages(campaign_seq, seq);"
+    "CREATE INDEX messages_by_recipient ON messages(recipient_seq, seq);"
+    "CREATE INDEX messages_in_flight ON messages(lane) WHERE status = 'queued';"
+    "CREATE TABLE opt_outs ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL REFERENCES accounts(id),"
+    "  phone_number TEXT NOT NULL, channel TEXT NOT NULL,"
+    "  category TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  UNIQUE (account_id, phone_number, channel, category));"
+    "CREATE INDEX opt_outs_by_account ON opt_outs(account_id, seq);"
+    "CREATE TABLE inbound_messages ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT, channel TEXT NOT NULL,"
+    "  from_number TEXT NOT NULL, to_id TEXT NOT NULL, body TEXT NOT NULL,"
+    "  action TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "ALTER TABLE campaigns ADD COLUMN sender TEXT;"
+    "CREATE INDEX campaigns_by_sender ON campaigns(channel, sender, seq) "
+    "  WHERE sender IS NOT NULL;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

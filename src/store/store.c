@@ -69,6 +69,27 @@ void call_page_clear(struct call_page *p) {
     p->count = 0;
 }
 
+void message_clear(struct message *m) {
+    free(m->from);
+    free(m->to);
+    free(m->body);
+    free(m->template_json);
+    free(m->carrier);
+    free(m->provider);
+    free(m->provider_message_id);
+    free(m->encoding);
+    m->from = m->to = m->body = m->template_json = m->carrier = m->provider = NULL;
+    m->provider_message_id = m->encoding = NULL;
+}
+
+void message_page_clear(struct message_page *p) {
+    for (size_t i = 0; i < p->count; i++)
+        message_clear(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
 int store_open(const char *url, struct store **out, char *err, size_t errlen) {
     if (strncmp(url, "sqlite:", 7) == 0)
         return store_sqlite_open(url + 7, out, err, errlen);

@@ -118,7 +118,8 @@ struct claim_request {
     const char *from;     /* caller id or sender */
     const char *provider; /* name written on the call rows */
     size_t want;
-    size_t got; /* out */
+    size_t got;     /* out: attempts handed out */
+    size_t scanned; /* out: due recipients taken (some fail at their turn) */
 };
 
 struct call_filter {
@@ -145,6 +146,55 @@ struct call_page {
     int more;
 };
 void call_page_clear(struct call_page *p);
+
+struct opt_out {
+    int64_t seq;
+    char id[48];
+    char account_id[48];
+    char phone_number[20];
+    enum channel channel;
+    char category[16]; /* "" = blanket */
+    char source[16];   /* "api" or "inbound" */
+    int64_t created_at;
+};
+
+struct opt_out_filter {
+    int has_channel;
+    enum channel channel;
+    const char *phone_number; /* NULL = any */
+};
+
+struct opt_out_page {
+    struct opt_out *items;
+    size_t count;
+    int more;
+};
+
+struct message_filter {
+    const char *campaign_id, *recipient_id; /* NULL = any */
+    int has_status;
+    enum message_status status;
+};
+
+struct message {
+    int64_t seq;
+    char id[48];
+    char campaign_id[48];
+    char recipient_id[48];
+    enum channel channel;
+    char *from, *to, *body, *template_json, *carrier, *provider, *provider_message_id, *encoding;
+    int attempt, segments;
+    enum message_status status;
+    int64_t created_at, sent_at, delivered_at, read_at, failed_at, updated_at; /* 0 = null */
+};
+void message_clear(struct message *m);
+
+struct message_page {
+    struct message *items;
+    size_t count;
+    int more;
+};
+void message_page_clear(struct message_page *p);
 
 struct store;
 
@@ -250,6 +300,31 @@ struct store_ops {
     int (*call_list)(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out);
     int (*call_get)(struct store *st, const char *account_id, const char *id, struct call *out);
+
+    int (*message_list)(struct store *st, const char *account_id, const struct message_filter *f,
+                        int64_t before_seq, size_t limit, struct message_page *out);
+    int (*message_get)(struct store *st, const char *account_id, const char *id,
+                       struct message *out);
+
+    /* ---- opt-outs ---- */
+
+    /* Stores o unless the same (account, number, channel, category) exists;
+     * either way o is filled with the stored row and *created says which. */
+    int (*opt_out_insert)(struct store *st, struct opt_out *o, int *created);
+    int (*opt_out_list)(struct store *st, const char *account_id, const struct opt_out_filter *f,
+                        int64_t before_seq, size_t limit, struct opt_out_page *out);
+    int (*opt_out_delete)(struct store *st, const char *account_id, const char *id);
+    /* Removes the blanket opt-out of a number on a channel (inbound START). */
+    int (*opt_out_remove_blanket)(struct store *st, const char *account_id, const char *number,
+                                  enum channel ch);
+    /* The account of the most recent campaign of the channel sending from
+     * sender; ENOTFOUND when none. */
+    int (*sender_account)(struct store *st, enum channel ch, const char *sender,
+                          char account_id[48]);
+    /* Records an inbound message and the action taken (account may be ""). */
+    int (*inbound_insert)(struct store *st, const char *account_id, enum channel ch,
+                          const char *from, const char *to, const char *body, const char *action,
+                          int64_t now);
 };
 
 struct store {

@@ -1,0 +1,69 @@
+/* sms.c - segment counting, see sms.h. The GSM 03.38 tables are written as
+ * UTF-8 strings and compared code point by code point. */
+#include "domain/sms.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static const char gsm_basic[] = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+                                "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+static const char gsm_extension[] = "\f^{}\\[~]|€";
+
+/* Next code point of s at *i (valid UTF-8). */
+static uint32_t next_cp(const char *s, size_t *i) {
+    const unsigned char *u = (const unsigned char *)s + *i;
+    uint32_t cp;
+    size_t n;
+    if (u[0] < 0x80) {
+        cp = u[0];
+        n = 1;
+    } else if (u[0] < 0xe0) {
+        cp = u[0] & 0x1f;
+        n = 2;
+    } else if (u[0] < 0xf0) {
+        cp = u[0] & 0x0f;
+        n = 3;
+    } else {
+        cp = u[0] & 0x07;
+        n = 4;
+    }
+    for (size_t k = 1; k < n && u[k]; k++)
+        cp = (cp << 6) | (u[k] & 0x3f);
+    *i += n;
+    return cp;
+}
+
+static int in_table(const char *table, uint32_t cp) {
+    for (size_t i = 0; table[i];)
+        if (next_cp(table, &i) == cp)
+            return 1;
+    return 0;
+}
+
+void sms_count(const char *text, struct sms_info *out) {
+    size_t septets = 0, utf16 = 0;
+    int gsm = 1;
+    for (size_t i = 0; text[i];) {
+        uint32_t cp = next_cp(text, &i);
+        utf16 += cp > 0xffff ? 2 : 1;
+        if (gsm) {
+            if (in_table(gsm_basic, cp))
+                septets += 1;
+            else if (in_table(gsm_extension, cp))
+                septets += 2;
+            else
+                gsm = 0;
+        }
+    }
+    if (gsm) {
+        out->encoding = "GSM-7";
+        out->units = septets;
+        out->segments = septets <= 160 ? 1 : (septets + 152) / 153;
+    } else {
+        out->encoding = "UCS-2";
+        out->units = utf16;
+        out->segments = utf16 <= 70 ? 1 : (utf16 + 66) / 67;
+    }
+    if (out->units == 0)
+        out->segments = 1;
+}

@@ -1,0 +1,293 @@
+/* sqlite_messages.c - message rows (read side), opt-outs and inbound
+ * messages of the SQLite backend. Opt-outs are unique per (account,
+ * number, channel, category) with "" for a blanket one, so the engine's
+ * suppression check is one indexed probe. */
+#include "store/sqlite_internal.h"
+#include "util/alloc.h"
+#include "util/ids.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- messages ---- */
+
+#define MESSAGE_COLS                                                                               \
+    "m.seq, m.id, coalesce(camp.id, ''), r.id, m.channel, m.from_id, m.to_number, m.body, "        \
+    "m.template, m.carrier, m.provider, m.provider_message_id, m.encoding, m.attempt, "            \
+    "coalesce(m.segments, 0), m.status, m.created_at, m.sent_at, m.delivered_at, m.read_at, "      \
+    "m.failed_at, m.updated_at"
+#define MESSAGE_FROM                                                                               \
+    " FROM messages m LEFT JOIN campaigns camp ON camp.seq = m.campaign_seq "                      \
+    "JOIN recipients r ON r.seq = m.recipient_seq "
+
+static const char SQL_MSG_BY_ACCOUNT[] =
+    "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.account_id = ?1 AND m.seq < ?2 "
+    "AND (?3 IS NULL OR m.status = ?3) ORDER BY m.seq DESC LIMIT ?4";
+static const char SQL_MSG_BY_CAMPAIGN[] =
+    "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.campaign_seq = (SELECT seq FROM campaigns WHERE "
+    "id = ?5 AND account_id = ?1) AND m.account_id = ?1 AND m.seq < ?2 "
+    "AND (?3 IS NULL OR m.status = ?3) ORDER BY m.seq DESC LIMIT ?4";
+static const char SQL_MSG_BY_RECIPIENT[] =
+    "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.recipient_seq = (SELECT seq FROM recipients "
+    "WHERE id = ?6) AND m.account_id = ?1 AND m.seq < ?2 AND (?3 IS NULL OR m.status = ?3) "
+    "AND (?5 IS NULL OR camp.id = ?5) ORDER BY m.seq DESC LIMIT ?4";
+static const char SQL_MSG_GET[] =
+    "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.id = ?1 AND m.account_id = ?2";
+
+static void read_message(sqlite3_stmt *s, struct message *m) {
+    memset(m, 0, sizeof *m);
+    int i = 0;
+    m->seq = sqlite3_column_int64(s, i++);
+    snprintf(m->id, sizeof m->id, "%s", (const char *)sqlite3_column_text(s, i++));
+    snprintf(m->campaign_id, sizeof m->campaign_id, "%s",
+             (const char *)sqlite3_column_text(s, i++));
+    snprintf(m->recipient_id, sizeof m->recipient_id, "%s",
+             (const char *)sqlite3_column_text(s, i++));
+    channel_parse((const char *)sqlite3_column_text(s, i++), &m->channel);
+    m->from = sqlite_col_text(s, i++);
+    m->to = sqlite_col_text(s, i++);
+    m->body = sqlite_col_text(s, i++);
+    m->template_json = sqlite_col_text(s, i++);
+    m->carrier = sqlite_col_text(s, i++);
+    m->provider = sqlite_col_text(s, i++);
+    m->provider_message_id = sqlite_col_text(s, i++);
+    m->encoding = sqlite_col_text(s, i++);
+    m->attempt = sqlite3_column_int(s, i++);
+    m->segments = sqlite3_column_int(s, i++);
+    message_status_parse((const char *)sqlite3_column_text(s, i++), &m->status);
+    m->created_at = sqlite3_column_int64(s, i++);
+    m->sent_at = sqlite3_column_int64(s, i++);
+    m->delivered_at = sqlite3_column_int64(s, i++);
+    m->read_at = sqlite3_column_int64(s, i++);
+    m->failed_at = sqlite3_column_int64(s, i++);
+    m->updated_at = sqlite3_column_int64(s, i++);
+}
+
+int sqlite_message_list(struct store *st, const char *account_id, const struct message_filter *f,
+                        int64_t before_seq, size_t limit, struct message_page *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    memset(out, 0, sizeof *out);
+    const char *sql = f->recipient_id  ? SQL_MSG_BY_RECIPIENT
+                      : f->campaign_id ? SQL_MSG_BY_CAMPAIGN
+                                       : SQL_MSG_BY_ACCOUNT;
+    sqlite3_stmt *s = sqlite_prep(conn, sql);
+    sqlite3_bind_text(s, 1, account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, before_seq > 0 ? before_seq : INT64_MAX);
+    sqlite_bind_text_or_null(s, 3, f->has_status ? message_status_name(f->status) : NULL);
+    sqlite3_bind_int64(s, 4, (int64_t)limit + 1);
+    if (sql != SQL_MSG_BY_ACCOUNT)
+        sqlite_bind_text_or_null(s, 5, f->campaign_id);
+    if (sql == SQL_MSG_BY_RECIPIENT)
+        sqlite3_bind_text(s, 6, f->recipient_id, -1, SQLITE_STATIC);
+    out->items = xcalloc(limit + 1, sizeof *out->items);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->count == limit) {
+            out->more = 1;
+            break;
+        }
+        read_message(s, &out->items[out->count++]);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        message_page_clear(out);
+        return sqlite_err(conn, rc, "message_list");
+    }
+    return STORE_OK;
+}
+
+int sqlite_message_get(struct store *st, const char *account_id, const char *id,
+                       struct message *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MSG_GET);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, account_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_message(s, out);
+        sqlite3_reset(s);
+        return STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "message_get");
+}
+
+/* ---- opt-outs ---- */
+
+#define OPT_COLS "seq, id, account_id, phone_number, channel, category, source, created_at"
+static const char SQL_OPT_INSERT[] =
+    "INSERT INTO opt_outs(id, account_id, phone_number, channel, category, source, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+static const char SQL_OPT_FIND[] =
+    "SELECT " OPT_COLS " FROM opt_outs WHERE account_id = ?1 AND phone_number = ?2 "
+    "AND channel = ?3 AND category = ?4";
+static const char SQL_OPT_LIST[] =
+    "SELECT " OPT_COLS " FROM opt_outs WHERE account_id = ?1 AND seq < ?2 "
+    "AND (?3 IS NULL OR channel = ?3) AND (?4 IS NULL OR phone_number = ?4) "
+    "ORDER BY seq DESC LIMIT ?5";
+static const char SQL_OPT_DELETE[] = "DELETE FROM opt_outs WHERE id = ?1 AND account_id = ?2";
+static const char SQL_OPT_REMOVE_BLANKET[] =
+    "DELETE FROM opt_outs WHERE account_id = ?1 AND phone_number = ?2 AND channel = ?3 "
+    "AND category = ''";
+
+static void read_opt(sqlite3_stmt *s, struct opt_out *o) {
+    memset(o, 0, sizeof *o);
+    o->seq = sqlite3_column_int64(s, 0);
+    snprintf(o->id, sizeof o->id, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(o->account_id, sizeof o->account_id, "%s", (const char *)sqlite3_column_text(s, 2));
+    snprintf(o->phone_number, sizeof o->phone_number, "%s",
+             (const char *)sqlite3_column_text(s, 3));
+    channel_parse((const char *)sqlite3_column_text(s, 4), &o->channel);
+    snprintf(o->category, sizeof o->category, "%s", (const char *)sqlite3_column_text(s, 5));
+    snprintf(o->source, sizeof o->source, "%s", (const char *)sqlite3_column_text(s, 6));
+    o->created_at = sqlite3_column_int64(s, 7);
+}
+
+int sqlite_opt_out_insert(struct store *st, struct opt_out *o, int *created) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_OPT_INSERT);
+    sqlite3_bind_text(s, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, o->account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, o->phone_number, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, channel_name(o->channel), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, o->category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, o->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, o->created_at);
+    rc = sqlite_err(conn, sqlite3_step(s), "opt_out_insert");
+    sqlite3_reset(s);
+    *created = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+    if (rc == STORE_OK) {
+        struct opt_out want = *o;
+        s = sqlite_prep(conn, SQL_OPT_FIND);
+        sqlite3_bind_text(s, 1, want.account_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, want.phone_number, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, channel_name(want.channel), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, want.category, -1, SQLITE_STATIC);
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW)
+            read_opt(s, o);
+        else
+            rc = sqlite_err(conn, step, "opt_out_find");
+        sqlite3_reset(s);
+    }
+    return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_opt_out_list(struct store *st, const char *account_id, const struct opt_out_filter *f,
+                        int64_t before_seq, size_t limit, struct opt_out_page *out) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_OPT_LIST);
+    sqlite3_bind_text(s, 1, account_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, before_seq > 0 ? before_seq : INT64_MAX);
+    sqlite_bind_text_or_null(s, 3, f->has_channel ? channel_name(f->channel) : NULL);
+    sqlite_bind_text_or_null(s, 4, f->phone_number);
+    sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
+    out->items = xcalloc(limit + 1, sizeof *out->items);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->count == limit) {
+            out->more = 1;
+            break;
+        }
+        read_opt(s, &out->items[out->count++]);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        free(out->items);
+        out->items = NULL;
+        out->count = 0;
+        return sqlite_err(conn, rc, "opt_out_list");
+    }
+    return STORE_OK;
+}
+
+static int delete_changes(struct store *st, const char *sql, const char *a, const char *b,
+                          const char *c, const char *what) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, sql);
+    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+    if (c)
+        sqlite3_bind_text(s, 3, c, -1, SQLITE_STATIC);
+    rc = sqlite_err(conn, sqlite3_step(s), what);
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
+        rc = STORE_ENOTFOUND;
+    return sqlite_unit_end(conn, rc == STORE_ENOTFOUND ? STORE_OK : rc) == STORE_OK ? rc
+                                                                                    : STORE_EIO;
+}
+
+int sqlite_opt_out_delete(struct store *st, const char *account_id, const char *id) {
+    return delete_changes(st, SQL_OPT_DELETE, id, account_id, NULL, "opt_out_delete");
+}
+
+int sqlite_opt_out_remove_blanket(struct store *st, const char *account_id, const char *number,
+                                  enum channel ch) {
+    return delete_changes(st, SQL_OPT_REMOVE_BLANKET, account_id, number, channel_name(ch),
+                          "opt_out_remove");
+}
+
+/* ---- inbound ---- */
+
+static const char SQL_SENDER_ACCOUNT[] = "SELECT account_id FROM campaigns WHERE channel = ?1 AND "
+                                         "sender = ?2 ORDER BY seq DESC LIMIT 1";
+static const char SQL_INBOUND[] =
+    "INSERT INTO inbound_messages(account_id, channel, from_number, to_id, body, action, "
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+int sqlite_sender_account(struct store *st, enum channel ch, const char *sender,
+                          char account_id[48]) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_SENDER_ACCOUNT);
+    sqlite3_bind_text(s, 1, channel_name(ch), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, sender, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        snprintf(account_id, 48, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "sender_account");
+}
+
+int sqlite_inbound_insert(struct store *st, const char *account_id, enum channel ch,
+                          const char *from, const char *to, const char *body, const char *action,
+                          int64_t now) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_INBOUND);
+    sqlite_bind_text_or_null(s, 1, account_id && account_id[0] ? account_id : NULL);
+    sqlite3_bind_text(s, 2, channel_name(ch), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, body, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, action, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, now);
+    rc = sqlite_err(conn, sqlite3_step(s), "inbound_insert");
+    sqlite3_reset(s);
+    return sqlite_unit_end(conn, rc);
+}
