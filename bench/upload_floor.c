@@ -52,9 +52,9 @@ int main(int argc, char **argv) {
                        "INSERT INTO campaign_lanes(campaign_seq, lane) VALUES (1, "
                        "'default-voice') ON CONFLICT DO NOTHING",
                        -1, &lane, NULL);
-    sqlite3_prepare_v2(db,
-                       "UPDATE campaigns SET total = total + ?1, queued = queued + ?1 WHERE seq = 1",
-                       -1, &count, NULL);
+    sqlite3_prepare_v2(
+        db, "UPDATE campaigns SET total = total + ?1, queued = queued + ?1 WHERE seq = 1", -1,
+        &count, NULL);
     uint64_t t0 = clock_mono_ns();
     sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     for (long i = 0; i < n; i++) {

@@ -421,7 +421,6 @@ static const char *const SQL_END_COUNT[DISP_COUNT] = {
     END_COUNT("sent"),        END_COUNT("delivered"),     END_COUNT("read"),
     END_COUNT("undelivered"), END_COUNT("missing_param"), END_COUNT("expired")};
 
-
 static int apply_one(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
                      struct attempt_applied *out) {
     memset(out, 0, sizeof *out);
