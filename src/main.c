@@ -6,6 +6,7 @@
 #include "api/server.h"
 #include "config.h"
 #include "engine/engine.h"
+#include "domain/tzmap.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static enum log_level parse_level(const char *s) {
     if (strcmp(s, "debug") == 0)
@@ -28,6 +30,35 @@ static enum log_level parse_level(const char *s) {
 
 /* The simulated provider keeps its state beside an SQLite database
  * (PATH-sim), else in campaignd-sim.db, unless configured. */
+/* Loads the phone-prefix time-zone table from the data directory (default:
+ * data/ beside the binary, where the build installs it). Without it, a
+ * number's zones come from ICU's zones of its region. */
+static struct tzmap *load_tzmap(const struct config *cfg) {
+    char *dir;
+    if (cfg->data_dir && cfg->data_dir[0]) {
+        dir = xstrdup(cfg->data_dir);
+    } else {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        dir = xasprintf("%s/data", n > 0 ? exe : ".");
+    }
+    char *path = xasprintf("%s/timezones/map_data.txt", dir);
+    struct tzmap *m = tzmap_load(path);
+    if (m)
+        log_info("time zones: %zu phone prefixes from %s", tzmap_size(m), path);
+    else
+        log_warn("time zones: no table at %s; a number's zones come from its country (see "
+                 "docs/operators.md)",
+                 path);
+    free(path);
+    free(dir);
+    return m;
+}
+
 static char *sim_state_path(const struct config *cfg) {
     if (cfg->sim_state && cfg->sim_state[0])
         return xstrdup(cfg->sim_state);
@@ -77,6 +108,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     app.metrics = metrics_new();
+    app.tzmap = load_tzmap(&cfg);
     app.sim_state_path = sim_state_path(&cfg);
     if (engine_start(&app, &app.engine) != 0) {
         metrics_free(app.metrics);
@@ -104,6 +136,7 @@ int main(int argc, char **argv) {
     engine_stop(app.engine);
     free(app.sim_state_path);
     metrics_free(app.metrics);
+    tzmap_free(app.tzmap);
     app.store->ops->close(app.store);
     curl_global_cleanup();
     config_free(&cfg);

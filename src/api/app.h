@@ -20,6 +20,7 @@ struct app {
     struct metrics *metrics;
     char *sim_state_path;  /* the simulated provider's own SQLite file */
     struct engine *engine; /* NULL in tools that only serve the API */
+    struct tzmap *tzmap;   /* phone prefix -> time zones; NULL without the data */
 };
 
 /* Loads (or creates on first start) the server secret kept in the store. */

@@ -48,6 +48,7 @@ void campaigns_create(struct request *req) {
     c.config_json = dump_or_null(in.config);
     c.schedule_json = dump_or_null(in.schedule);
     c.retry_policy_json = dump_or_null(in.retry_policy);
+    campaign_schedule_times(in.schedule, &c.start_at, &c.end_at);
     c.created_at = c.updated_at = clock_now_ms();
     int rc = req->app->store->ops->campaign_insert(req->app->store, &c);
     if (rc)
@@ -151,8 +152,10 @@ void campaigns_patch(struct request *req) {
         }
         if (in.has_config)
             replace(&c.config_json, in.config);
-        if (in.has_schedule)
+        if (in.has_schedule) {
             replace(&c.schedule_json, in.schedule);
+            campaign_schedule_times(in.schedule, &c.start_at, &c.end_at);
+        }
         if (in.has_retry_policy)
             replace(&c.retry_policy_json, in.retry_policy);
         c.updated_at = clock_now_ms();

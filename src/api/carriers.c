@@ -216,7 +216,7 @@ void admin_put_carrier(struct request *req) {
         reply_store_error(req, rc);
     else
         reply_json(req, 200, carrier_to_json(&c));
-    req->wake = ENGINE_CARRIERS;
+    req->wake = ENGINE_CARRIERS | ENGINE_CAMPAIGNS; /* limits, and lanes re-routed */
     carrier_clear(&c);
 }
 
@@ -236,5 +236,5 @@ void admin_delete_carrier(struct request *req) {
         reply_store_error(req, rc);
     else
         reply_empty(req, 204);
-    req->wake = ENGINE_CARRIERS;
+    req->wake = ENGINE_CARRIERS | ENGINE_CAMPAIGNS; /* limits, and lanes re-routed */
 }

@@ -16,6 +16,8 @@
 #include "domain/csv.h"
 #include "engine/engine.h"
 #include "domain/recipient.h"
+#include "domain/tzmap.h"
+#include "domain/window.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/ids.h"
@@ -23,6 +25,7 @@
 #include "util/utf8.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +253,31 @@ static int route_rows(struct request *req, const struct campaign *c, struct uplo
     return 0;
 }
 
+/* Decides each accepted row's time zones, once, as it is stored: the
+ * longest prefix of the number in the data table, else ICU's zones for the
+ * number's region (several zones: the window must be open in all). */
+static void zone_rows(struct request *req, struct upload *u, struct recipient_new *items,
+                      size_t *map, size_t n_items, char **zone_text) {
+    char last_region[4] = "";
+    char *last_zones = NULL;
+    for (size_t k = 0; k < n_items; k++) {
+        const char *z = tzmap_lookup(req->app->tzmap, u->rows[map[k]].phone);
+        if (!z && items[k].region[0]) {
+            if (strcmp(last_region, items[k].region) != 0) {
+                char buf[4096];
+                free(last_zones);
+                last_zones =
+                    tzmap_region_zones(items[k].region, buf, sizeof buf) ? xstrdup(buf) : NULL;
+                memcpy(last_region, items[k].region, sizeof last_region);
+            }
+            z = last_zones;
+        }
+        zone_text[k] = z ? xstrdup(z) : NULL;
+        items[k].zones = zone_text[k];
+    }
+    free(last_zones);
+}
+
 void recipients_upload(struct request *req) {
     struct store *st = req->app->store;
     struct campaign c;
@@ -281,6 +309,7 @@ void recipients_upload(struct request *req) {
     struct recipient_new *items = xcalloc(u.n + 1, sizeof *items);
     size_t *map = xcalloc(u.n + 1, sizeof *map); /* item -> row index */
     char **params_text = xcalloc(u.n + 1, sizeof *params_text);
+    char **zone_text = NULL;
     size_t n_items = 0;
     check_numbers(&u);
     for (size_t i = 0; i < u.n; i++) {
@@ -302,6 +331,8 @@ void recipients_upload(struct request *req) {
     }
     strset_free(&seen);
 
+    zone_text = xcalloc(n_items + 1, sizeof *zone_text);
+    zone_rows(req, &u, items, map, n_items, zone_text);
     rc = route_rows(req, &c, &u, items, map, n_items);
     if (rc) {
         reply_store_error(req, rc);
@@ -362,15 +393,60 @@ void recipients_upload(struct request *req) {
     campaign_clear(&after);
 out:
     for (size_t k = 0; k < n_items; k++) {
+        free(zone_text ? zone_text[k] : NULL);
         free(params_text[k]);
         free((char *)items[k].carrier);
         free((char *)items[k].lane);
     }
     free(params_text);
+    free(zone_text);
     free(items);
     free(map);
     upload_free(&u);
     campaign_clear(&c);
+}
+
+/* What decides when a queued recipient may next be attempted. */
+struct attempt_rules {
+    int64_t start_at;
+    int has_window;
+    struct call_window window;
+};
+
+static int load_rules(struct request *req, struct attempt_rules *out) {
+    struct campaign c;
+    int rc =
+        req->app->store->ops->campaign_get(req->app->store, req->account_id, req->params[0], &c);
+    if (rc)
+        return rc;
+    json_t *config = json_loads(c.config_json, 0, NULL);
+    out->start_at =
+        c.status == CAMPAIGN_RUNNING || c.status == CAMPAIGN_DRAFT || c.status == CAMPAIGN_PAUSED
+            ? c.start_at
+            : 0;
+    out->has_window = window_from_json(json_object_get(config, "call_window"), &out->window);
+    json_decref(config);
+    campaign_clear(&c);
+    return 0;
+}
+
+/* The earliest instant a queued recipient may be attempted: the latest of
+ * its retry's due time, schedule.start_at and the next opening of its call
+ * window; 0 (null) when that is now, or when it is not queued. */
+static int64_t next_attempt_at(const struct recipient *r, const struct attempt_rules *rules,
+                               int64_t now) {
+    if (r->status != RECIPIENT_QUEUED)
+        return 0;
+    int64_t at = r->due_at > now ? r->due_at : now;
+    if (rules->start_at > at)
+        at = rules->start_at;
+    if (rules->has_window) {
+        int64_t open =
+            window_next_open(&rules->window, rules->window.per_recipient ? r->zones : NULL, at);
+        if (open != INT64_MAX)
+            at = open;
+    }
+    return at > now ? at : 0;
 }
 
 void recipients_list(struct request *req) {
@@ -411,10 +487,18 @@ void recipients_list(struct request *req) {
         reply_store_error(req, rc);
         return;
     }
+    struct attempt_rules rules;
+    rc = load_rules(req, &rules);
+    if (rc) {
+        recipient_page_clear(&page);
+        reply_store_error(req, rc);
+        return;
+    }
     json_t *data = json_array();
     int64_t now = clock_now_ms();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(data, render_recipient(&page.items[i], now));
+        json_array_append_new(
+            data, render_recipient(&page.items[i], next_attempt_at(&page.items[i], &rules, now)));
     char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
     reply_json(req, 200, render_list(data, next));
     free(next);
@@ -433,6 +517,11 @@ void recipients_get(struct request *req) {
         reply_store_error(req, rc);
         return;
     }
-    reply_json(req, 200, render_recipient(&r, clock_now_ms()));
+    struct attempt_rules rules;
+    rc = load_rules(req, &rules);
+    if (rc)
+        reply_store_error(req, rc);
+    else
+        reply_json(req, 200, render_recipient(&r, next_attempt_at(&r, &rules, clock_now_ms())));
     recipient_clear(&r);
 }

@@ -57,7 +57,7 @@ static json_t *string_or_null(const char *s) {
     return s ? json_string(s) : json_null();
 }
 
-json_t *render_recipient(const struct recipient *r, int64_t now) {
+json_t *render_recipient(const struct recipient *r, int64_t next_attempt_at) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(r->id));
     json_object_set_new(o, "campaign_id", json_string(r->campaign_id));
@@ -69,9 +69,7 @@ json_t *render_recipient(const struct recipient *r, int64_t now) {
     json_object_set_new(o, "carrier", string_or_null(r->carrier));
     json_object_set_new(o, "created_at", render_time(r->created_at));
     json_object_set_new(o, "last_attempt_at", render_time(r->last_attempt_at));
-    json_object_set_new(o, "next_attempt_at",
-                        r->status == RECIPIENT_QUEUED && r->due_at > now ? render_time(r->due_at)
-                                                                         : json_null());
+    json_object_set_new(o, "next_attempt_at", render_time(next_attempt_at));
     json_object_set_new(o, "last_call_id", string_or_null(r->last_call_id));
     json_object_set_new(o, "last_message_id", string_or_null(r->last_message_id));
     return o;

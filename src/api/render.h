@@ -16,8 +16,8 @@ json_t *render_campaign(const struct campaign *c);
 json_t *render_call(const struct call *c);
 json_t *render_message(const struct message *m);
 json_t *render_opt_out(const struct opt_out *o);
-/* next_attempt_at is due_at when it is still ahead of now, else null. */
-json_t *render_recipient(const struct recipient *r, int64_t now);
+/* next_attempt_at: the instant given (0 renders null). */
+json_t *render_recipient(const struct recipient *r, int64_t next_attempt_at);
 /* {"data": [...], "next_page_token": token|null}; steals data. */
 json_t *render_list(json_t *data, const char *next_token);
 

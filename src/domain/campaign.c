@@ -375,3 +375,13 @@ void campaign_retry_policy(json_t *p, struct retry_policy *out) {
     if ((v = json_object_get(p, "backoff")))
         out->exponential = strcmp(json_string_value(v), "exponential") == 0;
 }
+
+void campaign_schedule_times(json_t *schedule, int64_t *start_at, int64_t *end_at) {
+    *start_at = *end_at = 0;
+    const char *s = json_string_value(json_object_get(schedule, "start_at"));
+    const char *e = json_string_value(json_object_get(schedule, "end_at"));
+    if (s && clock_parse_rfc3339(s, start_at) != 0)
+        *start_at = 0;
+    if (e && clock_parse_rfc3339(e, end_at) != 0)
+        *end_at = 0;
+}

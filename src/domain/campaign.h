@@ -35,6 +35,7 @@ struct campaign {
     struct counters counters;
     int64_t created_at, updated_at;                 /* ms */
     int64_t started_at, completed_at, cancelled_at; /* 0 = null */
+    int64_t start_at, end_at;                       /* schedule.start_at / end_at in ms; 0 = none */
 };
 
 /* Frees the strings a campaign owns (not the struct itself). */
@@ -87,6 +88,10 @@ struct retry_policy {
 };
 /* Reads a validated retry_policy (NULL = none). */
 void campaign_retry_policy(json_t *policy, struct retry_policy *out);
+
+/* schedule.start_at and end_at of a validated schedule (NULL = none) in ms,
+ * 0 for each that is absent. */
+void campaign_schedule_times(json_t *schedule, int64_t *start_at, int64_t *end_at);
 
 /* Number of Unicode code points in a valid UTF-8 string. */
 size_t utf8_length(const char *s);

@@ -32,7 +32,9 @@ void recipient_clear(struct recipient *r) {
     free(r->carrier);
     free(r->last_call_id);
     free(r->last_message_id);
+    free(r->zones);
     r->phone_number = r->params_json = r->carrier = r->last_call_id = r->last_message_id = NULL;
+    r->zones = NULL;
 }
 
 const char *reject_reason_name(enum reject_reason r) {

@@ -29,6 +29,7 @@ struct recipient {
     int64_t created_at, last_attempt_at;  /* 0 = null */
     int64_t due_at;                       /* earliest instant of the next attempt; 0 = now */
     char *last_call_id, *last_message_id; /* NULL = null */
+    char *zones;                          /* its time zones, "A&B"; NULL when unknown */
 };
 void recipient_clear(struct recipient *r);
 

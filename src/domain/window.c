@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
@@ -82,4 +83,148 @@ int window_validate(json_t *w, const char *path, struct verr *e) {
             return verr_set(e, f, "%s must be an IANA time zone", f);
     }
     return 0;
+}
+
+/* ---- arithmetic ---- */
+
+int window_from_json(json_t *w, struct call_window *out) {
+    memset(out, 0, sizeof *out);
+    if (!w || !json_is_object(w))
+        return 0;
+    out->start = window_parse_hhmm(json_string_value(json_object_get(w, "start")));
+    out->end = window_parse_hhmm(json_string_value(json_object_get(w, "end")));
+    json_t *days = json_object_get(w, "days");
+    if (!days || !json_is_array(days)) {
+        out->days = 0x7f;
+    } else {
+        size_t i;
+        json_t *d;
+        json_array_foreach(days, i, d) {
+            for (int k = 0; k < 7; k++)
+                if (json_is_string(d) && strcmp(json_string_value(d), day_names[k]) == 0)
+                    out->days |= 1u << k;
+        }
+    }
+    const char *tz = json_string_value(json_object_get(w, "timezone"));
+    const char *fallback = json_string_value(json_object_get(w, "fallback_timezone"));
+    out->per_recipient = tz && strcmp(tz, "recipient") == 0;
+    snprintf(out->zone, sizeof out->zone, "%s",
+             out->per_recipient ? (fallback ? fallback : "UTC") : (tz ? tz : "UTC"));
+    return 1;
+}
+
+/* A calendar in zone (caller closes it); NULL when ICU fails. */
+static UCalendar *calendar(const char *zone) {
+    UChar id[128];
+    UErrorCode status = U_ZERO_ERROR;
+    u_uastrncpy(id, zone, (int32_t)(sizeof id / sizeof id[0]));
+    UCalendar *cal = ucal_open(id, -1, "en_US_POSIX", UCAL_GREGORIAN, &status);
+    if (U_FAILURE(status)) {
+        if (cal)
+            ucal_close(cal);
+        return NULL;
+    }
+    /* fall-back: a repeated wall time means its first occurrence;
+     * spring-forward: a skipped wall time means the first valid instant */
+    ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
+    ucal_setAttribute(cal, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
+    return cal;
+}
+
+/* Local day (0 = Monday) and minute of day at t. */
+static void local_at(UCalendar *cal, int64_t t, int *day, int *minute) {
+    UErrorCode status = U_ZERO_ERROR;
+    ucal_setMillis(cal, (UDate)t, &status);
+    int dow = ucal_get(cal, UCAL_DAY_OF_WEEK, &status); /* 1 = Sunday */
+    *day = (dow + 5) % 7;
+    *minute = ucal_get(cal, UCAL_HOUR_OF_DAY, &status) * 60 + ucal_get(cal, UCAL_MINUTE, &status);
+}
+
+static int open_local(const struct call_window *w, int day, int minute) {
+    if (w->start < w->end)
+        return (w->days >> day & 1) && minute >= w->start && minute < w->end;
+    int prev = (day + 6) % 7;
+    return ((w->days >> day & 1) && minute >= w->start) ||
+           ((w->days >> prev & 1) && minute < w->end);
+}
+
+int window_open_in(const struct call_window *w, const char *zone, int64_t t) {
+    UCalendar *cal = calendar(zone);
+    if (!cal)
+        return 0;
+    int day, minute;
+    local_at(cal, t, &day, &minute);
+    ucal_close(cal);
+    return open_local(w, day, minute);
+}
+
+/* The first instant >= t when the window is open in one zone. */
+static int64_t next_open_one(const struct call_window *w, const char *zone, int64_t t) {
+    UCalendar *cal = calendar(zone);
+    if (!cal)
+        return INT64_MAX;
+    int day, minute;
+    local_at(cal, t, &day, &minute);
+    if (open_local(w, day, minute)) {
+        ucal_close(cal);
+        return t;
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    int64_t best = INT64_MAX;
+    for (int offset = 0; offset <= 8 && best == INT64_MAX; offset++) {
+        ucal_setMillis(cal, (UDate)t, &status);
+        ucal_add(cal, UCAL_DATE, offset, &status);
+        int dow = (ucal_get(cal, UCAL_DAY_OF_WEEK, &status) + 5) % 7;
+        if (!(w->days >> dow & 1))
+            continue;
+        /* lenient ICU: a wall time in the skipped DST hour moves forward */
+        ucal_set(cal, UCAL_HOUR_OF_DAY, w->start / 60);
+        ucal_set(cal, UCAL_MINUTE, w->start % 60);
+        ucal_set(cal, UCAL_SECOND, 0);
+        ucal_set(cal, UCAL_MILLISECOND, 0);
+        int64_t at = (int64_t)ucal_getMillis(cal, &status);
+        if (U_SUCCESS(status) && at >= t)
+            best = at;
+    }
+    if (best != INT64_MAX) {
+        /* a start in the skipped spring-forward hour: ICU moved it forward by
+         * the shift; the window really opens at the transition, earlier */
+        int d, m;
+        local_at(cal, best, &d, &m);
+        for (int k = 0; m != w->start && k < 180 && best - 60000 >= t; k++) {
+            local_at(cal, best - 60000, &d, &m);
+            if (!open_local(w, d, m))
+                break;
+            best -= 60000;
+        }
+    }
+    ucal_close(cal);
+    return best;
+}
+
+int64_t window_next_open(const struct call_window *w, const char *zones, int64_t t) {
+    char list[2048];
+    snprintf(list, sizeof list, "%s", zones && zones[0] ? zones : w->zone);
+    const char *names[64];
+    size_t n = 0;
+    for (char *save = NULL, *z = strtok_r(list, "&", &save); z && n < 64;
+         z = strtok_r(NULL, "&", &save))
+        names[n++] = z;
+    int64_t limit = t + 14LL * 24 * 3600 * 1000;
+    int64_t at = t;
+    /* move to the latest opening among the zones until all are open */
+    for (int round = 0; round < 256 && at < limit; round++) {
+        int64_t latest = at;
+        for (size_t i = 0; i < n; i++) {
+            int64_t o = next_open_one(w, names[i], at);
+            if (o == INT64_MAX)
+                return INT64_MAX;
+            if (o > latest)
+                latest = o;
+        }
+        if (latest == at)
+            return at;
+        at = latest;
+    }
+    return INT64_MAX;
 }

@@ -71,6 +71,8 @@ struct engine {
     struct carrier *carriers;
     size_t ncarriers;
 
+    int64_t next_end; /* the next schedule.end_at to act on, 0 = none */
+
     struct attempt_end *ends; /* reported, not yet stored */
     size_t nends, capends;
 };
@@ -85,6 +87,7 @@ static struct lane *lane_find(struct engine *e, const char *name) {
 }
 
 static void lane_limits(struct engine *e, struct lane *l) {
+    double now = (double)clock_now_ms();
     char carrier[CARRIER_NAME_MAX + 1];
     size_t n = strcspn(l->name, "|");
     if (n > CARRIER_NAME_MAX)
@@ -95,7 +98,7 @@ static void lane_limits(struct engine *e, struct lane *l) {
     for (size_t i = 0; i < e->ncarriers; i++) {
         if (strcmp(e->carriers[i].name, carrier) == 0) {
             const struct carrier *c = &e->carriers[i];
-            pacer_set_limits(&l->pacer, c->rate_per_second, c->burst, c->max_concurrent);
+            pacer_set_limits(&l->pacer, c->rate_per_second, c->burst, c->max_concurrent, now);
             return;
         }
         if (strcmp(e->carriers[i].name, "default-voice") == 0)
@@ -104,9 +107,9 @@ static void lane_limits(struct engine *e, struct lane *l) {
     /* a carrier deleted while its recipients wait: the built-in limits */
     if (fallback)
         pacer_set_limits(&l->pacer, fallback->rate_per_second, fallback->burst,
-                         fallback->max_concurrent);
+                         fallback->max_concurrent, now);
     else
-        pacer_set_limits(&l->pacer, 1, 1, 1);
+        pacer_set_limits(&l->pacer, 1, 1, 1, now);
 }
 
 static struct lane *lane_get(struct engine *e, const char *name) {
@@ -286,7 +289,7 @@ static void claim_and_send(struct engine *e) {
         struct lane *l = &e->lanes[li];
         size_t ndue = 0;
         for (size_t i = 0; i < l->nwork; i++)
-            ndue += l->work[i].next_due <= now;
+            ndue += l->work[i].next_due <= now && e->campaigns[l->work[i].campaign].start_at <= now;
         if (ndue == 0)
             continue;
         size_t budget = pacer_budget(&l->pacer, (double)now);
@@ -295,7 +298,7 @@ static void claim_and_send(struct engine *e) {
         size_t share = budget / ndue ? budget / ndue : 1;
         for (size_t k = 0; k < l->nwork && budget > 0; k++) {
             struct lane_work *w = &l->work[(l->rr + k) % l->nwork];
-            if (w->next_due > now)
+            if (w->next_due > now || e->campaigns[w->campaign].start_at > now)
                 continue;
             size_t want = share < budget ? share : budget;
             budget -= want;
@@ -361,12 +364,19 @@ static void arm(struct engine *e) {
     int64_t next = NO_WORK;
     if (e->nends)
         next = now;
+    if (e->next_end && e->next_end < next)
+        next = e->next_end;
     for (size_t li = 0; li < e->nlanes; li++) {
         struct lane *l = &e->lanes[li];
         int64_t due = NO_WORK;
-        for (size_t i = 0; i < l->nwork; i++)
-            if (l->work[i].next_due < due)
-                due = l->work[i].next_due;
+        for (size_t i = 0; i < l->nwork; i++) {
+            int64_t start = e->campaigns[l->work[i].campaign].start_at;
+            int64_t at = l->work[i].next_due;
+            if (at != NO_WORK && start > at)
+                at = start; /* schedule.start_at: nothing before it */
+            if (at < due)
+                due = at;
+        }
         if (due == NO_WORK)
             continue;
         if (l->pacer.in_flight >= l->pacer.max_concurrent)
@@ -391,6 +401,10 @@ static void pass(struct engine *e) {
     if (events & ENGINE_CARRIERS)
         reload_carriers(e);
     apply_ends(e);
+    int64_t now = clock_now_ms();
+    if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
+        if (e->st->ops->expire_ended(e->st, now, &e->next_end) != 0)
+            e->next_end = now + 1000; /* try again shortly */
     if (events & ENGINE_CAMPAIGNS)
         reload_campaigns(e);
     claim_and_send(e);

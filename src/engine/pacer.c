@@ -7,8 +7,12 @@ static double interval_ms(const struct pacer *p) {
     return 1000.0 / p->rate;
 }
 
-void pacer_set_limits(struct pacer *p, double rate, int burst, int max_concurrent) {
+void pacer_set_limits(struct pacer *p, double rate, int burst, int max_concurrent, double now_ms) {
     p->rate = rate > 0 ? rate : 1;
+    /* a raised rate applies now: the next slot is no later than one new
+     * interval away, not the old slow interval */
+    if (p->tat > now_ms + 1000.0 / p->rate)
+        p->tat = now_ms + 1000.0 / p->rate;
     p->burst = burst >= 1 ? burst : 1;
     p->max_concurrent = max_concurrent >= 1 ? max_concurrent : 1;
 }

@@ -20,7 +20,7 @@ struct pacer {
     int in_flight;
 };
 
-void pacer_set_limits(struct pacer *p, double rate, int burst, int max_concurrent);
+void pacer_set_limits(struct pacer *p, double rate, int burst, int max_concurrent, double now_ms);
 /* How many attempts may start at now_ms (rate and concurrency both). */
 size_t pacer_budget(const struct pacer *p, double now_ms);
 /* Records n starts at now_ms (n <= pacer_budget). */

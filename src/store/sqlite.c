@@ -517,6 +517,7 @@ static const struct store_ops sqlite_ops = {
     .unclaim = sqlite_unclaim,
     .in_flight = sqlite_in_flight,
     .complete_finished = sqlite_complete_finished,
+    .expire_ended = sqlite_expire_ended,
     .call_list = sqlite_call_list,
     .call_get = sqlite_call_get,
     .message_list = sqlite_message_list,

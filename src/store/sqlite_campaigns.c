@@ -14,7 +14,7 @@
     "total, queued, dispatched, succeeded, failed, "                                               \
     "d_completed, d_no_answer, d_busy, d_failed, d_cancelled, d_opted_out, d_sent, "               \
     "d_delivered, d_read, d_undelivered, d_missing_param, d_expired, "                             \
-    "created_at, updated_at, started_at, completed_at, cancelled_at"
+    "created_at, updated_at, started_at, completed_at, cancelled_at, start_at, end_at"
 
 /* The sender a campaign sends from (sms: config.from, whatsapp:
  * config.sender), kept in a column so inbound messages find their account
@@ -25,9 +25,8 @@
 
 static const char SQL_INSERT[] =
     "INSERT INTO campaigns(id, account_id, name, agent_id, channel, status, config, schedule, "
-    "retry_policy, created_at, updated_at, sender) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-    "?10, "
-    "?11, " SENDER_OF("?5", "?7") ")";
+    "retry_policy, created_at, updated_at, sender, start_at, end_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10, ?11, " SENDER_OF("?5", "?7") ", ?12, ?13)";
 static const char SQL_GET[] =
     "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1 AND account_id = ?2";
 static const char SQL_LIST[] =
@@ -36,7 +35,8 @@ static const char SQL_LIST[] =
     "ORDER BY seq DESC LIMIT ?5";
 static const char SQL_UPDATE[] =
     "UPDATE campaigns SET name = ?3, config = ?4, schedule = ?5, retry_policy = ?6, "
-    "updated_at = ?7, sender = " SENDER_OF("channel", "?4") " WHERE id = ?1 AND account_id = ?2";
+    "updated_at = ?7, sender = " SENDER_OF("channel", "?4") ", start_at = ?8, end_at = ?9 "
+                                                            "WHERE id = ?1 AND account_id = ?2";
 static const char SQL_SET_STATUS[] =
     "UPDATE campaigns SET status = ?2, updated_at = ?3, "
     "started_at = coalesce(started_at, ?4), completed_at = coalesce(completed_at, ?5), "
@@ -67,6 +67,8 @@ static void read_row(sqlite3_stmt *s, struct campaign *c) {
     c->started_at = sqlite3_column_int64(s, i++);
     c->completed_at = sqlite3_column_int64(s, i++);
     c->cancelled_at = sqlite3_column_int64(s, i++);
+    c->start_at = sqlite3_column_int64(s, i++);
+    c->end_at = sqlite3_column_int64(s, i++);
 }
 
 int sqlite_campaign_insert(struct store *st, struct campaign *c) {
@@ -88,6 +90,8 @@ int sqlite_campaign_insert(struct store *st, struct campaign *c) {
     sqlite_bind_text_or_null(s, 9, c->retry_policy_json);
     sqlite3_bind_int64(s, 10, c->created_at);
     sqlite3_bind_int64(s, 11, c->updated_at);
+    sqlite_bind_time(s, 12, c->start_at);
+    sqlite_bind_time(s, 13, c->end_at);
     rc = sqlite_err(conn, sqlite3_step(s), "campaign_insert");
     sqlite3_reset(s);
     if (rc == STORE_OK)
@@ -157,6 +161,8 @@ int sqlite_campaign_update(struct store *st, const struct campaign *c) {
     sqlite_bind_text_or_null(s, 5, c->schedule_json);
     sqlite_bind_text_or_null(s, 6, c->retry_policy_json);
     sqlite3_bind_int64(s, 7, c->updated_at);
+    sqlite_bind_time(s, 8, c->start_at);
+    sqlite_bind_time(s, 9, c->end_at);
     rc = sqlite_err(conn, sqlite3_step(s), "campaign_update");
     sqlite3_reset(s);
     if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
@@ -174,7 +180,7 @@ static const char SQL_COUNT_FAILED[] =
 
 /* Every queued recipient of the campaign becomes failed with disposition d
  * (cancelled or expired), counters moved in the same transaction. */
-static int fail_queued(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
+int sqlite_fail_queued(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
                        int64_t now) {
     sqlite3_stmt *s = sqlite_prep(conn, SQL_FAIL_QUEUED);
     sqlite3_bind_int64(s, 1, campaign_seq);
@@ -220,7 +226,7 @@ int sqlite_campaign_move(struct store *st, const char *account_id, const char *i
     rc = sqlite_err(conn, sqlite3_step(s), "campaign_move");
     sqlite3_reset(s);
     if (rc == STORE_OK && to == CAMPAIGN_CANCELLED)
-        rc = fail_queued(conn, out->seq, DISP_CANCELLED, now);
+        rc = sqlite_fail_queued(conn, out->seq, DISP_CANCELLED, now);
     if (rc == STORE_OK) {
         campaign_clear(out);
         rc = sqlite_campaign_get(st, account_id, id, out);

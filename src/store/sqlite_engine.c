@@ -9,6 +9,7 @@
 #include "domain/retry.h"
 #include "domain/sms.h"
 #include "domain/template.h"
+#include "domain/window.h"
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
 #include "util/ids.h"
@@ -19,12 +20,13 @@
 
 static const char SQL_CAMPAIGNS[] =
     "SELECT seq, id, account_id, channel, status, agent_id, config, schedule, queued, "
-    "dispatched FROM campaigns WHERE status = 'running'";
+    "dispatched, coalesce(start_at, 0), coalesce(end_at, 0) FROM campaigns "
+    "WHERE status = 'running'";
 static const char SQL_LANES[] = "SELECT lane FROM campaign_lanes WHERE campaign_seq = ?1";
 static const char SQL_NEXT_DUE[] = "SELECT min(due_at) FROM recipients "
                                    "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued'";
 static const char SQL_DUE[] =
-    "SELECT seq, id, phone_number, attempts, carrier, params FROM recipients "
+    "SELECT seq, id, phone_number, attempts, carrier, params, zones FROM recipients "
     "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued' AND due_at <= ?3 "
     "ORDER BY due_at, seq LIMIT ?4";
 static const char SQL_DISPATCH[] =
@@ -109,6 +111,8 @@ int sqlite_engine_campaigns(struct store *st, struct engine_campaign **out, size
         c->schedule_json = sqlite_col_text(s, 7);
         c->queued = sqlite3_column_int64(s, 8);
         c->dispatched = sqlite3_column_int64(s, 9);
+        c->start_at = sqlite3_column_int64(s, 10);
+        c->end_at = sqlite3_column_int64(s, 11);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) {
@@ -176,7 +180,19 @@ struct due_row {
     int attempts;
     char carrier[CARRIER_NAME_MAX + 1];
     json_t *params;
+    char *zones;
 };
+
+static const char SQL_SET_DUE[] = "UPDATE recipients SET due_at = ?2 WHERE seq = ?1";
+
+static int set_due(struct sqlite_conn *conn, int64_t seq, int64_t due) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_SET_DUE);
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_int64(s, 2, due);
+    int rc = sqlite_err(conn, sqlite3_step(s), "set_due");
+    sqlite3_reset(s);
+    return rc;
+}
 
 /* 1 when the number opted out of the channel (blanket, or the category). */
 static int opted_out(struct sqlite_conn *conn, const struct engine_campaign *c, const char *phone,
@@ -315,6 +331,7 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
         snprintf(d->carrier, sizeof d->carrier, "%s", (const char *)sqlite3_column_text(s, 4));
         const unsigned char *params = sqlite3_column_text(s, 5);
         d->params = params ? json_loads((const char *)params, 0, NULL) : NULL;
+        d->zones = sqlite_col_text(s, 6);
     }
     sqlite3_reset(s);
     rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : sqlite_err(conn, rc, "claim");
@@ -323,10 +340,20 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
         c->channel == CHANNEL_WHATSAPP
             ? json_string_value(json_object_get(json_object_get(config, "template"), "category"))
             : NULL;
+    struct call_window window;
+    int has_window = window_from_json(json_object_get(config, "call_window"), &window);
     struct delta delta = {0};
     size_t got = 0;
     for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
         struct due_row *row = &rows[i];
+        if (has_window) {
+            /* outside its window: not claimed; due again at the next opening */
+            int64_t open = window_next_open(&window, window.per_recipient ? row->zones : NULL, now);
+            if (open > now) {
+                rc = set_due(conn, row->seq, open == INT64_MAX ? now + 86400000 : open);
+                continue;
+            }
+        }
         if (opted_out(conn, c, row->phone, category, &rc)) {
             rc = fail_at_turn(conn, row->seq, DISP_OPTED_OUT, now, &delta);
             continue;
@@ -369,8 +396,10 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
     }
     r->got = rc == STORE_OK ? got : 0;
     r->scanned = nrows;
-    for (size_t i = 0; i < nrows; i++)
+    for (size_t i = 0; i < nrows; i++) {
         json_decref(rows[i].params);
+        free(rows[i].zones);
+    }
     json_decref(config);
     free(rows);
     return rc;
@@ -783,5 +812,51 @@ int sqlite_complete_finished(struct store *st, int64_t now, int *completed) {
     rc = sqlite_err(conn, sqlite3_step(s), "complete_finished");
     sqlite3_reset(s);
     *completed = rc == STORE_OK ? sqlite3_changes(conn->db) : 0;
+    return sqlite_unit_end(conn, rc);
+}
+
+/* ---- schedule.end_at ---- */
+
+static const char SQL_ENDED[] =
+    "SELECT seq FROM campaigns WHERE end_at IS NOT NULL AND end_at <= ?1 "
+    "AND status IN ('running', 'paused') AND queued > 0";
+static const char SQL_NEXT_END[] = "SELECT min(end_at) FROM campaigns WHERE end_at IS NOT NULL "
+                                   "AND end_at > ?1 AND status IN ('running', 'paused')";
+
+int sqlite_expire_ended(struct store *st, int64_t now, int64_t *next_end) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    int64_t seqs[64];
+    size_t n = 0;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_ENDED);
+    sqlite3_bind_int64(s, 1, now);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && n < 64)
+        seqs[n++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = sqlite_err(conn, step, "expire_read");
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        rc = sqlite_fail_queued(conn, seqs[i], DISP_EXPIRED, now);
+        if (rc == STORE_OK) {
+            s = sqlite_prep(conn, SQL_COMPLETE_ONE);
+            sqlite3_bind_int64(s, 1, seqs[i]);
+            sqlite3_bind_int64(s, 2, now);
+            rc = sqlite_err(conn, sqlite3_step(s), "expire_complete");
+            sqlite3_reset(s);
+        }
+    }
+    *next_end = 0;
+    if (rc == STORE_OK) {
+        s = sqlite_prep(conn, SQL_NEXT_END);
+        sqlite3_bind_int64(s, 1, now);
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            *next_end = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+    }
     return sqlite_unit_end(conn, rc);
 }

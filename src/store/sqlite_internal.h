@@ -50,6 +50,10 @@ void sqlite_bind_text_or_null(sqlite3_stmt *s, int idx, const char *v);
 /* Binds an int64, or NULL when v == 0. */
 void sqlite_bind_time(sqlite3_stmt *s, int idx, int64_t v);
 
+/* Every queued recipient of the campaign becomes failed with disposition d
+ * (cancelled or expired), counters moved, in the caller's transaction. */
+int sqlite_fail_queued(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
+                       int64_t now);
 int sqlite_campaign_insert(struct store *st, struct campaign *c);
 int sqlite_campaign_get(struct store *st, const char *account_id, const char *id,
                         struct campaign *out);
@@ -84,6 +88,7 @@ int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n
                       struct attempt_applied *applied);
 int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
 int sqlite_in_flight(struct store *st, struct attempt **out, size_t *n);
+int sqlite_expire_ended(struct store *st, int64_t now, int64_t *next_end);
 int sqlite_complete_finished(struct store *st, int64_t now, int *completed);
 int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out);

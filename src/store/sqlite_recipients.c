@@ -12,11 +12,11 @@
 #define RECIPIENT_COLS                                                                             \
     "r.seq, r.id, c.id, r.phone_number, r.params, r.status, r.disposition, r.attempts, "           \
     "r.carrier, r.created_at, r.last_attempt_at, r.due_at, r.last_call_id, "                       \
-    "r.last_message_id"
+    "r.last_message_id, r.zones"
 
 static const char SQL_INSERT[] =
     "INSERT INTO recipients(id, campaign_seq, phone_number, params, carrier, lane, region, "
-    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+    "created_at, updated_at, zones) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) "
     "ON CONFLICT(campaign_seq, phone_number) DO NOTHING";
 static const char SQL_LANE[] =
     "INSERT INTO campaign_lanes(campaign_seq, lane) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
@@ -51,6 +51,7 @@ static void read_row(sqlite3_stmt *s, struct recipient *r) {
     r->due_at = sqlite3_column_int64(s, i++);
     r->last_call_id = sqlite_col_text(s, i++);
     r->last_message_id = sqlite_col_text(s, i++);
+    r->zones = sqlite_col_text(s, i++);
 }
 
 int sqlite_recipients_insert(struct store *st, const char *account_id, const char *campaign_id,
@@ -80,6 +81,7 @@ int sqlite_recipients_insert(struct store *st, const char *account_id, const cha
         sqlite3_bind_text(s, 6, r->lane, -1, SQLITE_STATIC);
         sqlite_bind_text_or_null(s, 7, r->region[0] ? r->region : NULL);
         sqlite3_bind_int64(s, 8, now);
+        sqlite_bind_text_or_null(s, 9, r->zones);
         rc = sqlite_err(conn, sqlite3_step(s), "recipients_insert");
         sqlite3_reset(s);
         r->inserted = rc == STORE_OK && sqlite3_changes(conn->db) == 1;

@@ -112,6 +112,13 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE campaigns ADD COLUMN sender TEXT;"
     "CREATE INDEX campaigns_by_sender ON campaigns(channel, sender, seq) "
     "  WHERE sender IS NOT NULL;",
+
+    /* 5: time rules: a recipient's time zones, a campaign's schedule instants */
+    "ALTER TABLE recipients ADD COLUMN zones TEXT;"
+    "ALTER TABLE campaigns ADD COLUMN start_at INTEGER;"
+    "ALTER TABLE campaigns ADD COLUMN end_at INTEGER;"
+    "CREATE INDEX campaigns_ending ON campaigns(end_at) "
+    "  WHERE end_at IS NOT NULL AND status IN ('running', 'paused');",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -81,6 +81,7 @@ struct recipient_new {
     const char *carrier;
     const char *lane;
     char region[4];
+    const char *zones; /* "Zone/A&Zone/B", NULL when unknown */
     int inserted;
 };
 
@@ -108,6 +109,7 @@ struct engine_campaign {
     char *config_json;
     char *schedule_json;
     int64_t queued, dispatched;
+    int64_t start_at, end_at; /* schedule, ms; 0 = none */
 };
 void engine_campaign_clear(struct engine_campaign *c);
 
@@ -294,6 +296,10 @@ struct store_ops {
     int (*unclaim)(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
     /* Every attempt in flight (call not ended), for reconciliation. */
     int (*in_flight)(struct store *st, struct attempt **out, size_t *n);
+    /* schedule.end_at: in every running or paused campaign whose end_at has
+     * come, the queued recipients become failed / expired (in-flight ones
+     * finish). *next_end gets the next end_at still ahead (0 = none). */
+    int (*expire_ended)(struct store *st, int64_t now, int64_t *next_end);
     /* Completes running campaigns with nothing queued or dispatched. */
     int (*complete_finished)(struct store *st, int64_t now, int *completed);
 
