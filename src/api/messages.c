@@ -4,7 +4,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/paging.h"
-#include "api/render.h"
+#include "domain/render.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/paging.h"
-#include "api/render.h"
+#include "domain/render.h"
 #include "domain/keywords.h"
 #include "domain/phone.h"
 #include "util/clock.h"

@@ -12,7 +12,7 @@
 #include "api/effects.h"
 #include "api/handlers.h"
 #include "api/paging.h"
-#include "api/render.h"
+#include "domain/render.h"
 #include "domain/csv.h"
 #include "engine/engine.h"
 #include "domain/recipient.h"

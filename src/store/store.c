@@ -51,35 +51,12 @@ void engine_campaign_clear(struct engine_campaign *c) {
     c->agent_id = c->config_json = c->schedule_json = NULL;
 }
 
-void call_clear(struct call *c) {
-    free(c->agent_id);
-    free(c->from);
-    free(c->to);
-    free(c->carrier);
-    free(c->provider);
-    free(c->provider_call_id);
-    c->agent_id = c->from = c->to = c->carrier = c->provider = c->provider_call_id = NULL;
-}
-
 void call_page_clear(struct call_page *p) {
     for (size_t i = 0; i < p->count; i++)
         call_clear(&p->items[i]);
     free(p->items);
     p->items = NULL;
     p->count = 0;
-}
-
-void message_clear(struct message *m) {
-    free(m->from);
-    free(m->to);
-    free(m->body);
-    free(m->template_json);
-    free(m->carrier);
-    free(m->provider);
-    free(m->provider_message_id);
-    free(m->encoding);
-    m->from = m->to = m->body = m->template_json = m->carrier = m->provider = NULL;
-    m->provider_message_id = m->encoding = NULL;
 }
 
 void message_page_clear(struct message_page *p) {

@@ -17,6 +17,7 @@
 #define CAMPAIGND_STORE_H
 
 #include "domain/attempt.h"
+#include "domain/objects.h"
 #include "domain/campaign.h"
 #include "domain/carrier.h"
 #include "domain/recipient.h"
@@ -130,35 +131,12 @@ struct call_filter {
     enum call_status status;
 };
 
-struct call {
-    int64_t seq;
-    char id[48];
-    char campaign_id[48];
-    char recipient_id[48];
-    char *agent_id, *from, *to, *carrier, *provider, *provider_call_id;
-    int attempt;
-    enum call_status status;
-    int64_t created_at, answered_at, ended_at, duration_ms; /* 0 = null */
-};
-void call_clear(struct call *c);
-
 struct call_page {
     struct call *items;
     size_t count;
     int more;
 };
 void call_page_clear(struct call_page *p);
-
-struct opt_out {
-    int64_t seq;
-    char id[48];
-    char account_id[48];
-    char phone_number[20];
-    enum channel channel;
-    char category[16]; /* "" = blanket */
-    char source[16];   /* "api" or "inbound" */
-    int64_t created_at;
-};
 
 struct opt_out_filter {
     int has_channel;
@@ -177,19 +155,6 @@ struct message_filter {
     int has_status;
     enum message_status status;
 };
-
-struct message {
-    int64_t seq;
-    char id[48];
-    char campaign_id[48];
-    char recipient_id[48];
-    enum channel channel;
-    char *from, *to, *body, *template_json, *carrier, *provider, *provider_message_id, *encoding;
-    int attempt, segments;
-    enum message_status status;
-    int64_t created_at, sent_at, delivered_at, read_at, failed_at, updated_at; /* 0 = null */
-};
-void message_clear(struct message *m);
 
 struct message_page {
     struct message *items;

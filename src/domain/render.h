@@ -5,7 +5,7 @@
 
 #include "domain/campaign.h"
 #include "domain/recipient.h"
-#include "store/store.h"
+#include "domain/objects.h"
 
 #include <jansson.h>
 

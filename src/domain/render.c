@@ -1,7 +1,7 @@
 /* render.c - JSON renderings of contract objects, see render.h. Stored JSON
  * texts (config, schedule, retry_policy) are parsed back and embedded, so
  * unknown keys come back as they were sent. */
-#include "api/render.h"
+#include "domain/render.h"
 #include "util/clock.h"
 
 json_t *render_time(int64_t ms) {
