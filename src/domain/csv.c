@@ -113,5 +113,9 @@ int csv_read(struct csv_reader *r, struct csv_record *rec, char *err, size_t err
         field_has_bytes = 1;
         r->p = s;
     }
+    if (state == QUOTED) { /* the input ended inside a quoted field */
+        snprintf(err, errlen, "line %zu: unterminated quoted field", rec->line);
+        return -1;
+    }
     return end_field(rec, field_start, err, errlen) ? -1 : 1;
 }

@@ -8,11 +8,13 @@ static double interval_ms(const struct pacer *p) {
 }
 
 void pacer_set_limits(struct pacer *p, double rate, int burst, int max_concurrent, double now_ms) {
+    double old_rate = p->rate;
     p->rate = rate > 0 ? rate : 1;
-    /* a raised rate applies now: the next slot is no later than one new
-     * interval away, not the old slow interval */
-    if (p->tat > now_ms + 1000.0 / p->rate)
-        p->tat = now_ms + 1000.0 / p->rate;
+    /* New limits apply now: the wait already booked (tat - now, in old
+     * intervals) is rescaled to the new interval, so a raised rate takes
+     * effect at once while the starts already made still count. */
+    if (old_rate > 0 && p->tat > now_ms)
+        p->tat = now_ms + (p->tat - now_ms) * old_rate / p->rate;
     p->burst = burst >= 1 ? burst : 1;
     p->max_concurrent = max_concurrent >= 1 ? max_concurrent : 1;
 }
@@ -23,9 +25,14 @@ size_t pacer_budget(const struct pacer *p, double now_ms) {
     double t = interval_ms(p);
     double tau = (p->burst - 1) * t;
     double tat = p->tat > now_ms ? p->tat : now_ms;
-    if (tat - tau > now_ms)
+    double slot = tat - tau; /* exactly pacer_next_slot's answer */
+    if (slot > now_ms)
         return 0;
-    double by_rate = floor((now_ms + tau - tat) / t) + 1;
+    /* a few ulps of slack in the count, so float rounding of tat (sums of
+     * 1000/rate near 1e12 ms) never grants burst - 1 on an idle lane */
+    double mag = fabs(now_ms) + fabs(tat);
+    double slack = 4 * (nextafter(mag, INFINITY) - mag) / t + 1e-9;
+    double by_rate = floor((now_ms - slot) / t + slack) + 1;
     if (by_rate > p->burst)
         by_rate = p->burst;
     size_t by_cap = (size_t)(p->max_concurrent - p->in_flight);
@@ -44,7 +51,9 @@ void pacer_ended(struct pacer *p) {
 }
 
 void pacer_back_off(struct pacer *p, double now_ms, double ms) {
-    double tat = p->tat > now_ms ? p->tat : now_ms;
+    /* no start for ms from now, whatever burst the lane had saved up */
+    double tau = (p->burst - 1) * interval_ms(p);
+    double tat = p->tat > now_ms + tau ? p->tat : now_ms + tau;
     p->tat = tat + ms;
 }
 

@@ -104,3 +104,17 @@ int sqlite_call_get(struct store *st, const char *account_id, const char *id, st
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "call_get");
 }
+
+static const char SQL_BY_SEQ[] = "SELECT " CALL_COLS CALL_FROM "WHERE c.seq = ?1";
+
+int sqlite_call_by_seq(struct sqlite_conn *conn, int64_t seq, struct call *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_BY_SEQ);
+    sqlite3_bind_int64(s, 1, seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_row(s, out);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "call_by_seq");
+}

@@ -25,8 +25,10 @@
 
 static const char SQL_INSERT[] =
     "INSERT INTO campaigns(id, account_id, name, agent_id, channel, status, config, schedule, "
-    "retry_policy, created_at, updated_at, sender, start_at, end_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-    "?6, ?7, ?8, ?9, ?10, ?11, " SENDER_OF("?5", "?7") ", ?12, ?13)";
+    "retry_policy, created_at, updated_at, sender, start_at, end_at, webhook_url) VALUES (?1, ?2, "
+    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, " SENDER_OF("?5",
+                                                       "?7") ", ?12, ?13, "
+                                                             "json_extract(?7, '$.webhook_url'))";
 static const char SQL_GET[] =
     "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1 AND account_id = ?2";
 static const char SQL_LIST[] =
@@ -35,8 +37,10 @@ static const char SQL_LIST[] =
     "ORDER BY seq DESC LIMIT ?5";
 static const char SQL_UPDATE[] =
     "UPDATE campaigns SET name = ?3, config = ?4, schedule = ?5, retry_policy = ?6, "
-    "updated_at = ?7, sender = " SENDER_OF("channel", "?4") ", start_at = ?8, end_at = ?9 "
-                                                            "WHERE id = ?1 AND account_id = ?2";
+    "updated_at = ?7, sender = " SENDER_OF("channel",
+                                           "?4") ", start_at = ?8, end_at = ?9, "
+                                                 "webhook_url = json_extract(?4, '$.webhook_url') "
+                                                 "WHERE id = ?1 AND account_id = ?2";
 static const char SQL_SET_STATUS[] =
     "UPDATE campaigns SET status = ?2, updated_at = ?3, "
     "started_at = coalesce(started_at, ?4), completed_at = coalesce(completed_at, ?5), "
@@ -232,4 +236,18 @@ int sqlite_campaign_move(struct store *st, const char *account_id, const char *i
         rc = sqlite_campaign_get(st, account_id, id, out);
     }
     return sqlite_unit_end(conn, rc);
+}
+
+static const char SQL_BY_SEQ[] = "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE seq = ?1";
+
+int sqlite_campaign_by_seq(struct sqlite_conn *conn, int64_t seq, struct campaign *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_BY_SEQ);
+    sqlite3_bind_int64(s, 1, seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_row(s, out);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "campaign_by_seq");
 }

@@ -63,6 +63,19 @@ static const char SQL_COMPLETE_ONE[] =
     "UPDATE campaigns SET status = 'completed', completed_at = ?2, updated_at = ?2 "
     "WHERE seq = ?1 AND status = 'running' AND queued = 0 AND dispatched = 0";
 
+/* Completes a running campaign left with nothing queued or dispatched, and
+ * reports the move; in the caller's transaction. */
+static int complete_if_done(struct sqlite_conn *conn, int64_t campaign_seq, int64_t now) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_COMPLETE_ONE);
+    sqlite3_bind_int64(s, 1, campaign_seq);
+    sqlite3_bind_int64(s, 2, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "complete");
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 1)
+        rc = sqlite_emit(conn, campaign_seq, EVENT_CAMPAIGN_STATUS, campaign_seq, now);
+    return rc;
+}
+
 /* How a batch of recipient moves changes one campaign's counters. */
 struct delta {
     int64_t queued, dispatched, succeeded, failed;
@@ -210,14 +223,16 @@ static int opted_out(struct sqlite_conn *conn, const struct engine_campaign *c, 
 }
 
 /* A recipient whose turn came but that never reaches a provider. */
-static int fail_at_turn(struct sqlite_conn *conn, int64_t seq, enum disposition d, int64_t now,
-                        struct delta *delta) {
+static int fail_at_turn(struct sqlite_conn *conn, int64_t campaign_seq, int64_t seq,
+                        enum disposition d, int64_t now, struct delta *delta) {
     sqlite3_stmt *s = sqlite_prep(conn, SQL_FAIL_AT_TURN);
     sqlite3_bind_int64(s, 1, seq);
     sqlite3_bind_text(s, 2, disposition_name(d), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);
     int rc = sqlite_err(conn, sqlite3_step(s), "fail_at_turn");
     sqlite3_reset(s);
+    if (rc == STORE_OK)
+        rc = sqlite_emit(conn, campaign_seq, EVENT_RECIPIENT_FINISHED, seq, now);
     delta->queued--;
     delta->failed++;
     delta->disp[d]++;
@@ -355,13 +370,13 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
             }
         }
         if (opted_out(conn, c, row->phone, category, &rc)) {
-            rc = fail_at_turn(conn, row->seq, DISP_OPTED_OUT, now, &delta);
+            rc = fail_at_turn(conn, c->seq, row->seq, DISP_OPTED_OUT, now, &delta);
             continue;
         }
         char *text = NULL;
         if (rc == STORE_OK && c->channel != CHANNEL_VOICE &&
             render(c, config, row->params, &text)) {
-            rc = fail_at_turn(conn, row->seq, DISP_MISSING_PARAM, now, &delta);
+            rc = fail_at_turn(conn, c->seq, row->seq, DISP_MISSING_PARAM, now, &delta);
             continue;
         }
         if (rc) {
@@ -388,11 +403,7 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
     if (rc == STORE_OK && nrows > 0)
         rc = apply_delta(conn, c->seq, &delta, now);
     if (rc == STORE_OK && got < nrows) { /* the last ones may have failed at their turn */
-        s = sqlite_prep(conn, SQL_COMPLETE_ONE);
-        sqlite3_bind_int64(s, 1, c->seq);
-        sqlite3_bind_int64(s, 2, now);
-        rc = sqlite_err(conn, sqlite3_step(s), "claim_complete");
-        sqlite3_reset(s);
+        rc = complete_if_done(conn, c->seq, now);
     }
     r->got = rc == STORE_OK ? got : 0;
     r->scanned = nrows;
@@ -518,13 +529,13 @@ static int apply_one(struct sqlite_conn *conn, const struct attempt_end *e, int6
     }
     rc = sqlite_err(conn, sqlite3_step(s), "end_count");
     sqlite3_reset(s);
+    if (rc == STORE_OK)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_CALL_ENDED, call_seq, now);
+    if (rc == STORE_OK && next.status != RECIPIENT_QUEUED)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_RECIPIENT_FINISHED, recipient_seq, now);
     if (rc)
         return rc;
-    s = sqlite_prep(conn, SQL_COMPLETE_ONE);
-    sqlite3_bind_int64(s, 1, out->campaign_seq);
-    sqlite3_bind_int64(s, 2, now);
-    rc = sqlite_err(conn, sqlite3_step(s), "end_complete");
-    sqlite3_reset(s);
+    rc = complete_if_done(conn, out->campaign_seq, now);
     out->applied = out->released = rc == STORE_OK;
     return rc;
 }
@@ -629,11 +640,12 @@ static int apply_message_end(struct sqlite_conn *conn, const struct attempt_end 
 
     enum message_status want = e->mstatus;
     struct delta d = {0};
-    int rc = STORE_OK, changed = 0;
+    int rc = STORE_OK, changed = 0, finished = 0;
     if (cur == MSG_QUEUED) {
         /* the submit's answer (or a report that implies it) */
         enum message_status first = want == MSG_FAILED ? MSG_FAILED : MSG_SENT;
         rc = write_message(conn, mseq, first, e, now);
+        finished = rc == STORE_OK && rstatus == RECIPIENT_DISPATCHED;
         if (rc == STORE_OK && rstatus == RECIPIENT_DISPATCHED) {
             enum recipient_status to = first == MSG_FAILED ? RECIPIENT_FAILED : RECIPIENT_SUCCEEDED;
             rc = write_recipient(conn, rseq, to, disposition_of(first), now);
@@ -655,6 +667,7 @@ static int apply_message_end(struct sqlite_conn *conn, const struct attempt_end 
     if (rc == STORE_OK && (cur == MSG_SENT || cur == MSG_DELIVERED) && want == MSG_UNDELIVERED) {
         rc = write_message(conn, mseq, MSG_UNDELIVERED, e, now);
         if (rc == STORE_OK && rstatus == RECIPIENT_SUCCEEDED) {
+            finished = 1; /* again: it moved from succeeded to failed */
             rc = write_recipient(conn, rseq, RECIPIENT_FAILED, DISP_UNDELIVERED, now);
             d.succeeded--;
             d.failed++;
@@ -677,12 +690,12 @@ static int apply_message_end(struct sqlite_conn *conn, const struct attempt_end 
     }
     if (rc == STORE_OK && changed)
         rc = apply_delta(conn, out->campaign_seq, &d, now);
+    if (rc == STORE_OK && changed)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_MESSAGE_UPDATED, mseq, now);
+    if (rc == STORE_OK && finished)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_RECIPIENT_FINISHED, rseq, now);
     if (rc == STORE_OK && changed) {
-        s = sqlite_prep(conn, SQL_COMPLETE_ONE);
-        sqlite3_bind_int64(s, 1, out->campaign_seq);
-        sqlite3_bind_int64(s, 2, now);
-        rc = sqlite_err(conn, sqlite3_step(s), "mend_complete");
-        sqlite3_reset(s);
+        rc = complete_if_done(conn, out->campaign_seq, now);
     }
     out->applied = rc == STORE_OK && changed;
     return rc;
@@ -843,11 +856,7 @@ int sqlite_expire_ended(struct store *st, int64_t now, int64_t *next_end) {
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         rc = sqlite_fail_queued(conn, seqs[i], DISP_EXPIRED, now);
         if (rc == STORE_OK) {
-            s = sqlite_prep(conn, SQL_COMPLETE_ONE);
-            sqlite3_bind_int64(s, 1, seqs[i]);
-            sqlite3_bind_int64(s, 2, now);
-            rc = sqlite_err(conn, sqlite3_step(s), "expire_complete");
-            sqlite3_reset(s);
+            rc = complete_if_done(conn, seqs[i], now);
         }
     }
     *next_end = 0;

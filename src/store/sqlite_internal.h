@@ -54,6 +54,28 @@ void sqlite_bind_time(sqlite3_stmt *s, int idx, int64_t v);
  * (cancelled or expired), counters moved, in the caller's transaction. */
 int sqlite_fail_queued(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
                        int64_t now);
+/* Rows by their internal seq, in the caller's transaction. */
+int sqlite_call_by_seq(struct sqlite_conn *conn, int64_t seq, struct call *out);
+int sqlite_recipient_by_seq(struct sqlite_conn *conn, int64_t seq, struct recipient *out);
+int sqlite_campaign_by_seq(struct sqlite_conn *conn, int64_t seq, struct campaign *out);
+int sqlite_message_by_seq(struct sqlite_conn *conn, int64_t seq, struct message *out);
+
+/* ---- the event outbox (sqlite_events.c) ----
+ * Events are written in the transaction of the change they report, and
+ * only for campaigns with a webhook_url. */
+enum event_kind {
+    EVENT_CALL_ENDED,
+    EVENT_MESSAGE_UPDATED,
+    EVENT_RECIPIENT_FINISHED,
+    EVENT_CAMPAIGN_STATUS
+};
+/* Writes one event about the row `seq` (a call, message, recipient, or the
+ * campaign itself) of campaign campaign_seq, if the campaign has a webhook. */
+int sqlite_emit(struct sqlite_conn *conn, int64_t campaign_seq, enum event_kind kind, int64_t seq,
+                int64_t now);
+/* 1 when the campaign has a webhook_url (so per-row events are wanted). */
+int sqlite_has_webhook(struct sqlite_conn *conn, int64_t campaign_seq);
+
 int sqlite_campaign_insert(struct store *st, struct campaign *c);
 int sqlite_campaign_get(struct store *st, const char *account_id, const char *id,
                         struct campaign *out);
@@ -108,5 +130,18 @@ int sqlite_sender_account(struct store *st, enum channel ch, const char *sender,
 int sqlite_inbound_insert(struct store *st, const char *account_id, enum channel ch,
                           const char *from, const char *to, const char *body, const char *action,
                           int64_t now);
+int sqlite_events_due(struct store *st, int64_t now, size_t limit, struct outbound_event **out,
+                      size_t *n);
+int sqlite_event_result(struct store *st, const char *id, const char *state, int http_status,
+                        const char *error, int64_t next_attempt_at, int64_t now);
+int sqlite_events_next(struct store *st, int64_t *next, int64_t *pending);
+int sqlite_event_list(struct store *st, const char *account_id, const char *campaign_id,
+                      const char *type, int64_t before_seq, size_t limit, struct event_page *out);
+int sqlite_event_redeliver(struct store *st, const char *account_id, const char *id, int64_t now,
+                           struct event_row *out);
+int sqlite_webhook_secrets(struct store *st, const char *account_id, const char *if_none,
+                           struct webhook_secrets *out);
+int sqlite_webhook_rotate(struct store *st, const char *account_id, const char *secret,
+                          int64_t previous_until);
 
 #endif

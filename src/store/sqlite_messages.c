@@ -32,6 +32,7 @@ static const char SQL_MSG_BY_RECIPIENT[] =
     "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.recipient_seq = (SELECT seq FROM recipients "
     "WHERE id = ?6) AND m.account_id = ?1 AND m.seq < ?2 AND (?3 IS NULL OR m.status = ?3) "
     "AND (?5 IS NULL OR camp.id = ?5) ORDER BY m.seq DESC LIMIT ?4";
+static const char SQL_MSG_BY_SEQ[] = "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.seq = ?1";
 static const char SQL_MSG_GET[] =
     "SELECT " MESSAGE_COLS MESSAGE_FROM "WHERE m.id = ?1 AND m.account_id = ?2";
 
@@ -290,4 +291,16 @@ int sqlite_inbound_insert(struct store *st, const char *account_id, enum channel
     rc = sqlite_err(conn, sqlite3_step(s), "inbound_insert");
     sqlite3_reset(s);
     return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_message_by_seq(struct sqlite_conn *conn, int64_t seq, struct message *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MSG_BY_SEQ);
+    sqlite3_bind_int64(s, 1, seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_message(s, out);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "message_by_seq");
 }

@@ -164,3 +164,19 @@ int sqlite_recipient_get(struct store *st, const char *account_id, const char *c
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "recipient_get");
 }
+
+static const char SQL_BY_SEQ[] =
+    "SELECT " RECIPIENT_COLS " FROM recipients r JOIN campaigns c ON c.seq = r.campaign_seq "
+    "WHERE r.seq = ?1";
+
+int sqlite_recipient_by_seq(struct sqlite_conn *conn, int64_t seq, struct recipient *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_BY_SEQ);
+    sqlite3_bind_int64(s, 1, seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_row(s, out);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "recipient_by_seq");
+}

@@ -119,6 +119,26 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE campaigns ADD COLUMN end_at INTEGER;"
     "CREATE INDEX campaigns_ending ON campaigns(end_at) "
     "  WHERE end_at IS NOT NULL AND status IN ('running', 'paused');",
+
+    /* 6: event webhooks: the outbox, a campaign's webhook_url, account secrets */
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  account_id TEXT NOT NULL,"
+    "  campaign_seq INTEGER REFERENCES campaigns(seq),"
+    "  type TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  last_attempt_at INTEGER, last_status INTEGER, last_error TEXT,"
+    "  delivered_at INTEGER, created_at INTEGER NOT NULL);"
+    "CREATE INDEX events_due ON events(next_attempt_at, seq) WHERE state = 'pending';"
+    "CREATE INDEX events_by_account ON events(account_id, seq);"
+    "CREATE INDEX events_by_campaign ON events(campaign_seq, seq);"
+    "ALTER TABLE campaigns ADD COLUMN webhook_url TEXT;"
+    "ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;"
+    "ALTER TABLE accounts ADD COLUMN webhook_secret_prev TEXT;"
+    "ALTER TABLE accounts ADD COLUMN webhook_secret_prev_until INTEGER;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -67,6 +67,29 @@ void message_page_clear(struct message_page *p) {
     p->count = 0;
 }
 
+void outbound_events_free(struct outbound_event *list, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].url);
+        free(list[i].body);
+    }
+    free(list);
+}
+
+void event_row_clear(struct event_row *e) {
+    free(e->body);
+    free(e->last_error);
+    free(e->url);
+    e->body = e->last_error = e->url = NULL;
+}
+
+void event_page_clear(struct event_page *p) {
+    for (size_t i = 0; i < p->count; i++)
+        event_row_clear(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
 int store_open(const char *url, struct store **out, char *err, size_t errlen) {
     if (strncmp(url, "sqlite:", 7) == 0)
         return store_sqlite_open(url + 7, out, err, errlen);

@@ -163,6 +163,43 @@ struct message_page {
 };
 void message_page_clear(struct message_page *p);
 
+/* An event waiting in the outbox, as delivery needs it. */
+struct outbound_event {
+    int64_t seq;
+    char id[48];
+    char account_id[48];
+    int64_t campaign_seq;
+    char *url, *body;
+    int attempts;
+    int64_t created_at;
+};
+void outbound_events_free(struct outbound_event *list, size_t n);
+
+/* An event as GET /v1/events shows it. */
+struct event_row {
+    int64_t seq;
+    char id[48];
+    char type[32];
+    char state[16]; /* pending, delivered, failed */
+    char *body, *last_error, *url;
+    int attempts, last_status;
+    int64_t last_attempt_at, next_attempt_at, delivered_at;
+};
+void event_row_clear(struct event_row *e);
+
+struct event_page {
+    struct event_row *items;
+    size_t count;
+    int more;
+};
+void event_page_clear(struct event_page *p);
+
+struct webhook_secrets {
+    char current[64];
+    char previous[64]; /* "" = none */
+    int64_t previous_until;
+};
+
 struct store;
 
 struct store_ops {
@@ -292,6 +329,31 @@ struct store_ops {
      * sender; ENOTFOUND when none. */
     int (*sender_account)(struct store *st, enum channel ch, const char *sender,
                           char account_id[48]);
+    /* ---- event webhooks ---- */
+
+    /* Pending events due at now, oldest first. */
+    int (*events_due)(struct store *st, int64_t now, size_t limit, struct outbound_event **out,
+                      size_t *n);
+    /* Records a delivery attempt: state "delivered", "pending" (again at
+     * next_attempt_at) or "failed" (given up). */
+    int (*event_result)(struct store *st, const char *id, const char *state, int http_status,
+                        const char *error, int64_t next_attempt_at, int64_t now);
+    /* The earliest next_attempt_at of pending events (0 = none) and how
+     * many are pending (pending may be NULL). */
+    int (*events_next)(struct store *st, int64_t *next, int64_t *pending);
+    int (*event_list)(struct store *st, const char *account_id, const char *campaign_id,
+                      const char *type, int64_t before_seq, size_t limit, struct event_page *out);
+    /* Queues an event again (pending, due now); out gets it. */
+    int (*event_redeliver)(struct store *st, const char *account_id, const char *id, int64_t now,
+                           struct event_row *out);
+    /* The account's signing secrets; if_none (may be NULL) becomes the
+     * current secret when the account has none yet. */
+    int (*webhook_secrets)(struct store *st, const char *account_id, const char *if_none,
+                           struct webhook_secrets *out);
+    /* Makes secret current; the old one keeps signing until previous_until. */
+    int (*webhook_rotate)(struct store *st, const char *account_id, const char *secret,
+                          int64_t previous_until);
+
     /* Records an inbound message and the action taken (account may be ""). */
     int (*inbound_insert)(struct store *st, const char *account_id, enum channel ch,
                           const char *from, const char *to, const char *body, const char *action,

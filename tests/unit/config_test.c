@@ -87,7 +87,7 @@ static void test_defaults(void **state) {
     assert_string_equal(c.listen, "127.0.0.1:8080");
     assert_string_equal(c.database, "sqlite:campaignd.db");
     assert_null(c.admin_token);
-    assert_string_equal(c.data_dir, "data");
+    assert_string_equal(c.data_dir, ""); /* "": data/ beside the binary */
     assert_int_equal(c.threads, 4);
     assert_int_equal(c.sim_call_ms, 300);
     assert_int_equal(c.sim_report_ms, 200);

@@ -243,8 +243,7 @@ static void test_unterminated_quote(void **state) {
     EXPECT_ERROR("CRLF file", "a\r\nb\r\n\"c\r\nd\r\n", 2, 3);
 }
 
-#ifdef KNOWN_BUGS
-/* Known bug: input that ends inside a quoted field right after the opening
+/* Regression (fixed): input that ends inside a quoted field right after the opening
  * quote or right after a doubled quote is accepted instead of being an
  * unterminated quoted field: csv_read's loop ends (r->p == r->end) before
  * the QUOTED state gets to look for the closing quote, and the field is
@@ -257,7 +256,6 @@ static void test_unterminated_quote_at_end_bug(void **state) {
     EXPECT_ERROR("quote on the last line", "h\n\"", 1, 2);
     EXPECT_ERROR("ends in a doubled quote", "\"ab\"\"", 0, 1);
 }
-#endif
 
 static void test_quote_inside_unquoted(void **state) {
     (void)state;
@@ -491,9 +489,7 @@ int main(void) {
         cmocka_unit_test(test_record_reuse),
         cmocka_unit_test(test_line_numbers_across_quoted_newlines),
         cmocka_unit_test(test_unterminated_quote),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_unterminated_quote_at_end_bug),
-#endif
         cmocka_unit_test(test_quote_inside_unquoted),
         cmocka_unit_test(test_after_closing_quote),
         cmocka_unit_test(test_one_megabyte_field),

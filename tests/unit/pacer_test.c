@@ -390,8 +390,7 @@ static void test_raised_rate_takes_effect(void **state) {
     assert_true(pacer_budget(&p, now + 1000) >= 1);
 }
 
-#ifdef KNOWN_BUGS
-/* Known bug: pacer_set_limits clamps the theoretical arrival time to one
+/* Regression (fixed): pacer_set_limits clamps the theoretical arrival time to one
  * new interval after now whatever the old one was, which forgives the
  * starts already made: re-applying the same limits (the engine does it
  * for every lane on each carrier reload) or raising the rate right after
@@ -419,7 +418,6 @@ static void test_set_limits_forgives_starts_bug(void **state) {
         fail_msg("raised after a full burst: %zu more allowed at the same instant",
                  pacer_budget(&p, now));
 }
-#endif
 
 /* Exact GCRA values on a small example: rate 10/s (T = 100 ms), burst 3. */
 static void test_gcra_example(void **state) {
@@ -478,8 +476,7 @@ static void test_idle_budget_is_burst(void **state) {
         }
 }
 
-#ifdef KNOWN_BUGS
-/* Known bug: pacer_budget computes floor((now + tau - tat) / T) + 1 with
+/* Regression (fixed): pacer_budget computes floor((now + tau - tat) / T) + 1 with
  * now + tau rounded first; when the lane is idle (tat <= now) the
  * difference often lands just below tau, and the lane is granted
  * burst - 1 at once instead of burst. It happens at clock value 0 (rate 7/s,
@@ -505,7 +502,6 @@ static void test_idle_budget_bug(void **state) {
                              times[t], got);
             }
 }
-#endif
 
 /* Smallest x with budget(x) > 0, by bisection (budget is monotonic in time
  * while nothing starts). */
@@ -585,8 +581,7 @@ static void test_next_slot(void **state) {
     assert_true(immediate > 1000);
 }
 
-#ifdef KNOWN_BUGS
-/* Known bug (minor, rounding): pacer_next_slot returns tat - tau while
+/* Regression (fixed) (minor, rounding): pacer_next_slot returns tat - tau while
  * pacer_budget computes floor((now + tau - tat) / T) + 1; at now = tat - tau
  * the sum can round just below 0, so the budget at the "earliest time the
  * rate allows a start" is 0, and pacer_next_slot at that time answers that
@@ -606,7 +601,6 @@ static void test_next_slot_exact_bug(void **state) {
         now = pacer_next_slot(&p, now);
     }
 }
-#endif
 
 /* back_off: with burst 1, no start until ms after now (or after the slot
  * the pacer already had, whichever is later). */
@@ -640,8 +634,7 @@ static void test_back_off(void **state) {
         }
 }
 
-#ifdef KNOWN_BUGS
-/* Known bug: with burst > 1, pacer_back_off(now, ms) moves the theoretical
+/* Regression (fixed): with burst > 1, pacer_back_off(now, ms) moves the theoretical
  * arrival time by ms, but starts are allowed up to tau = (burst - 1) * T
  * before it, so an idle lane keeps its whole credit: after a throttle
  * signal and a 1 s back-off at 20/s burst 50 (tau 2.45 s), 30 starts are
@@ -661,29 +654,20 @@ static void test_back_off_with_burst_bug(void **state) {
                          pacer_budget(&p, now));
         }
 }
-#endif
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gcra_example),
         cmocka_unit_test(test_set_limits),
         cmocka_unit_test(test_raised_rate_takes_effect),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_set_limits_forgives_starts_bug),
-#endif
         cmocka_unit_test(test_concurrency_cap),
         cmocka_unit_test(test_idle_budget_is_burst),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_idle_budget_bug),
-#endif
         cmocka_unit_test(test_next_slot),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_next_slot_exact_bug),
-#endif
         cmocka_unit_test(test_back_off),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_back_off_with_burst_bug),
-#endif
         cmocka_unit_test(test_rate_unconstrained),
         cmocka_unit_test(test_windows_and_concurrency),
         cmocka_unit_test(test_windows_at_epoch_fine_clock),
