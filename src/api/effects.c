@@ -103,6 +103,7 @@ void api_end_effects(struct request *req) {
             /* keys are shown once: a replay answers without it */
             json_t *o = json_loads(req->resp_body, 0, NULL);
             json_object_del(o, "api_key");
+            json_object_del(o, "secret");
             redacted = json_dumps(o, JSON_COMPACT);
             json_decref(o);
             rec.body = redacted;

@@ -39,6 +39,11 @@ void optouts_list(struct request *req);
 void optouts_delete(struct request *req);
 void providers_sim_inbound(struct request *req);
 
+void events_list(struct request *req);
+void events_redeliver(struct request *req);
+void webhook_secret_get(struct request *req);
+void webhook_secret_rotate(struct request *req);
+
 void admin_list_carriers(struct request *req);
 void admin_get_carrier(struct request *req);
 void admin_put_carrier(struct request *req);

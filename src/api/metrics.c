@@ -21,6 +21,7 @@ struct series {
 };
 
 struct metrics {
+    uint64_t webhook_delivered, webhook_failed_attempts, webhook_given_up;
     size_t nroutes;
     struct series *series; /* nroutes + 1: the last is "no route" */
 };
@@ -56,7 +57,39 @@ void metrics_record(struct metrics *m, int route_index, int status, uint64_t dur
     __atomic_fetch_add(&s->sum_ns, duration_ns, __ATOMIC_RELAXED);
 }
 
-void metrics_render(struct metrics *m, struct buf *out) {
+void metrics_webhook(struct metrics *m, int delivered, int given_up) {
+    if (delivered)
+        __atomic_fetch_add(&m->webhook_delivered, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(&m->webhook_failed_attempts, 1, __ATOMIC_RELAXED);
+    if (given_up)
+        __atomic_fetch_add(&m->webhook_given_up, 1, __ATOMIC_RELAXED);
+}
+
+static void render_webhooks(struct metrics *m, int64_t depth, struct buf *out) {
+    buf_printf(out,
+               "# HELP campaignd_webhook_deliveries_total Webhook events delivered (2xx).\n"
+               "# TYPE campaignd_webhook_deliveries_total counter\n"
+               "campaignd_webhook_deliveries_total %llu\n"
+               "# HELP campaignd_webhook_failures_total Webhook delivery attempts that failed.\n"
+               "# TYPE campaignd_webhook_failures_total counter\n"
+               "campaignd_webhook_failures_total %llu\n"
+               "# HELP campaignd_webhook_given_up_total Webhook events marked failed after 24 h.\n"
+               "# TYPE campaignd_webhook_given_up_total counter\n"
+               "campaignd_webhook_given_up_total %llu\n",
+               (unsigned long long)__atomic_load_n(&m->webhook_delivered, __ATOMIC_RELAXED),
+               (unsigned long long)__atomic_load_n(&m->webhook_failed_attempts, __ATOMIC_RELAXED),
+               (unsigned long long)__atomic_load_n(&m->webhook_given_up, __ATOMIC_RELAXED));
+    if (depth >= 0)
+        buf_printf(out,
+                   "# HELP campaignd_webhook_outbox_depth Events waiting for delivery.\n"
+                   "# TYPE campaignd_webhook_outbox_depth gauge\n"
+                   "campaignd_webhook_outbox_depth %lld\n",
+                   (long long)depth);
+}
+
+void metrics_render(struct metrics *m, int64_t outbox_depth, struct buf *out) {
+    render_webhooks(m, outbox_depth, out);
     size_t n;
     const struct route *routes = router_routes(&n);
     buf_appends(out, "# HELP campaignd_http_requests_total HTTP requests by route and status.\n"

@@ -15,7 +15,11 @@ struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
 /* route_index -1 = no route matched. */
 void metrics_record(struct metrics *m, int route_index, int status, uint64_t duration_ns);
-/* Appends the Prometheus text of every series to out. */
-void metrics_render(struct metrics *m, struct buf *out);
+/* Webhook deliveries: one delivered, or one failed attempt (given_up: the
+ * event was marked failed for good). */
+void metrics_webhook(struct metrics *m, int delivered, int given_up);
+/* Appends the Prometheus text of every series to out; outbox_depth is the
+ * number of events waiting for delivery (-1 = unknown). */
+void metrics_render(struct metrics *m, int64_t outbox_depth, struct buf *out);
 
 #endif

@@ -21,7 +21,10 @@ void ops_readyz(struct request *req) {
 void ops_metrics(struct request *req) {
     struct buf b;
     buf_init(&b, 64u << 20);
-    metrics_render(req->app->metrics, &b);
+    int64_t next = 0, depth = -1;
+    if (req->app->store->ops->events_next(req->app->store, &next, &depth) != 0)
+        depth = -1;
+    metrics_render(req->app->metrics, depth, &b);
     reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
     buf_free(&b);
 }

@@ -43,6 +43,11 @@ static const struct route routes[] = {
     {"POST", "/v1/opt-outs", optouts_create, AUTH_ACCOUNT, BODY_JSON, 0},
     {"GET", "/v1/opt-outs", optouts_list, AUTH_ACCOUNT, BODY_NONE, 0},
     {"DELETE", "/v1/opt-outs/{id}", optouts_delete, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"GET", "/v1/events", events_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"POST", "/v1/events/{id}/redeliver", events_redeliver, AUTH_ACCOUNT, BODY_JSON, 0},
+    {"GET", "/v1/webhook-secret", webhook_secret_get, AUTH_ACCOUNT, BODY_NONE, 0},
+    {"POST", "/v1/webhook-secret/rotate", webhook_secret_rotate, AUTH_ACCOUNT, BODY_JSON,
+     ROUTE_SECRET_ANSWER},
     {"POST", "/v1/providers/sim/inbound", providers_sim_inbound, AUTH_ADMIN, BODY_JSON, 0},
 };
 

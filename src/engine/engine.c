@@ -24,6 +24,7 @@
 #include "api/app.h"
 #include "api/carriers.h"
 #include "engine/pacer.h"
+#include "engine/webhooks.h"
 #include "providers/provider.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -63,6 +64,7 @@ struct engine {
     int stopping; /* guarded by mu */
     uv_mutex_t mu;
     struct provider *provider;
+    struct webhooks *webhooks;
 
     struct engine_campaign *campaigns;
     size_t ncampaigns;
@@ -72,6 +74,7 @@ struct engine {
     size_t ncarriers;
 
     int64_t next_end; /* the next schedule.end_at to act on, 0 = none */
+    int claimed_last; /* the last claim changed recipients */
 
     struct attempt_end *ends; /* reported, not yet stored */
     size_t nends, capends;
@@ -282,6 +285,7 @@ static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
 
 static void claim_and_send(struct engine *e) {
     int64_t now = clock_now_ms();
+    e->claimed_last = 0;
     size_t nreq = 0, capreq = 16, total_want = 0;
     struct claim_request *reqs = xcalloc(capreq, sizeof *reqs);
     json_t **configs = xcalloc(capreq, sizeof *configs);
@@ -324,6 +328,7 @@ static void claim_and_send(struct engine *e) {
         struct attempt *attempts = xcalloc(total_want, sizeof *attempts);
         size_t got = 0;
         int rc = e->st->ops->claim(e->st, reqs, nreq, now, attempts, &got);
+        e->claimed_last = rc == 0;
         if (rc) {
             log_warn("engine: claim failed (%s); retrying", store_strerror(rc));
         } else {
@@ -364,6 +369,9 @@ static void arm(struct engine *e) {
     int64_t next = NO_WORK;
     if (e->nends)
         next = now;
+    int64_t hook = webhooks_next_due(e->webhooks);
+    if (hook && hook < next)
+        next = hook;
     if (e->next_end && e->next_end < next)
         next = e->next_end;
     for (size_t li = 0; li < e->nlanes; li++) {
@@ -407,7 +415,11 @@ static void pass(struct engine *e) {
             e->next_end = now + 1000; /* try again shortly */
     if (events & ENGINE_CAMPAIGNS)
         reload_campaigns(e);
+    int had_ends = e->nends > 0;
     claim_and_send(e);
+    if (had_ends || events || e->claimed_last)
+        webhooks_kick(e->webhooks); /* changes may have written events */
+    webhooks_poll(e->webhooks);
     arm(e);
 }
 
@@ -431,6 +443,7 @@ static void on_async(uv_async_t *a) {
         return;
     }
     apply_ends(e);
+    webhooks_close(e->webhooks);
     e->provider->ops->close(e->provider);
     uv_walk(&e->loop, close_handle, NULL);
 }
@@ -467,6 +480,11 @@ static void run(void *arg) {
 
 static void on_report_cb(void *ctx, const struct attempt_end *end);
 
+static void on_webhook_change(void *ctx) {
+    struct engine *e = ctx;
+    uv_timer_start(&e->timer, on_timer, 0, 0);
+}
+
 int engine_start(struct app *app, struct engine **out) {
     struct engine *e = xcalloc(1, sizeof *e);
     e->app = app;
@@ -485,6 +503,7 @@ int engine_start(struct app *app, struct engine **out) {
         free(e);
         return -1;
     }
+    e->webhooks = webhooks_new(&e->loop, app, on_webhook_change, e);
     e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS;
     if (uv_thread_create(&e->thread, run, e) != 0) {
         log_error("engine: cannot start its thread");

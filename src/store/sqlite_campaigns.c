@@ -184,8 +184,43 @@ static const char SQL_COUNT_FAILED[] =
 
 /* Every queued recipient of the campaign becomes failed with disposition d
  * (cancelled or expired), counters moved in the same transaction. */
+static int fail_queued_rows(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
+                            int64_t now);
+
+static const char SQL_QUEUED_SEQS[] =
+    "SELECT seq FROM recipients WHERE campaign_seq = ?1 AND status = 'queued'";
+
 int sqlite_fail_queued(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
                        int64_t now) {
+    /* with a webhook, each recipient finishing is an event: learn which */
+    int64_t *seqs = NULL;
+    size_t nseqs = 0, cap = 0;
+    int rc = STORE_OK;
+    if (sqlite_has_webhook(conn, campaign_seq)) {
+        sqlite3_stmt *q = sqlite_prep(conn, SQL_QUEUED_SEQS);
+        sqlite3_bind_int64(q, 1, campaign_seq);
+        int step;
+        while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+            if (nseqs == cap) {
+                cap = cap ? cap * 2 : 256;
+                seqs = xrealloc(seqs, cap * sizeof *seqs);
+            }
+            seqs[nseqs++] = sqlite3_column_int64(q, 0);
+        }
+        sqlite3_reset(q);
+        if (step != SQLITE_DONE)
+            rc = sqlite_err(conn, step, "queued_seqs");
+    }
+    if (rc == STORE_OK)
+        rc = fail_queued_rows(conn, campaign_seq, d, now);
+    for (size_t i = 0; i < nseqs && rc == STORE_OK; i++)
+        rc = sqlite_emit(conn, campaign_seq, EVENT_RECIPIENT_FINISHED, seqs[i], now);
+    free(seqs);
+    return rc;
+}
+
+static int fail_queued_rows(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
+                            int64_t now) {
     sqlite3_stmt *s = sqlite_prep(conn, SQL_FAIL_QUEUED);
     sqlite3_bind_int64(s, 1, campaign_seq);
     sqlite3_bind_text(s, 2, disposition_name(d), -1, SQLITE_STATIC);
@@ -229,6 +264,8 @@ int sqlite_campaign_move(struct store *st, const char *account_id, const char *i
     sqlite_bind_time(s, 6, to == CAMPAIGN_CANCELLED ? now : 0);
     rc = sqlite_err(conn, sqlite3_step(s), "campaign_move");
     sqlite3_reset(s);
+    if (rc == STORE_OK)
+        rc = sqlite_emit(conn, out->seq, EVENT_CAMPAIGN_STATUS, out->seq, now);
     if (rc == STORE_OK && to == CAMPAIGN_CANCELLED)
         rc = sqlite_fail_queued(conn, out->seq, DISP_CANCELLED, now);
     if (rc == STORE_OK) {

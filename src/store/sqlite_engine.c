@@ -774,9 +774,8 @@ static const char SQL_IN_FLIGHT[] =
     "'voice', NULL FROM calls c WHERE c.ended_at IS NULL UNION ALL "
     "SELECT m.id, m.to_number, m.from_id, m.attempt, m.created_at, m.lane, m.campaign_seq, "
     "m.channel, coalesce(m.body, m.template) FROM messages m WHERE m.status = 'queued'";
-static const char SQL_COMPLETE_ALL[] =
-    "UPDATE campaigns SET status = 'completed', completed_at = ?1, updated_at = ?1 "
-    "WHERE status = 'running' AND queued = 0 AND dispatched = 0";
+static const char SQL_FINISHED[] =
+    "SELECT seq FROM campaigns WHERE status = 'running' AND queued = 0 AND dispatched = 0";
 
 int sqlite_in_flight(struct store *st, struct attempt **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
@@ -820,11 +819,20 @@ int sqlite_complete_finished(struct store *st, int64_t now, int *completed) {
     int rc = sqlite_unit_begin(conn);
     if (rc)
         return rc;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_COMPLETE_ALL);
-    sqlite3_bind_int64(s, 1, now);
-    rc = sqlite_err(conn, sqlite3_step(s), "complete_finished");
+    int64_t seqs[256];
+    size_t n = 0;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_FINISHED);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && n < 256)
+        seqs[n++] = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
-    *completed = rc == STORE_OK ? sqlite3_changes(conn->db) : 0;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = sqlite_err(conn, step, "complete_finished");
+    *completed = 0;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        rc = complete_if_done(conn, seqs[i], now);
+        (*completed)++;
+    }
     return sqlite_unit_end(conn, rc);
 }
 

@@ -1,0 +1,387 @@
+/* webhooks.c - event delivery, see webhooks.h. */
+#include "engine/webhooks.h"
+#include "api/app.h"
+#include "api/metrics.h"
+#include "domain/webhook_url.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/ids.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define MAX_IN_FLIGHT 64
+#define MAX_PER_ENDPOINT 4
+#define MAX_RESPONSE_BYTES (64 * 1024)
+#define GIVE_UP_MS (24LL * 3600 * 1000)
+
+struct transfer {
+    struct webhooks *w;
+    CURL *easy;
+    struct curl_slist *headers;
+    char id[48];
+    int64_t campaign_seq;
+    char endpoint[256];
+    char *body;
+    int attempts;
+    int64_t created_at;
+    size_t received;
+    char error[CURL_ERROR_SIZE];
+};
+
+struct sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct webhooks *w;
+};
+
+struct webhooks {
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    CURLM *multi;
+    struct app *app;
+    void (*changed)(void *);
+    void *ctx;
+    struct transfer *live[MAX_IN_FLIGHT];
+    size_t nlive;
+    int64_t next_due;
+};
+
+static void on_closed_free(uv_handle_t *h) {
+    free(h->data);
+}
+
+/* ---- results ---- */
+
+static int64_t backoff_ms(int attempts) {
+    int64_t ms = 5000;
+    for (int i = 1; i < attempts && ms < 3600 * 1000; i++)
+        ms *= 2;
+    if (ms > 3600 * 1000)
+        ms = 3600 * 1000;
+    uint32_t r;
+    crypto_random(&r, sizeof r);
+    return ms / 2 + (int64_t)(r % (uint32_t)ms); /* jitter: 0.5x .. 1.5x */
+}
+
+static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    int64_t now = clock_now_ms();
+    struct store *st = w->app->store;
+    /* a body over the read limit aborts the read; a 2xx already counts */
+    int ok = status >= 200 && status <= 299 && (code == CURLE_OK || code == CURLE_WRITE_ERROR);
+    if (ok) {
+        st->ops->event_result(st, t->id, "delivered", (int)status, NULL, now, now);
+        metrics_webhook(w->app->metrics, 1, 0);
+    } else {
+        char err[300];
+        if (code != CURLE_OK)
+            snprintf(err, sizeof err, "%s", t->error[0] ? t->error : curl_easy_strerror(code));
+        else
+            snprintf(err, sizeof err, "HTTP %ld", status);
+        int attempts = t->attempts + 1;
+        int64_t next = now + backoff_ms(attempts);
+        int give_up = next - t->created_at > GIVE_UP_MS;
+        st->ops->event_result(st, t->id, give_up ? "failed" : "pending", (int)status, err,
+                              give_up ? now : next, now);
+        metrics_webhook(w->app->metrics, 0, give_up);
+        log_info("webhook %s attempt %d failed (%s)%s", t->id, attempts, err,
+                 give_up ? ": given up" : "");
+    }
+    curl_multi_remove_handle(w->multi, t->easy);
+    curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    free(t->body);
+    for (size_t i = 0; i < w->nlive; i++)
+        if (w->live[i] == t)
+            w->live[i] = w->live[--w->nlive];
+    free(t);
+    w->next_due = 0; /* look again */
+}
+
+static void check_done(struct webhooks *w) {
+    CURLMsg *msg;
+    int left;
+    int any = 0;
+    while ((msg = curl_multi_info_read(w->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        finish(w, t, msg->data.result);
+        any = 1;
+    }
+    if (any)
+        w->changed(w->ctx);
+}
+
+/* ---- libcurl on libuv ---- */
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+    struct sock *s = h->data;
+    int flags = status < 0 ? CURL_CSELECT_ERR : 0;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    int running;
+    curl_multi_socket_action(s->w->multi, s->fd, flags, &running);
+    check_done(s->w);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp) {
+    (void)easy;
+    struct webhooks *w = userp;
+    struct sock *s = socketp;
+    if (action == CURL_POLL_REMOVE) {
+        if (s) {
+            uv_poll_stop(&s->poll);
+            uv_close((uv_handle_t *)&s->poll, on_closed_free);
+            curl_multi_assign(w->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        s->fd = fd;
+        s->w = w;
+        uv_poll_init_socket(w->loop, &s->poll, fd);
+        s->poll.data = s;
+        curl_multi_assign(w->multi, fd, s);
+    }
+    int events = 0;
+    if (action & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (action & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    uv_poll_start(&s->poll, events, on_poll);
+    return 0;
+}
+
+static void on_timeout(uv_timer_t *t) {
+    struct webhooks *w = t->data;
+    int running;
+    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(w);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
+    (void)multi;
+    struct webhooks *w = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&w->timer);
+    else
+        uv_timer_start(&w->timer, on_timeout, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+/* ---- one delivery ---- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp) {
+    (void)data;
+    struct transfer *t = userp;
+    t->received += size * n;
+    return t->received > MAX_RESPONSE_BYTES ? 0 : size * n; /* read, drop, stop at 64 KiB */
+}
+
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *addr) {
+    (void)purpose;
+    struct transfer *t = clientp;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (addr->family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
+    else if (addr->family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host, sizeof host);
+    if (!t->w->app->rules.allow_private_webhooks && webhook_address_is_private(host)) {
+        snprintf(t->error, sizeof t->error, "refused: %s is a private address", host);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+static void endpoint_of(const char *url, char *out, size_t n) {
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    }
+    snprintf(out, n, "%s://%s:%s", scheme ? scheme : "", host ? host : "", port ? port : "");
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+}
+
+static void hex(const uint8_t *mac, char out[65]) {
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = digits[mac[i] >> 4];
+        out[2 * i + 1] = digits[mac[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* "t=..,v1=..[,v1=..]" for the account's secret(s). */
+static int signature(struct webhooks *w, const char *account, const char *body, char *out,
+                     size_t n) {
+    char fresh[64];
+    memcpy(fresh, "whsec_", 6);
+    ids_random_base62(fresh + 6, 32);
+    struct webhook_secrets sec;
+    if (w->app->store->ops->webhook_secrets(w->app->store, account, fresh, &sec) != 0)
+        return -1;
+    int64_t now = clock_now_ms();
+    long t = (long)(now / 1000);
+    char *signed_text = xasprintf("%ld.%s", t, body);
+    uint8_t mac[32];
+    char h[65];
+    crypto_hmac_sha256(sec.current, strlen(sec.current), signed_text, strlen(signed_text), mac);
+    hex(mac, h);
+    int used = snprintf(out, n, "t=%ld,v1=%s", t, h);
+    if (sec.previous[0] && sec.previous_until > now) {
+        crypto_hmac_sha256(sec.previous, strlen(sec.previous), signed_text, strlen(signed_text),
+                           mac);
+        hex(mac, h);
+        snprintf(out + used, n - (size_t)used, ",v1=%s", h);
+    }
+    free(signed_text);
+    return 0;
+}
+
+static int start_one(struct webhooks *w, struct outbound_event *e) {
+    struct transfer *t = xcalloc(1, sizeof *t);
+    t->w = w;
+    snprintf(t->id, sizeof t->id, "%s", e->id);
+    t->campaign_seq = e->campaign_seq;
+    t->attempts = e->attempts;
+    t->created_at = e->created_at;
+    endpoint_of(e->url, t->endpoint, sizeof t->endpoint);
+    t->body = e->body;
+    e->body = NULL;
+    char sig[300];
+    if (signature(w, e->account_id, t->body, sig, sizeof sig) != 0) {
+        free(t->body);
+        free(t);
+        return -1;
+    }
+    char *h = xasprintf("Campaignd-Signature: %s", sig);
+    t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+    t->headers = curl_slist_append(t->headers, h);
+    free(h);
+    h = xasprintf("Campaignd-Event-Id: %s", t->id);
+    t->headers = curl_slist_append(t->headers, h);
+    free(h);
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    t->easy = curl_easy_init();
+    CURL *c = t->easy;
+    curl_easy_setopt(c, CURLOPT_URL, e->url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, t->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "campaignd-webhooks/1");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, t);
+    w->live[w->nlive++] = t;
+    curl_multi_add_handle(w->multi, c);
+    return 0;
+}
+
+static int may_start(const struct webhooks *w, const struct outbound_event *e) {
+    char endpoint[256];
+    endpoint_of(e->url, endpoint, sizeof endpoint);
+    int same_endpoint = 0;
+    for (size_t i = 0; i < w->nlive; i++) {
+        const struct transfer *t = w->live[i];
+        if (strcmp(t->id, e->id) == 0)
+            return 0; /* already under way */
+        if (e->campaign_seq && t->campaign_seq == e->campaign_seq)
+            return 0; /* in order per campaign */
+        same_endpoint += strcmp(t->endpoint, endpoint) == 0;
+    }
+    return same_endpoint < MAX_PER_ENDPOINT;
+}
+
+void webhooks_poll(struct webhooks *w) {
+    int64_t now = clock_now_ms();
+    if (w->next_due && w->next_due > now)
+        return;
+    if (w->nlive >= MAX_IN_FLIGHT)
+        return;
+    struct store *st = w->app->store;
+    struct outbound_event *due = NULL;
+    size_t n = 0;
+    if (st->ops->events_due(st, now, 200, &due, &n) != 0)
+        return;
+    for (size_t i = 0; i < n && w->nlive < MAX_IN_FLIGHT; i++)
+        if (may_start(w, &due[i]))
+            start_one(w, &due[i]);
+    outbound_events_free(due, n);
+    int64_t next = 0;
+    st->ops->events_next(st, &next, NULL);
+    /* due events held back by a limit are looked at again when a delivery
+     * ends (changed() -> poll); otherwise sleep until the next one is due */
+    w->next_due = next > now ? next : (w->nlive ? INT64_MAX : now + 1000);
+}
+
+void webhooks_kick(struct webhooks *w) {
+    w->next_due = 0;
+}
+
+int64_t webhooks_next_due(const struct webhooks *w) {
+    return w->next_due == INT64_MAX ? 0 : w->next_due;
+}
+
+struct webhooks *webhooks_new(uv_loop_t *loop, struct app *app, void (*changed)(void *),
+                              void *ctx) {
+    struct webhooks *w = xcalloc(1, sizeof *w);
+    w->loop = loop;
+    w->app = app;
+    w->changed = changed;
+    w->ctx = ctx;
+    uv_timer_init(loop, &w->timer);
+    w->timer.data = w;
+    w->multi = curl_multi_init();
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    return w;
+}
+
+void webhooks_close(struct webhooks *w) {
+    if (!w)
+        return;
+    while (w->nlive) {
+        struct transfer *t = w->live[--w->nlive];
+        curl_multi_remove_handle(w->multi, t->easy);
+        curl_easy_cleanup(t->easy);
+        curl_slist_free_all(t->headers);
+        free(t->body);
+        free(t);
+    }
+    curl_multi_cleanup(w->multi);
+    uv_timer_stop(&w->timer);
+    w->timer.data = w;
+    uv_close((uv_handle_t *)&w->timer, on_closed_free);
+}

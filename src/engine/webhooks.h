@@ -1,0 +1,43 @@
+/* webhooks.h - delivery of the event outbox to customers' webhook URLs,
+ * from the engine's libuv loop with libcurl's multi interface (the pattern
+ * of curl's docs/examples/multi-uv.c): no thread per request, and the
+ * engine is never blocked by a slow endpoint.
+ *
+ * Each delivery is a POST of the event's JSON signed as Stripe does:
+ *   Campaignd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "t.body")>
+ * (a second v1 while a rotated-out secret is still valid). 2xx = delivered;
+ * anything else (connection error, 10 s timeout, non-2xx) is retried with
+ * exponential backoff and jitter (5 s doubling, at most 1 h apart) until
+ * 24 h after the event, then the event is marked failed.
+ *
+ * Limits: 64 deliveries in flight, 4 per endpoint (scheme://host:port) so
+ * a slow or dead endpoint delays only itself, 1 per campaign so a
+ * campaign's events arrive in order where possible. Redirects are not
+ * followed; response bodies are read up to 64 KiB and dropped; only http
+ * and https; no loopback, link-local or private address unless
+ * CAMPAIGND_WEBHOOK_ALLOW_PRIVATE=1 (checked on the resolved address, at
+ * connect time).
+ * Thread: the engine's. */
+#ifndef CAMPAIGND_WEBHOOKS_H
+#define CAMPAIGND_WEBHOOKS_H
+
+#include <stdint.h>
+
+struct app;
+struct webhooks;
+struct uv_loop_s;
+
+/* changed(ctx) is called (on the loop) when a delivery ended, so the
+ * engine runs a pass and delivery continues. */
+struct webhooks *webhooks_new(struct uv_loop_s *loop, struct app *app, void (*changed)(void *),
+                              void *ctx);
+/* Starts the deliveries that are due, as the limits allow. */
+void webhooks_poll(struct webhooks *w);
+/* New events may have been written: the next poll reads the outbox. */
+void webhooks_kick(struct webhooks *w);
+/* When the next pending event comes due (0 = none known). */
+int64_t webhooks_next_due(const struct webhooks *w);
+/* Stops: transfers in flight are dropped (their events stay pending). */
+void webhooks_close(struct webhooks *w);
+
+#endif
