@@ -307,8 +307,6 @@ def test_running_and_paused_moves(start_server):
         client.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: schedule.start_at is ignored by the engine: a "
-                   "running campaign dials at once although start_at is in the future")
 def test_nothing_dialled_before_schedule_start_at(start_server):
     srv = start_server()
     client = srv.client()
