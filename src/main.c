@@ -96,50 +96,42 @@ int main(int argc, char **argv) {
 
     struct app app = {.cfg = &cfg};
     app.rules.allow_private_webhooks = cfg.webhook_allow_private != 0;
+    struct server *server = NULL;
+    int status = 1;
     int rc = store_open(cfg.database, &app.store, err, sizeof err);
     if (rc) {
         log_error("store: %s", err);
-        config_free(&cfg);
-        return 1;
+        goto out;
     }
-    if (app_load_secret(&app) != 0) {
-        app.store->ops->close(app.store);
-        config_free(&cfg);
-        return 1;
-    }
+    if (app_load_secret(&app) != 0)
+        goto out;
     app.metrics = metrics_new();
     app.tzmap = load_tzmap(&cfg);
     app.sim_state_path = sim_state_path(&cfg);
-    if (engine_start(&app, &app.engine) != 0) {
-        metrics_free(app.metrics);
-        free(app.sim_state_path);
-        app.store->ops->close(app.store);
-        config_free(&cfg);
-        return 1;
-    }
-    struct server *server = NULL;
-    if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0) {
-        engine_stop(app.engine);
-        free(app.sim_state_path);
-        metrics_free(app.metrics);
-        app.store->ops->close(app.store);
-        config_free(&cfg);
-        return 1;
-    }
+    if (engine_start(&app, &app.engine) != 0)
+        goto out;
+    if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0)
+        goto out;
     log_info("campaignd serving on %s, store %s, admin API %s", cfg.listen, cfg.database,
              cfg.admin_token ? "on" : "off (no admin token)");
 
     int sig = 0;
     sigwait(&sigs, &sig);
     log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    status = 0;
+out:
+    /* in the reverse order of the start: stop accepting, finish requests,
+     * stop the engine (in-flight attempts stay for the next start), close */
     server_stop(server);
     engine_stop(app.engine);
     free(app.sim_state_path);
     metrics_free(app.metrics);
     tzmap_free(app.tzmap);
-    app.store->ops->close(app.store);
+    if (app.store)
+        app.store->ops->close(app.store);
     curl_global_cleanup();
     config_free(&cfg);
-    log_info("stopped");
-    return 0;
+    if (status == 0)
+        log_info("stopped");
+    return status;
 }

@@ -1,0 +1,102 @@
+"""API read benchmark: GET /v1/campaigns/{id} with wrk (64 connections,
+15 s, 2 threads) while a campaign dispatches at 1,000/s, against nginx
+serving a static file of the same bytes on the same machine with the same
+wrk settings. Reports requests/second, p50 and p99 latency, and the ratio.
+
+    /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import Server, emit, free_port  # noqa: E402
+
+
+def wrk(url, key, seconds, conns):
+    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds, "--latency",
+                          "-H", "Authorization: Bearer %s" % key, url],
+                         check=True, capture_output=True, text=True).stdout
+
+    def ms(v, unit):
+        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"requests_per_second": rps, "p50_ms": round(ms(*p50.groups()), 3),
+            "p99_ms": round(ms(*p99.groups()), 3),
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def nginx(root, port):
+    conf = os.path.join(root, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""worker_processes auto; daemon off; pid %(r)s/nginx.pid;
+error_log %(r)s/error.log;
+events { worker_connections 1024; }
+http { access_log off; default_type application/json;
+  client_body_temp_path %(r)s; proxy_temp_path %(r)s; fastcgi_temp_path %(r)s;
+  uwsgi_temp_path %(r)s; scgi_temp_path %(r)s;
+  server { listen 127.0.0.1:%(p)d; root %(r)s; location / { } } }
+""" % {"r": root, "p": port})
+    return subprocess.Popen(["nginx", "-c", conf, "-p", root], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--connections", type=int, default=64)
+    a = ap.parse_args()
+    if not shutil.which("wrk") or not shutil.which("nginx"):
+        raise SystemExit("reads: needs wrk and nginx (apt-get install wrk nginx-light)")
+    srv = Server(env={"CAMPAIGND_SIM_CALL_MS": "300"})
+    root = tempfile.mkdtemp(prefix="campaignd-nginx-")
+    ng = None
+    try:
+        r = srv.admin("PUT", "/v1/admin/carriers/default-voice", {
+            "channel": "voice", "rate_per_second": 1000, "burst": 10, "max_concurrent": 1000})
+        assert r.status_code == 200, r.text
+        cid = srv.s.post(srv.base + "/v1/campaigns", json={
+            "name": "reads", "agent_id": "agt", "config": {"caller_id": "+14155550100"}}).json()["id"]
+        n = (a.seconds + 10) * 1000
+        url = srv.base + "/v1/campaigns/%s/recipients" % cid
+        for i in range(0, n, 10000):
+            body = {"recipients": [{"phone_number": "+1415%07d" % (2000000 + j)}
+                                   for j in range(i, min(n, i + 10000))]}
+            assert srv.s.post(url, json=body).status_code == 200
+        srv.s.post(srv.base + "/v1/campaigns/%s/start" % cid)
+        time.sleep(1)
+        target = srv.base + "/v1/campaigns/" + cid
+        body = srv.s.get(target).content
+        with open(os.path.join(root, "campaign.json"), "wb") as f:
+            f.write(body)
+        port = free_port()
+        ng = nginx(root, port)
+        time.sleep(0.5)
+        api = wrk(target, srv.key, a.seconds, a.connections)
+        before = srv.s.get(target).json()["counters"]
+        static = wrk("http://127.0.0.1:%d/campaign.json" % port, srv.key, a.seconds,
+                     a.connections)
+        emit({"bench": "reads", "bytes": len(body), "connections": a.connections,
+              "seconds": a.seconds, "campaignd": api, "nginx": static,
+              "campaignd_over_nginx": round(api["requests_per_second"] /
+                                            static["requests_per_second"], 3),
+              "dispatched_during_run": before["succeeded"] + before["failed"]})
+    finally:
+        if ng:
+            ng.send_signal(signal.SIGQUIT)
+            ng.wait(timeout=10)
+        srv.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
