@@ -2,6 +2,7 @@
  * lifecycle moves. Validation and the lifecycle table live in
  * domain/campaign.c; the move itself is one store transaction. */
 #include "api/app.h"
+#include "api/carriers.h"
 #include "api/handlers.h"
 #include "api/paging.h"
 #include "domain/render.h"
@@ -160,6 +161,10 @@ void campaigns_patch(struct request *req) {
             replace(&c.retry_policy_json, in.retry_policy);
         c.updated_at = clock_now_ms();
         rc = st->ops->campaign_update(st, &c);
+        /* a whatsapp lane is carrier|sender|category: a new sender or
+         * category moves the campaign's recipients */
+        if (rc == 0 && in.has_config && c.channel == CHANNEL_WHATSAPP)
+            rc = carriers_relane(req, CHANNEL_WHATSAPP);
         if (rc)
             reply_store_error(req, rc);
         else

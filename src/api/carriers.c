@@ -115,7 +115,7 @@ static void relane_route(void *ctx, const char *number, const char *config_json,
 
 /* After a route change: move queued recipients of the channel to their new
  * carrier, in the request's transaction. */
-static int relane(struct request *req, enum channel ch) {
+int carriers_relane(struct request *req, enum channel ch) {
     struct relane_ctx ctx = {.ch = ch};
     int rc = lane_router_load(req->app, &ctx.router);
     if (rc)
@@ -211,7 +211,7 @@ void admin_put_carrier(struct request *req) {
     carriers_free(list, n);
     rc = req->app->store->ops->carrier_put(req->app->store, &c, clock_now_ms());
     for (int ch = 0; ch < CHANNEL_COUNT && rc == 0; ch++)
-        rc = relane(req, (enum channel)ch); /* the carrier may also have changed channel */
+        rc = carriers_relane(req, (enum channel)ch); /* the carrier may also have changed channel */
     if (rc)
         reply_store_error(req, rc);
     else
@@ -229,7 +229,7 @@ void admin_delete_carrier(struct request *req) {
     }
     int rc = req->app->store->ops->carrier_delete(req->app->store, req->params[0]);
     for (int ch = 0; ch < CHANNEL_COUNT && rc == 0; ch++)
-        rc = relane(req, (enum channel)ch);
+        rc = carriers_relane(req, (enum channel)ch);
     if (rc == STORE_ENOTFOUND)
         reply_not_found(req, "carrier");
     else if (rc)

@@ -14,6 +14,12 @@
 int carriers_load(struct app *app, struct carrier **out, size_t *n);
 void carriers_free(struct carrier *list, size_t n);
 
+struct request;
+/* Re-decides carrier and lane of the queued recipients of the channel's
+ * campaigns, in the request's transaction (after a route change, or a
+ * whatsapp campaign's new sender). 0 or STORE_E*. */
+int carriers_relane(struct request *req, enum channel ch);
+
 /* Decides each recipient's carrier and lane from the carriers in force. */
 struct lane_router {
     struct carrier *list;

@@ -40,6 +40,23 @@ static int in_table(const char *table, uint32_t cp) {
     return 0;
 }
 
+/* Segments of a concatenated message: characters are packed in order and
+ * a character (an escaped GSM-7 pair, a UTF-16 surrogate pair) is never
+ * split across two segments. */
+static size_t pack(const char *text, int gsm, size_t per_segment) {
+    size_t segments = 1, used = 0;
+    for (size_t i = 0; text[i];) {
+        uint32_t cp = next_cp(text, &i);
+        size_t w = gsm ? (in_table(gsm_basic, cp) ? 1 : 2) : (cp > 0xffff ? 2 : 1);
+        if (used + w > per_segment) {
+            segments++;
+            used = 0;
+        }
+        used += w;
+    }
+    return segments;
+}
+
 void sms_count(const char *text, struct sms_info *out) {
     size_t septets = 0, utf16 = 0;
     int gsm = 1;
@@ -58,12 +75,10 @@ void sms_count(const char *text, struct sms_info *out) {
     if (gsm) {
         out->encoding = "GSM-7";
         out->units = septets;
-        out->segments = septets <= 160 ? 1 : (septets + 152) / 153;
+        out->segments = septets <= 160 ? 1 : pack(text, 1, 153);
     } else {
         out->encoding = "UCS-2";
         out->units = utf16;
-        out->segments = utf16 <= 70 ? 1 : (utf16 + 66) / 67;
+        out->segments = utf16 <= 70 ? 1 : pack(text, 0, 67);
     }
-    if (out->units == 0)
-        out->segments = 1;
 }

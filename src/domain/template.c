@@ -71,6 +71,19 @@ int template_render(const char *tmpl, json_t *params, char **out, char missing[6
         }
         if (json_is_string(v)) {
             buf_append(&b, json_string_value(v), json_string_length(v));
+        } else if (json_is_real(v)) {
+            /* the shortest text that reads back as the same number: 0.1,
+             * not 0.10000000000000001 */
+            char num[40];
+            double d = json_real_value(v);
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, d);
+                if (strtod(num, NULL) == d)
+                    break;
+            }
+            buf_appends(&b, num);
+            if (!strpbrk(num, ".eEn"))
+                buf_append(&b, ".0", 2); /* a real stays a real: 3.0 */
         } else {
             char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
             buf_appends(&b, text ? text : "");

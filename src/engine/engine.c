@@ -30,6 +30,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,7 +390,9 @@ static void arm(struct engine *e) {
             continue;
         if (l->pacer.in_flight >= l->pacer.max_concurrent)
             continue; /* an end will wake us */
-        int64_t slot = (int64_t)pacer_next_slot(&l->pacer, (double)now) + 1;
+        /* the first whole ms at or after the slot: waking late loses
+         * throughput a small burst cannot make up */
+        int64_t slot = (int64_t)ceil(pacer_next_slot(&l->pacer, (double)now));
         int64_t at = due > slot ? due : slot;
         if (at < next)
             next = at;
@@ -398,6 +401,7 @@ static void arm(struct engine *e) {
         uv_timer_stop(&e->timer);
         return;
     }
+    uv_update_time(&e->loop); /* the timer counts from the loop's clock */
     uv_timer_start(&e->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
 }
 

@@ -435,8 +435,6 @@ def test_whatsapp_parameters_rendered(fast):
     assert campaign(acct, c["id"])["config"]["template"]["parameters"][0] == "{{name}}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a fractional param is rendered with 17 significant "
-                   "digits (0.1 -> '0.10000000000000001'), not as JSON writes it")
 def test_fractional_param_rendered_as_written(fast):
     srv, client, acct = fast
     body = sms_body()
@@ -1117,9 +1115,6 @@ def test_whatsapp_carrier_change_relanes_queued_recipients(fast):
     assert {m["carrier"] for m in messages(acct, campaign_id=c["id"])} == {"wa-late"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: PATCHing a draft whatsapp campaign's sender (or "
-                   "template category) after the upload keeps its recipients on the old "
-                   "sender's carrier and lane; they are paced and labelled by the old one")
 def test_patching_the_whatsapp_sender_relanes_recipients(fast):
     srv, client, acct = fast
     r = client.admin("PUT", "/v1/admin/carriers/wa-x", json={
