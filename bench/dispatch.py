@@ -100,7 +100,7 @@ def bench_b(total):
     try:
         for name, prefix in CARRIERS:
             r = srv.admin("PUT", "/v1/admin/carriers/" + name, {
-                "channel": "voice", "prefixes": [prefix], "rate_per_second": rate, "burst": 1,
+                "channel": "voice", "prefixes": [prefix], "rate_per_second": rate, "burst": 5,
                 "max_concurrent": cap})
             assert r.status_code == 200, r.text
         per = total // len(CARRIERS)
