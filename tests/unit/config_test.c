@@ -88,7 +88,7 @@ static void test_defaults(void **state) {
     assert_string_equal(c.database, "sqlite:campaignd.db");
     assert_null(c.admin_token);
     assert_string_equal(c.data_dir, ""); /* "": data/ beside the binary */
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
     assert_int_equal(c.sim_call_ms, 300);
     assert_int_equal(c.sim_report_ms, 200);
     assert_int_equal(c.webhook_allow_private, 0);
@@ -109,7 +109,7 @@ static void test_defaults(void **state) {
 
     /* argc 0 or 1 both mean "no flags" */
     assert_int_equal(load(&c, 0, argv, err, sizeof err), CONFIG_OK);
-    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.threads, 8);
     config_free(&c);
 }
 
@@ -481,7 +481,7 @@ static void test_long_comment_leaks_bug(void **state) {
     config_free(&c);
     remove_file(path);
     assert_int_equal(rc, CONFIG_OK);
-    assert_int_equal(threads, 4); /* the comment must not set anything */
+    assert_int_equal(threads, 8); /* the comment must not set anything: the default stays */
 }
 
 /* Regression (fixed): a config file that opens but cannot be read (a directory: fgets
