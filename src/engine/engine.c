@@ -294,7 +294,10 @@ static void claim_and_send(struct engine *e) {
         struct lane *l = &e->lanes[li];
         size_t ndue = 0;
         for (size_t i = 0; i < l->nwork; i++)
-            ndue += l->work[i].next_due <= now && e->campaigns[l->work[i].campaign].start_at <= now;
+            ndue += l->work[i].next_due <= now &&
+                    e->campaigns[l->work[i].campaign].start_at <= now &&
+                    !(e->campaigns[l->work[i].campaign].end_at &&
+                      e->campaigns[l->work[i].campaign].end_at <= now);
         if (ndue == 0)
             continue;
         size_t budget = pacer_budget(&l->pacer, (double)now);
@@ -303,8 +306,9 @@ static void claim_and_send(struct engine *e) {
         size_t share = budget / ndue ? budget / ndue : 1;
         for (size_t k = 0; k < l->nwork && budget > 0; k++) {
             struct lane_work *w = &l->work[(l->rr + k) % l->nwork];
-            if (w->next_due > now || e->campaigns[w->campaign].start_at > now)
-                continue;
+            const struct engine_campaign *ec = &e->campaigns[w->campaign];
+            if (w->next_due > now || ec->start_at > now || (ec->end_at && ec->end_at <= now))
+                continue; /* before schedule.start_at, or at/after end_at */
             size_t want = share < budget ? share : budget;
             budget -= want;
             if (nreq == capreq) {
@@ -380,7 +384,10 @@ static void arm(struct engine *e) {
         int64_t due = NO_WORK;
         for (size_t i = 0; i < l->nwork; i++) {
             int64_t start = e->campaigns[l->work[i].campaign].start_at;
+            int64_t end = e->campaigns[l->work[i].campaign].end_at;
             int64_t at = l->work[i].next_due;
+            if (end && end <= now)
+                continue; /* ended: its queued ones expire, nothing to wake for */
             if (at != NO_WORK && start > at)
                 at = start; /* schedule.start_at: nothing before it */
             if (at < due)

@@ -440,7 +440,7 @@ int sqlite_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int
 
 static const char SQL_END_READ[] =
     "SELECT c.seq, c.status, c.recipient_seq, c.campaign_seq, c.lane, r.attempts, "
-    "camp.status, camp.retry_policy, c.created_at FROM calls c "
+    "camp.status, camp.retry_policy, c.created_at, coalesce(camp.end_at, 0) FROM calls c "
     "JOIN recipients r ON r.seq = c.recipient_seq "
     "JOIN campaigns camp ON camp.seq = c.campaign_seq WHERE c.id = ?1";
 static const char SQL_END_CALL[] =
@@ -483,6 +483,7 @@ static int apply_one(struct sqlite_conn *conn, const struct attempt_end *e, int6
     const unsigned char *policy_text = sqlite3_column_text(s, 7);
     json_t *policy = policy_text ? json_loads((const char *)policy_text, 0, NULL) : NULL;
     int64_t created_at = sqlite3_column_int64(s, 8);
+    int64_t end_at = sqlite3_column_int64(s, 9);
     sqlite3_reset(s);
     if (call_status_is_final(current)) {
         json_decref(policy);
@@ -493,6 +494,12 @@ static int apply_one(struct sqlite_conn *conn, const struct attempt_end *e, int6
     json_decref(policy);
     struct recipient_next next;
     retry_after_call(e->status, attempts, &p, cstatus, e->ended_at, &next);
+    if (next.status == RECIPIENT_QUEUED && end_at && next.due_at >= end_at) {
+        /* schedule.end_at comes before the retry could: no retry, the
+         * attempt's own outcome is final */
+        next.status = RECIPIENT_FAILED;
+        next.due_at = 0;
+    }
 
     s = sqlite_prep(conn, SQL_END_CALL);
     sqlite3_bind_int64(s, 1, call_seq);

@@ -519,9 +519,6 @@ def test_end_at_already_past_at_start_expires_everything(fast):
     assert calls_of(acct, c["id"]) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an attempt in flight at schedule.end_at that ends "
-                   "no_answer is queued for a retry and dialled again after end_at (expiry runs "
-                   "only when end_at passes, and the claim never checks end_at)")
 def test_end_at_no_retry_dialled_after_it(start_server):
     srv = start_server(env={"CAMPAIGND_SIM_CALL_MS": "1500"})
     client = srv.client()
