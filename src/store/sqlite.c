@@ -167,6 +167,34 @@ int sqlite_unit_end(struct sqlite_conn *c, int result) {
     return STORE_OK;
 }
 
+int sqlite_read_page(struct sqlite_conn *c, sqlite3_stmt *s, size_t limit, size_t item_size,
+                     sqlite_row_reader read, sqlite_item_clear clear, void **items, size_t *count,
+                     int *more, const char *what) {
+    char *list = xcalloc(limit + 1, item_size);
+    size_t n = 0;
+    int rc;
+    *more = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        read(s, list + n++ * item_size);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (size_t i = 0; clear && i < n; i++)
+            clear(list + i * item_size);
+        free(list);
+        *items = NULL;
+        *count = 0;
+        return sqlite_err(c, rc, what);
+    }
+    *items = list;
+    *count = n;
+    return STORE_OK;
+}
+
 char *sqlite_col_text(sqlite3_stmt *s, int col) {
     if (sqlite3_column_type(s, col) == SQLITE_NULL)
         return NULL;

@@ -53,6 +53,14 @@ static void read_row(sqlite3_stmt *s, struct call *c) {
     i++;
 }
 
+static void read_call_item(sqlite3_stmt *s, void *item) {
+    read_row(s, item);
+}
+
+static void clear_call_item(void *item) {
+    call_clear(item);
+}
+
 int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
@@ -71,21 +79,8 @@ int sqlite_call_list(struct store *st, const char *account_id, const struct call
         sqlite_bind_text_or_null(s, 5, f->campaign_id);
     if (sql == SQL_BY_RECIPIENT)
         sqlite3_bind_text(s, 6, f->recipient_id, -1, SQLITE_STATIC);
-    out->items = xcalloc(limit + 1, sizeof *out->items);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->more = 1;
-            break;
-        }
-        read_row(s, &out->items[out->count++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        call_page_clear(out);
-        return sqlite_err(conn, rc, "call_list");
-    }
-    return STORE_OK;
+    return sqlite_read_page(conn, s, limit, sizeof *out->items, read_call_item, clear_call_item,
+                            (void **)&out->items, &out->count, &out->more, "call_list");
 }
 
 int sqlite_call_get(struct store *st, const char *account_id, const char *id, struct call *out) {

@@ -75,6 +75,14 @@ static void read_row(sqlite3_stmt *s, struct campaign *c) {
     c->end_at = sqlite3_column_int64(s, i++);
 }
 
+static void read_campaign_item(sqlite3_stmt *s, void *item) {
+    read_row(s, item);
+}
+
+static void clear_campaign_item(void *item) {
+    campaign_clear(item);
+}
+
 int sqlite_campaign_insert(struct store *st, struct campaign *c) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
@@ -133,21 +141,9 @@ int sqlite_campaign_list(struct store *st, const char *account_id, const struct 
     sqlite_bind_text_or_null(s, 3, f->has_channel ? channel_name(f->channel) : NULL);
     sqlite3_bind_int64(s, 4, before_seq > 0 ? before_seq : INT64_MAX);
     sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
-    out->items = xcalloc(limit + 1, sizeof *out->items);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->more = 1;
-            break;
-        }
-        read_row(s, &out->items[out->count++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        campaign_page_clear(out);
-        return sqlite_err(conn, rc, "campaign_list");
-    }
-    return STORE_OK;
+    return sqlite_read_page(conn, s, limit, sizeof *out->items, read_campaign_item,
+                            clear_campaign_item, (void **)&out->items, &out->count, &out->more,
+                            "campaign_list");
 }
 
 int sqlite_campaign_update(struct store *st, const struct campaign *c) {

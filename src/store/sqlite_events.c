@@ -230,6 +230,14 @@ static void read_event(sqlite3_stmt *s, struct event_row *e) {
     e->url = sqlite_col_text(s, 11);
 }
 
+static void read_event_row_item(sqlite3_stmt *s, void *item) {
+    read_event(s, item);
+}
+
+static void clear_event_row_item(void *item) {
+    event_row_clear(item);
+}
+
 int sqlite_event_list(struct store *st, const char *account_id, const char *campaign_id,
                       const char *type, int64_t before_seq, size_t limit, struct event_page *out) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
@@ -242,21 +250,9 @@ int sqlite_event_list(struct store *st, const char *account_id, const char *camp
     sqlite_bind_text_or_null(s, 3, campaign_id);
     sqlite_bind_text_or_null(s, 4, type);
     sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
-    out->items = xcalloc(limit + 1, sizeof *out->items);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->more = 1;
-            break;
-        }
-        read_event(s, &out->items[out->count++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        event_page_clear(out);
-        return sqlite_err(conn, rc, "event_list");
-    }
-    return STORE_OK;
+    return sqlite_read_page(conn, s, limit, sizeof *out->items, read_event_row_item,
+                            clear_event_row_item, (void **)&out->items, &out->count, &out->more,
+                            "event_list");
 }
 
 int sqlite_event_redeliver(struct store *st, const char *account_id, const char *id, int64_t now,

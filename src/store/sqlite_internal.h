@@ -43,6 +43,16 @@ int sqlite_err(struct sqlite_conn *c, int rc, const char *what);
 int sqlite_unit_begin(struct sqlite_conn *c);
 int sqlite_unit_end(struct sqlite_conn *c, int rc); /* commits on 0, else rolls back */
 
+typedef void (*sqlite_row_reader)(sqlite3_stmt *s, void *item);
+typedef void (*sqlite_item_clear)(void *item);
+/* Reads up to limit rows of the bound statement s into a new array of
+ * items of item_size bytes (*items, *count); *more is 1 when another row
+ * follows (the query asks for limit + 1). On a failure the rows read so far
+ * are released with clear and the STORE_E* code is returned. */
+int sqlite_read_page(struct sqlite_conn *c, sqlite3_stmt *s, size_t limit, size_t item_size,
+                     sqlite_row_reader read, sqlite_item_clear clear, void **items, size_t *count,
+                     int *more, const char *what);
+
 /* Text column as a new string (NULL for SQL NULL). */
 char *sqlite_col_text(sqlite3_stmt *s, int col);
 /* Binds a string or NULL. */

@@ -65,6 +65,14 @@ static void read_message(sqlite3_stmt *s, struct message *m) {
     m->updated_at = sqlite3_column_int64(s, i++);
 }
 
+static void read_message_item(sqlite3_stmt *s, void *item) {
+    read_message(s, item);
+}
+
+static void clear_message_item(void *item) {
+    message_clear(item);
+}
+
 int sqlite_message_list(struct store *st, const char *account_id, const struct message_filter *f,
                         int64_t before_seq, size_t limit, struct message_page *out) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
@@ -83,21 +91,9 @@ int sqlite_message_list(struct store *st, const char *account_id, const struct m
         sqlite_bind_text_or_null(s, 5, f->campaign_id);
     if (sql == SQL_MSG_BY_RECIPIENT)
         sqlite3_bind_text(s, 6, f->recipient_id, -1, SQLITE_STATIC);
-    out->items = xcalloc(limit + 1, sizeof *out->items);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->more = 1;
-            break;
-        }
-        read_message(s, &out->items[out->count++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        message_page_clear(out);
-        return sqlite_err(conn, rc, "message_list");
-    }
-    return STORE_OK;
+    return sqlite_read_page(conn, s, limit, sizeof *out->items, read_message_item,
+                            clear_message_item, (void **)&out->items, &out->count, &out->more,
+                            "message_list");
 }
 
 int sqlite_message_get(struct store *st, const char *account_id, const char *id,
@@ -149,6 +145,10 @@ static void read_opt(sqlite3_stmt *s, struct opt_out *o) {
     o->created_at = sqlite3_column_int64(s, 7);
 }
 
+static void read_opt_out_item(sqlite3_stmt *s, void *item) {
+    read_opt(s, item);
+}
+
 int sqlite_opt_out_insert(struct store *st, struct opt_out *o, int *created) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
@@ -196,23 +196,8 @@ int sqlite_opt_out_list(struct store *st, const char *account_id, const struct o
     sqlite_bind_text_or_null(s, 3, f->has_channel ? channel_name(f->channel) : NULL);
     sqlite_bind_text_or_null(s, 4, f->phone_number);
     sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
-    out->items = xcalloc(limit + 1, sizeof *out->items);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->more = 1;
-            break;
-        }
-        read_opt(s, &out->items[out->count++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        free(out->items);
-        out->items = NULL;
-        out->count = 0;
-        return sqlite_err(conn, rc, "opt_out_list");
-    }
-    return STORE_OK;
+    return sqlite_read_page(conn, s, limit, sizeof *out->items, read_opt_out_item, NULL,
+                            (void **)&out->items, &out->count, &out->more, "opt_out_list");
 }
 
 static int delete_changes(struct store *st, const char *sql, const char *a, const char *b,

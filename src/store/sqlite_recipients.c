@@ -54,6 +54,14 @@ static void read_row(sqlite3_stmt *s, struct recipient *r) {
     r->zones = sqlite_col_text(s, i++);
 }
 
+static void read_recipient_item(sqlite3_stmt *s, void *item) {
+    read_row(s, item);
+}
+
+static void clear_recipient_item(void *item) {
+    recipient_clear(item);
+}
+
 int sqlite_recipients_insert(struct store *st, const char *account_id, const char *campaign_id,
                              struct recipient_new *items, size_t n, int64_t now,
                              struct campaign *out) {
@@ -130,20 +138,9 @@ int sqlite_recipient_list(struct store *st, const char *account_id, const char *
     sqlite_bind_text_or_null(s, 3, f->has_status ? recipient_status_name(f->status) : NULL);
     sqlite_bind_text_or_null(s, 4, f->has_disposition ? disposition_name(f->disposition) : NULL);
     sqlite3_bind_int64(s, 5, (int64_t)limit + 1);
-    out->items = xcalloc(limit + 1, sizeof *out->items);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == limit) {
-            out->more = 1;
-            break;
-        }
-        read_row(s, &out->items[out->count++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        recipient_page_clear(out);
-        return sqlite_err(conn, rc, "recipient_list");
-    }
-    return STORE_OK;
+    return sqlite_read_page(conn, s, limit, sizeof *out->items, read_recipient_item,
+                            clear_recipient_item, (void **)&out->items, &out->count, &out->more,
+                            "recipient_list");
 }
 
 int sqlite_recipient_get(struct store *st, const char *account_id, const char *campaign_id,
