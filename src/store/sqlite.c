@@ -195,6 +195,34 @@ int sqlite_read_page(struct sqlite_conn *c, sqlite3_stmt *s, size_t limit, size_
     return STORE_OK;
 }
 
+int sqlite_read_all(struct sqlite_conn *c, sqlite3_stmt *s, size_t item_size,
+                    sqlite_row_reader read, sqlite_item_clear clear, void **items, size_t *count,
+                    const char *what) {
+    size_t cap = 16, n = 0;
+    char *list = xcalloc(cap, item_size);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            list = xrealloc(list, 2 * cap * item_size);
+            memset(list + cap * item_size, 0, cap * item_size);
+            cap *= 2;
+        }
+        read(s, list + n++ * item_size);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; clear && i < n; i++)
+            clear(list + i * item_size);
+        free(list);
+        *items = NULL;
+        *count = 0;
+        return sqlite_err(c, rc, what);
+    }
+    *items = list;
+    *count = n;
+    return STORE_OK;
+}
+
 char *sqlite_col_text(sqlite3_stmt *s, int col) {
     if (sqlite3_column_type(s, col) == SQLITE_NULL)
         return NULL;

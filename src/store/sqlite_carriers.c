@@ -17,43 +17,31 @@ static const char SQL_PUT[] =
     "max_concurrent = excluded.max_concurrent, updated_at = excluded.updated_at";
 static const char SQL_DELETE[] = "DELETE FROM carriers WHERE name = ?1";
 
+static void read_carrier(sqlite3_stmt *s, void *item) {
+    struct carrier *c = item;
+    snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(s, 0));
+    channel_parse((const char *)sqlite3_column_text(s, 1), &c->channel);
+    json_t *pre = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
+    c->prefixes = xcalloc(json_array_size(pre) + 1, sizeof *c->prefixes);
+    for (size_t i = 0; i < json_array_size(pre); i++)
+        c->prefixes[c->nprefixes++] = xstrdup(json_string_value(json_array_get(pre, i)));
+    json_decref(pre);
+    c->rate_per_second = sqlite3_column_double(s, 3);
+    c->burst = sqlite3_column_int(s, 4);
+    c->max_concurrent = sqlite3_column_int(s, 5);
+    c->builtin = carrier_is_builtin(c->name, NULL);
+}
+
+static void clear_carrier(void *item) {
+    carrier_clear(item);
+}
+
 int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_LIST);
-    size_t cap = 8, count = 0;
-    struct carrier *list = xcalloc(cap, sizeof *list);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap *= 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        struct carrier *c = &list[count++];
-        memset(c, 0, sizeof *c);
-        snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(s, 0));
-        channel_parse((const char *)sqlite3_column_text(s, 1), &c->channel);
-        json_t *pre = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
-        c->prefixes = xcalloc(json_array_size(pre) + 1, sizeof *c->prefixes);
-        for (size_t i = 0; i < json_array_size(pre); i++)
-            c->prefixes[c->nprefixes++] = xstrdup(json_string_value(json_array_get(pre, i)));
-        json_decref(pre);
-        c->rate_per_second = sqlite3_column_double(s, 3);
-        c->burst = sqlite3_column_int(s, 4);
-        c->max_concurrent = sqlite3_column_int(s, 5);
-        c->builtin = carrier_is_builtin(c->name, NULL);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < count; i++)
-            carrier_clear(&list[i]);
-        free(list);
-        return sqlite_err(conn, rc, "carrier_list");
-    }
-    *out = list;
-    *n = count;
-    return STORE_OK;
+    return sqlite_read_all(conn, sqlite_prep(conn, SQL_LIST), sizeof **out, read_carrier,
+                           clear_carrier, (void **)out, n, "carrier_list");
 }
 
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now) {

@@ -98,45 +98,33 @@ static int apply_delta(struct sqlite_conn *conn, int64_t campaign_seq, const str
     return rc;
 }
 
+static void read_engine_campaign_row(sqlite3_stmt *s, void *item) {
+    struct engine_campaign *c = item;
+    c->seq = sqlite3_column_int64(s, 0);
+    snprintf(c->id, sizeof c->id, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(c->account_id, sizeof c->account_id, "%s", (const char *)sqlite3_column_text(s, 2));
+    channel_parse((const char *)sqlite3_column_text(s, 3), &c->channel);
+    campaign_status_parse((const char *)sqlite3_column_text(s, 4), &c->status);
+    c->agent_id = sqlite_col_text(s, 5);
+    c->config_json = sqlite_col_text(s, 6);
+    c->schedule_json = sqlite_col_text(s, 7);
+    c->queued = sqlite3_column_int64(s, 8);
+    c->dispatched = sqlite3_column_int64(s, 9);
+    c->start_at = sqlite3_column_int64(s, 10);
+    c->end_at = sqlite3_column_int64(s, 11);
+}
+
+static void clear_engine_campaign_row(void *item) {
+    engine_campaign_clear(item);
+}
+
 int sqlite_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_CAMPAIGNS);
-    size_t cap = 8, count = 0;
-    struct engine_campaign *list = xcalloc(cap, sizeof *list);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap *= 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        struct engine_campaign *c = &list[count++];
-        memset(c, 0, sizeof *c);
-        c->seq = sqlite3_column_int64(s, 0);
-        snprintf(c->id, sizeof c->id, "%s", (const char *)sqlite3_column_text(s, 1));
-        snprintf(c->account_id, sizeof c->account_id, "%s",
-                 (const char *)sqlite3_column_text(s, 2));
-        channel_parse((const char *)sqlite3_column_text(s, 3), &c->channel);
-        campaign_status_parse((const char *)sqlite3_column_text(s, 4), &c->status);
-        c->agent_id = sqlite_col_text(s, 5);
-        c->config_json = sqlite_col_text(s, 6);
-        c->schedule_json = sqlite_col_text(s, 7);
-        c->queued = sqlite3_column_int64(s, 8);
-        c->dispatched = sqlite3_column_int64(s, 9);
-        c->start_at = sqlite3_column_int64(s, 10);
-        c->end_at = sqlite3_column_int64(s, 11);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < count; i++)
-            engine_campaign_clear(&list[i]);
-        free(list);
-        return sqlite_err(conn, rc, "engine_campaigns");
-    }
-    *out = list;
-    *n = count;
-    return STORE_OK;
+    return sqlite_read_all(conn, sqlite_prep(conn, SQL_CAMPAIGNS), sizeof **out,
+                           read_engine_campaign_row, clear_engine_campaign_row, (void **)out, n,
+                           "engine_campaigns");
 }
 
 int sqlite_campaign_lanes(struct store *st, int64_t campaign_seq, char ***out, size_t *n) {
@@ -784,39 +772,29 @@ static const char SQL_IN_FLIGHT[] =
 static const char SQL_FINISHED[] =
     "SELECT seq FROM campaigns WHERE status = 'running' AND queued = 0 AND dispatched = 0";
 
+static void read_attempt_row(sqlite3_stmt *s, void *item) {
+    struct attempt *a = item;
+    snprintf(a->call_id, sizeof a->call_id, "%s", (const char *)sqlite3_column_text(s, 0));
+    snprintf(a->to, sizeof a->to, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(a->from, sizeof a->from, "%s", (const char *)sqlite3_column_text(s, 2));
+    a->attempt = sqlite3_column_int(s, 3);
+    a->created_at = sqlite3_column_int64(s, 4);
+    snprintf(a->lane, sizeof a->lane, "%s", (const char *)sqlite3_column_text(s, 5));
+    a->campaign_seq = sqlite3_column_int64(s, 6);
+    channel_parse((const char *)sqlite3_column_text(s, 7), &a->channel);
+    a->text = sqlite_col_text(s, 8);
+}
+
+static void clear_attempt_row(void *item) {
+    free(((struct attempt *)item)->text);
+}
+
 int sqlite_in_flight(struct store *st, struct attempt **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_IN_FLIGHT);
-    size_t cap = 64, count = 0;
-    struct attempt *list = xcalloc(cap, sizeof *list);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap *= 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        struct attempt *a = &list[count++];
-        memset(a, 0, sizeof *a);
-        snprintf(a->call_id, sizeof a->call_id, "%s", (const char *)sqlite3_column_text(s, 0));
-        snprintf(a->to, sizeof a->to, "%s", (const char *)sqlite3_column_text(s, 1));
-        snprintf(a->from, sizeof a->from, "%s", (const char *)sqlite3_column_text(s, 2));
-        a->attempt = sqlite3_column_int(s, 3);
-        a->created_at = sqlite3_column_int64(s, 4);
-        snprintf(a->lane, sizeof a->lane, "%s", (const char *)sqlite3_column_text(s, 5));
-        a->campaign_seq = sqlite3_column_int64(s, 6);
-        channel_parse((const char *)sqlite3_column_text(s, 7), &a->channel);
-        a->text = sqlite_col_text(s, 8);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        free(list);
-        return sqlite_err(conn, rc, "in_flight");
-    }
-    *out = list;
-    *n = count;
-    return STORE_OK;
+    return sqlite_read_all(conn, sqlite_prep(conn, SQL_IN_FLIGHT), sizeof **out, read_attempt_row,
+                           clear_attempt_row, (void **)out, n, "in_flight");
 }
 
 int sqlite_complete_finished(struct store *st, int64_t now, int *completed) {

@@ -53,6 +53,12 @@ int sqlite_read_page(struct sqlite_conn *c, sqlite3_stmt *s, size_t limit, size_
                      sqlite_row_reader read, sqlite_item_clear clear, void **items, size_t *count,
                      int *more, const char *what);
 
+/* Reads every row of the bound statement s into a new growing array, as
+ * sqlite_read_page does (more is never set). */
+int sqlite_read_all(struct sqlite_conn *c, sqlite3_stmt *s, size_t item_size,
+                    sqlite_row_reader read, sqlite_item_clear clear, void **items, size_t *count,
+                    const char *what);
+
 /* Text column as a new string (NULL for SQL NULL). */
 char *sqlite_col_text(sqlite3_stmt *s, int col);
 /* Binds a string or NULL. */
