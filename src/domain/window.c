@@ -183,8 +183,30 @@ static int64_t next_open_one(const struct call_window *w, const char *zone, int6
         ucal_set(cal, UCAL_SECOND, 0);
         ucal_set(cal, UCAL_MILLISECOND, 0);
         int64_t at = (int64_t)ucal_getMillis(cal, &status);
+        if (U_SUCCESS(status) && at < t) {
+            /* a start in the repeated fall-back hour happens twice: the
+             * second occurrence may still be ahead */
+            ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_LAST);
+            ucal_set(cal, UCAL_HOUR_OF_DAY, w->start / 60);
+            at = (int64_t)ucal_getMillis(cal, &status);
+            ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
+        }
         if (U_SUCCESS(status) && at >= t)
             best = at;
+    }
+    /* a DST change between now and that start can open the window by
+     * itself (the clock falls back into it, or springs forward into it) */
+    status = U_ZERO_ERROR;
+    ucal_setMillis(cal, (UDate)t, &status);
+    UDate change = 0;
+    if (ucal_getTimeZoneTransitionDate(cal, UCAL_TZ_TRANSITION_NEXT, &change, &status) &&
+        U_SUCCESS(status) && (int64_t)change > t && (int64_t)change < best) {
+        int d, m;
+        local_at(cal, (int64_t)change, &d, &m);
+        if (open_local(w, d, m)) {
+            ucal_close(cal);
+            return (int64_t)change;
+        }
     }
     if (best != INT64_MAX) {
         /* a start in the skipped spring-forward hour: ICU moved it forward by

@@ -12,7 +12,7 @@
  *     which window_open_in says open;
  *   - tzmap: a small table (longest prefix, comments), the real table when
  *     present, ICU's zones of a region.
- * Tests of known server bugs are compiled only with -DKNOWN_BUGS. */
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,8 +218,7 @@ static void test_ny_fall_back_repeated_hour(void **state) {
     assert_instant(window_next_open(&w, NULL, utc(2026, 11, 1, 7, 0)), utc(2026, 11, 2, 6, 30));
 }
 
-#ifdef KNOWN_BUGS
-/* BUG: from inside the second occurrence of the repeated hour, before the
+/* Regression (fixed): from inside the second occurrence of the repeated hour, before the
  * window's start, window_next_open skips the second occurrence's opening
  * (which window_open_in reports open) and answers the next day. */
 static void test_ny_fall_back_next_open_in_second_occurrence(void **state) {
@@ -229,7 +228,6 @@ static void test_ny_fall_back_next_open_in_second_occurrence(void **state) {
     expect_open(&w, "America/New_York", utc(2026, 11, 1, 6, 30), 1);
     assert_instant(window_next_open(&w, NULL, t), utc(2026, 11, 1, 6, 30));
 }
-#endif
 
 static void test_ny_fall_back_window_over_the_repeat(void **state) {
     (void)state;
@@ -523,8 +521,7 @@ static void test_sweep_ordinary_and_spring_forward(void **state) {
           utc(2026, 3, 30, 12, 0));
 }
 
-#ifdef KNOWN_BUGS
-/* BUG: on fall-back days next_open skips the repeated hour's second
+/* Regression (fixed): on fall-back days next_open skips the repeated hour's second
  * occurrence of a window start (see test_ny_fall_back_next_open_in_second_occurrence). */
 static void test_sweep_fall_back(void **state) {
     (void)state;
@@ -537,7 +534,6 @@ static void test_sweep_fall_back(void **state) {
     sweep("{'start':'22:00','end':'02:30'}", "Europe/Berlin", utc(2026, 10, 24, 0, 0),
           utc(2026, 10, 26, 12, 0));
 }
-#endif
 
 static void test_sweep_fall_back_outside_the_repeat(void **state) {
     (void)state;
@@ -671,10 +667,8 @@ int main(void) {
         cmocka_unit_test(test_ny_spring_forward_start_in_skipped_hour),
         cmocka_unit_test(test_ny_spring_forward_window_ending_in_skipped_hour),
         cmocka_unit_test(test_ny_fall_back_repeated_hour),
-#ifdef KNOWN_BUGS
         cmocka_unit_test(test_ny_fall_back_next_open_in_second_occurrence),
         cmocka_unit_test(test_sweep_fall_back),
-#endif
         cmocka_unit_test(test_ny_fall_back_window_over_the_repeat),
         cmocka_unit_test(test_berlin_spring_forward),
         cmocka_unit_test(test_berlin_fall_back),
