@@ -419,6 +419,7 @@ static void pass(struct engine *e) {
     uv_mutex_unlock(&e->mu);
     if (events & ENGINE_CARRIERS)
         reload_carriers(e);
+    int had_ends = e->nends > 0; /* applying them writes events */
     apply_ends(e);
     int64_t now = clock_now_ms();
     if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
@@ -426,7 +427,6 @@ static void pass(struct engine *e) {
             e->next_end = now + 1000; /* try again shortly */
     if (events & ENGINE_CAMPAIGNS)
         reload_campaigns(e);
-    int had_ends = e->nends > 0;
     claim_and_send(e);
     if (had_ends || events || e->claimed_last)
         webhooks_kick(e->webhooks); /* changes may have written events */

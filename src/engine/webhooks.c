@@ -34,6 +34,7 @@ struct transfer {
     int64_t created_at;
     size_t received;
     char error[CURL_ERROR_SIZE];
+    char refused[128]; /* why the connect was refused; libcurl owns error[] */
 };
 
 struct sock {
@@ -83,7 +84,9 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
         metrics_webhook(w->app->metrics, 1, 0);
     } else {
         char err[300];
-        if (code != CURLE_OK)
+        if (t->refused[0])
+            snprintf(err, sizeof err, "%s", t->refused);
+        else if (code != CURLE_OK)
             snprintf(err, sizeof err, "%s", t->error[0] ? t->error : curl_easy_strerror(code));
         else
             snprintf(err, sizeof err, "HTTP %ld", status);
@@ -202,7 +205,7 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
     else if (addr->family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host, sizeof host);
     if (!t->w->app->rules.allow_private_webhooks && webhook_address_is_private(host)) {
-        snprintf(t->error, sizeof t->error, "refused: %s is a private address", host);
+        snprintf(t->refused, sizeof t->refused, "refused: %s is a private address", host);
         return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype, addr->protocol);
@@ -329,14 +332,25 @@ void webhooks_poll(struct webhooks *w) {
     if (w->nlive >= MAX_IN_FLIGHT)
         return;
     struct store *st = w->app->store;
-    struct outbound_event *due = NULL;
-    size_t n = 0;
-    if (st->ops->events_due(st, now, 200, &due, &n) != 0)
-        return;
-    for (size_t i = 0; i < n && w->nlive < MAX_IN_FLIGHT; i++)
-        if (may_start(w, &due[i]))
-            start_one(w, &due[i]);
-    outbound_events_free(due, n);
+    /* read past events held back by a per-campaign or per-endpoint limit,
+     * a page at a time, so one busy endpoint cannot hide the others */
+    int64_t after_at = -1, after_seq = 0;
+    for (int page = 0; page < 50 && w->nlive < MAX_IN_FLIGHT; page++) {
+        struct outbound_event *due = NULL;
+        size_t n = 0;
+        if (st->ops->events_due(st, now, after_at, after_seq, 200, &due, &n) != 0)
+            return;
+        for (size_t i = 0; i < n && w->nlive < MAX_IN_FLIGHT; i++)
+            if (may_start(w, &due[i]))
+                start_one(w, &due[i]);
+        if (n) {
+            after_at = due[n - 1].next_attempt_at;
+            after_seq = due[n - 1].seq;
+        }
+        outbound_events_free(due, n);
+        if (n < 200)
+            break;
+    }
     int64_t next = 0;
     st->ops->events_next(st, &next, NULL);
     /* due events held back by a limit are looked at again when a delivery

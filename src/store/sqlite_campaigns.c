@@ -260,10 +260,11 @@ int sqlite_campaign_move(struct store *st, const char *account_id, const char *i
     sqlite_bind_time(s, 6, to == CAMPAIGN_CANCELLED ? now : 0);
     rc = sqlite_err(conn, sqlite3_step(s), "campaign_move");
     sqlite3_reset(s);
-    if (rc == STORE_OK)
-        rc = sqlite_emit(conn, out->seq, EVENT_CAMPAIGN_STATUS, out->seq, now);
     if (rc == STORE_OK && to == CAMPAIGN_CANCELLED)
         rc = sqlite_fail_queued(conn, out->seq, DISP_CANCELLED, now);
+    /* after the cancel's own moves, so the event's counters are the new ones */
+    if (rc == STORE_OK)
+        rc = sqlite_emit(conn, out->seq, EVENT_CAMPAIGN_STATUS, out->seq, now);
     if (rc == STORE_OK) {
         campaign_clear(out);
         rc = sqlite_campaign_get(st, account_id, id, out);

@@ -118,8 +118,9 @@ int sqlite_emit(struct sqlite_conn *conn, int64_t campaign_seq, enum event_kind 
 
 static const char SQL_DUE[] =
     "SELECT e.seq, e.id, e.account_id, coalesce(e.campaign_seq, 0), e.url, e.body, e.attempts, "
-    "e.created_at FROM events e WHERE e.state = 'pending' AND e.next_attempt_at <= ?1 "
-    "ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
+    "e.created_at, e.next_attempt_at FROM events e WHERE e.state = 'pending' "
+    "AND e.next_attempt_at <= ?1 AND (e.next_attempt_at > ?3 OR (e.next_attempt_at = ?3 "
+    "AND e.seq > ?4)) ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
 static const char SQL_NEXT[] = "SELECT min(next_attempt_at) FROM events WHERE state = 'pending'";
 static const char SQL_RESULT[] =
     "UPDATE events SET state = ?2, attempts = attempts + 1, last_attempt_at = ?3, "
@@ -127,14 +128,16 @@ static const char SQL_RESULT[] =
     "delivered_at = CASE WHEN ?2 = 'delivered' THEN ?3 ELSE delivered_at END WHERE id = ?1";
 static const char SQL_PENDING[] = "SELECT count(*) FROM events WHERE state = 'pending'";
 
-int sqlite_events_due(struct store *st, int64_t now, size_t limit, struct outbound_event **out,
-                      size_t *n) {
+int sqlite_events_due(struct store *st, int64_t now, int64_t after_at, int64_t after_seq,
+                      size_t limit, struct outbound_event **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_DUE);
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, (int64_t)limit);
+    sqlite3_bind_int64(s, 3, after_at);
+    sqlite3_bind_int64(s, 4, after_seq);
     struct outbound_event *list = xcalloc(limit + 1, sizeof *list);
     size_t count = 0;
     int rc;
@@ -149,6 +152,7 @@ int sqlite_events_due(struct store *st, int64_t now, size_t limit, struct outbou
         e->body = sqlite_col_text(s, 5);
         e->attempts = sqlite3_column_int(s, 6);
         e->created_at = sqlite3_column_int64(s, 7);
+        e->next_attempt_at = sqlite3_column_int64(s, 8);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

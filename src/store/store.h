@@ -171,7 +171,7 @@ struct outbound_event {
     int64_t campaign_seq;
     char *url, *body;
     int attempts;
-    int64_t created_at;
+    int64_t created_at, next_attempt_at;
 };
 void outbound_events_free(struct outbound_event *list, size_t n);
 
@@ -331,9 +331,10 @@ struct store_ops {
                           char account_id[48]);
     /* ---- event webhooks ---- */
 
-    /* Pending events due at now, oldest first. */
-    int (*events_due)(struct store *st, int64_t now, size_t limit, struct outbound_event **out,
-                      size_t *n);
+    /* Pending events due at now, oldest first (by next_attempt_at, seq),
+     * after the position (after_at, after_seq); after_at -1 = from the start. */
+    int (*events_due)(struct store *st, int64_t now, int64_t after_at, int64_t after_seq,
+                      size_t limit, struct outbound_event **out, size_t *n);
     /* Records a delivery attempt: state "delivered", "pending" (again at
      * next_attempt_at) or "failed" (given up). */
     int (*event_result)(struct store *st, const char *id, const char *state, int http_status,

@@ -603,9 +603,6 @@ def test_every_lifecycle_move_is_an_event_with_the_campaign_as_answered(hooks):
     assert rows[0]["data"] == r.json()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: campaign.status_changed of a cancel is rendered "
-                   "before the queued recipients are failed: data says cancelled with "
-                   "recipients still queued and no cancelled disposition, unlike the answer")
 def test_cancel_event_carries_the_campaign_as_the_cancel_answers_it(hooks):
     srv, client, acct, receivers = hooks
     rec = receivers.start()
@@ -817,9 +814,6 @@ def test_hanging_endpoint_times_out_is_retried_and_gets_at_most_4_at_once(hooks)
     assert m["campaignd_webhook_deliveries_total"] == 20, m
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: events written by attempt ends do not wake "
-                   "delivery (engine.c pass(): had_ends is read after apply_ends() zeroed "
-                   "nends), so while a transfer hangs they wait for it to end")
 def test_another_accounts_endpoint_is_delivered_while_one_hangs(hooks):
     srv, client, acct, receivers = hooks
     slow = receivers.start(hang_while({"hang": True}))
@@ -840,9 +834,6 @@ def test_another_accounts_endpoint_is_delivered_while_one_hangs(hooks):
         "the other endpoint's events waited for the hanging attempt to end"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: delivery reads only the 200 oldest due events; "
-                   "a hanging endpoint's backlog fills that window and blocks every other "
-                   "account's events")
 def test_a_hanging_endpoints_backlog_holds_up_no_other_account(start_server, receivers):
     env = dict(ENV, CAMPAIGND_DEFAULT_VOICE_RATE="500", CAMPAIGND_DEFAULT_VOICE_CONCURRENCY="200")
     srv = start_server(env=env)
@@ -1041,9 +1032,6 @@ def loopback_name():
     return host if addrs == {"127.0.0.1"} and host.lower() != "localhost" else None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the refusal text written at connect "
-                   "(\"refused: ... is a private address\") is overwritten by libcurl's own "
-                   "message in the same error buffer; last_error reads like a dead server")
 def test_a_refused_private_address_says_so_in_last_error(start_server, receivers):
     host = loopback_name()
     if host is None:
