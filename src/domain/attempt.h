@@ -17,7 +17,8 @@ struct attempt {
     char from[72];
     int attempt; /* 1-based */
     int64_t created_at;
-    char *text; /* sms: the rendered body; whatsapp: the template JSON (owned) */
+    char *text;           /* sms: the rendered body; whatsapp: the template JSON (owned) */
+    char provider_id[64]; /* set by the provider when it accepts the attempt */
     /* engine bookkeeping */
     char lane[LANE_MAX + 1];
     int64_t campaign_seq;

@@ -256,6 +256,7 @@ static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
          * answer is the message's first status (sent or failed) */
         struct attempt_end end = {.channel = a[i].channel, .ended_at = now};
         snprintf(end.call_id, sizeof end.call_id, "%s", a[i].call_id);
+        snprintf(end.provider_call_id, sizeof end.provider_call_id, "%s", a[i].provider_id);
         if (a[i].channel != CHANNEL_VOICE) {
             end.mstatus = answers[i] == PROVIDER_ACCEPTED ? MSG_SENT : MSG_FAILED;
             on_report(e, &end);

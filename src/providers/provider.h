@@ -33,10 +33,10 @@ struct provider;
 
 struct provider_ops {
     const char *name;
-    /* Answers each of the n attempts in answers[]; 0, or -1 when the provider
-     * could take none of them (answers then unset). */
-    int (*send)(struct provider *p, const struct attempt *a, size_t n,
-                enum provider_answer *answers);
+    /* Answers each of the n attempts in answers[] and sets the provider's
+     * own id of each accepted one (a[i].provider_id); 0, or -1 when the
+     * provider could take none of them (answers then unset). */
+    int (*send)(struct provider *p, struct attempt *a, size_t n, enum provider_answer *answers);
     /* The engine stored these reports durably; the provider may forget them. */
     void (*ack)(struct provider *p, const struct attempt_end *ends, size_t n);
     void (*close)(struct provider *p);

@@ -172,7 +172,7 @@ static int report_key(const struct attempt_end *o) {
     return o->channel == CHANNEL_VOICE ? (int)o->status : 100 + (int)o->mstatus;
 }
 
-static int sim_send(struct provider *p, const struct attempt *a, size_t n,
+static int sim_send(struct provider *p, struct attempt *a, size_t n,
                     enum provider_answer *answers) {
     struct sim *s = (struct sim *)p;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -186,6 +186,8 @@ static int sim_send(struct provider *p, const struct attempt *a, size_t n,
             continue;
         }
         answers[i] = PROVIDER_ACCEPTED;
+        snprintf(a[i].provider_id, sizeof a[i].provider_id, "SIM%s",
+                 strchr(a[i].call_id, '_') ? strchr(a[i].call_id, '_') + 1 : a[i].call_id);
         sqlite3_bind_text(s->accept, 1, a[i].call_id, -1, SQLITE_STATIC);
         int step = sqlite3_step(s->accept);
         sqlite3_reset(s->accept);

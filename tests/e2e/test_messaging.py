@@ -597,9 +597,6 @@ def test_whatsapp_digit_table_end_to_end(fast):
     assert by_status == {"read": 6, "delivered": 1, "sent": 1, "failed": 1, "undelivered": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a message the provider accepted but never reported "
-                   "on again (sms digits 6, 7, 9; whatsapp 7) has provider_message_id null; "
-                   "the id only arrives with a later delivery report")
 def test_accepted_messages_carry_provider_ids(fast):
     srv, client, acct = fast
     c = acct.create_campaign(sms_body())
