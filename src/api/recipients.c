@@ -443,8 +443,8 @@ static int64_t next_attempt_at(const struct recipient *r, const struct attempt_r
     if (rules->has_window) {
         int64_t open =
             window_next_open(&rules->window, rules->window.per_recipient ? r->zones : NULL, at);
-        if (open != INT64_MAX)
-            at = open;
+        /* zones whose windows never meet: the engine looks again daily */
+        at = open != INT64_MAX ? open : (at > now + 86400000 ? at : now + 86400000);
     }
     return at > now ? at : 0;
 }

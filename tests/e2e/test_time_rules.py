@@ -395,9 +395,6 @@ def test_multi_zone_prefix_waits_for_the_last_zone_to_open(fast):
     move(acct, c["id"], "cancel", "cancelled")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a recipient whose zones never share an open window "
-                   "(window_next_open = INT64_MAX) shows next_attempt_at null, 'may go now', "
-                   "until the engine first defers it (then a placeholder now + 24 h)")
 def test_never_open_window_is_not_shown_as_due_now(client):
     acct = client.create_account()
     c = acct.create_campaign(voice_body(config=window_config(
