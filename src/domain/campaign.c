@@ -174,6 +174,8 @@ static int check_whatsapp_config(json_t *c, const struct campaign_rules *r, stru
                 return verr_set(e, f, "%s %s", f, why);
         }
     }
+    if (check_window(c, e))
+        return -1;
     return check_webhook(c, r, e);
 }
 

@@ -9,7 +9,7 @@
 #include <unicode/ustring.h>
 
 int window_parse_hhmm(const char *s) {
-    if (strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+    if (!s || strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
         s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
         return -1;
     int h = (s[0] - '0') * 10 + (s[1] - '0');
@@ -93,6 +93,8 @@ int window_from_json(json_t *w, struct call_window *out) {
         return 0;
     out->start = window_parse_hhmm(json_string_value(json_object_get(w, "start")));
     out->end = window_parse_hhmm(json_string_value(json_object_get(w, "end")));
+    if (out->start < 0 || out->end < 0 || out->start == out->end)
+        return 0; /* not a valid window (validation keeps these out): none */
     json_t *days = json_object_get(w, "days");
     if (!days || !json_is_array(days)) {
         out->days = 0x7f;
