@@ -10,10 +10,19 @@
  *                │  └ expired ───────────────────────────────────────────────▶ FAILED
  *   SUCCEEDED(sent) ── late failure report ──▶ FAILED(undelivered)
  *
- * Who performs each move:
- *   upload → QUEUED            store recipients_insert (api/recipients.c)
- *   QUEUED → FAILED(cancelled) store campaign_move, MOVE_CANCEL
- *   the others                 the dispatch engine (not built yet)
+ * Who performs each move (all in src/store/, each one transaction):
+ *   upload → QUEUED                    recipients_insert (sqlite_recipients.c)
+ *   QUEUED → FAILED(cancelled)         campaign_move, MOVE_CANCEL (sqlite_campaigns.c)
+ *   QUEUED → FAILED(expired)           expire_ended at schedule.end_at (sqlite_engine.c)
+ *   QUEUED → DISPATCHED                claim (sqlite_engine.c claim_one)
+ *   QUEUED → FAILED(opted_out,         claim, at the recipient's turn (fail_at_turn)
+ *            missing_param)
+ *   QUEUED → QUEUED (due later)        claim, outside the call window (set_due)
+ *   DISPATCHED → SUCCEEDED / FAILED /  apply_ends: voice by domain/retry.c
+ *                QUEUED (retry)        (apply_one), messages forward only
+ *   SUCCEEDED(sent...) → FAILED        (apply_message_end)
+ *            (undelivered)
+ *   DISPATCHED → QUEUED (throttled)    unclaim, using no retry
  *
  * This file also validates uploads: number syntax (domain/phone.c), the
  * numbering plan (domain/phone_plan.cc over libphonenumber) and params. */
