@@ -8,8 +8,8 @@
  *   2. apply the ends providers reported since the last pass, in one
  *      transaction, then ack them to the provider;
  *   3. per lane, ask the pacer how many may start now and share that budget
- *      round-robin over the lane's campaigns with due work (so one huge
- *      campaign cannot starve a small one); claim them all in one
+ *      round-robin over the lane's campaigns with due work (fairness.c: so
+ *      one huge campaign cannot starve a small one); claim them all in one
  *      transaction and hand them to the provider;
  *   4. sleep until the next thing can happen: the earliest GCRA slot of a
  *      lane with due work, the earliest due time of queued work, a provider
@@ -23,6 +23,7 @@
 #include "engine/engine.h"
 #include "api/app.h"
 #include "api/carriers.h"
+#include "engine/fairness.h"
 #include "engine/pacer.h"
 #include "engine/webhooks.h"
 #include "providers/provider.h"
@@ -293,41 +294,41 @@ static void claim_and_send(struct engine *e) {
     json_t **configs = xcalloc(capreq, sizeof *configs);
     for (size_t li = 0; li < e->nlanes; li++) {
         struct lane *l = &e->lanes[li];
-        size_t ndue = 0;
-        for (size_t i = 0; i < l->nwork; i++)
-            ndue += l->work[i].next_due <= now &&
-                    e->campaigns[l->work[i].campaign].start_at <= now &&
-                    !(e->campaigns[l->work[i].campaign].end_at &&
-                      e->campaigns[l->work[i].campaign].end_at <= now);
-        if (ndue == 0)
+        if (l->nwork == 0)
             continue;
+        int *due = xcalloc(l->nwork, sizeof *due);
+        size_t *want = xcalloc(l->nwork, sizeof *want);
+        for (size_t i = 0; i < l->nwork; i++) {
+            const struct engine_campaign *ec = &e->campaigns[l->work[i].campaign];
+            /* before schedule.start_at, or at/after end_at: not due */
+            due[i] = l->work[i].next_due <= now && ec->start_at <= now &&
+                     !(ec->end_at && ec->end_at <= now);
+        }
         size_t budget = pacer_budget(&l->pacer, (double)now);
         if (budget > CLAIM_BATCH_MAX)
             budget = CLAIM_BATCH_MAX;
-        size_t share = budget / ndue ? budget / ndue : 1;
-        for (size_t k = 0; k < l->nwork && budget > 0; k++) {
-            struct lane_work *w = &l->work[(l->rr + k) % l->nwork];
-            const struct engine_campaign *ec = &e->campaigns[w->campaign];
-            if (w->next_due > now || ec->start_at > now || (ec->end_at && ec->end_at <= now))
-                continue; /* before schedule.start_at, or at/after end_at */
-            size_t want = share < budget ? share : budget;
-            budget -= want;
+        fair_share(due, l->nwork, l->rr, budget, want);
+        for (size_t i = 0; i < l->nwork; i++) {
+            if (!want[i])
+                continue;
             if (nreq == capreq) {
                 capreq *= 2;
                 reqs = xrealloc(reqs, capreq * sizeof *reqs);
                 configs = xrealloc(configs, capreq * sizeof *configs);
             }
-            const struct engine_campaign *c = &e->campaigns[w->campaign];
+            const struct engine_campaign *c = &e->campaigns[l->work[i].campaign];
             struct claim_request *r = &reqs[nreq];
             memset(r, 0, sizeof *r);
             r->lane = l->name;
             r->campaign = c;
             r->from = campaign_from(c, &configs[nreq]);
             r->provider = e->provider->ops->name;
-            r->want = want;
+            r->want = want[i];
             nreq++;
-            total_want += want;
+            total_want += want[i];
         }
+        free(due);
+        free(want);
         l->rr = l->nwork ? (l->rr + 1) % l->nwork : 0;
     }
     if (nreq > 0) {
