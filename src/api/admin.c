@@ -68,13 +68,7 @@ void admin_create_key(struct request *req) {
 void admin_revoke_key(struct request *req) {
     struct store *st = req->app->store;
     int rc = st->ops->key_revoke(st, req->params[0], clock_now_ms());
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "key");
+    if (reply_lookup_failed(req, rc, "key"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     reply_empty(req, 204);
 }

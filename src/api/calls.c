@@ -10,12 +10,10 @@
 
 void calls_list(struct request *req) {
     struct call_filter f = {0};
-    const char *campaign = request_query(req, "campaign_id");
-    const char *recipient = request_query(req, "recipient_id");
-    const char *status = request_query(req, "status");
-    f.campaign_id = campaign && campaign[0] ? campaign : NULL;
-    f.recipient_id = recipient && recipient[0] ? recipient : NULL;
-    if (status && status[0]) {
+    const char *status = paging_query(req, "status");
+    f.campaign_id = paging_query(req, "campaign_id");
+    f.recipient_id = paging_query(req, "recipient_id");
+    if (status) {
         if (call_status_parse(status, &f.status) != 0) {
             reply_error(req, 400, "invalid_argument", "status",
                         "status must be queued, ringing, in_progress, completed, busy, "
@@ -24,12 +22,9 @@ void calls_list(struct request *req) {
         }
         f.has_status = 1;
     }
-    char filters[200];
-    snprintf(filters, sizeof filters, "campaign=%s&recipient=%s&status=%s",
-             f.campaign_id ? f.campaign_id : "", f.recipient_id ? f.recipient_id : "",
-             f.has_status ? call_status_name(f.status) : "");
     struct paging p;
-    if (paging_parse(req, "calls", filters, &p) != 0)
+    if (paging_parse_attempts(req, "calls", f.campaign_id, f.recipient_id,
+                              f.has_status ? call_status_name(f.status) : "", &p) != 0)
         return;
     struct call_page page;
     int rc = req->app->store->ops->call_list(req->app->store, req->account_id, &f, p.cursor,
@@ -41,23 +36,15 @@ void calls_list(struct request *req) {
     json_t *data = json_array();
     for (size_t i = 0; i < page.count; i++)
         json_array_append_new(data, render_call(&page.items[i]));
-    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
-    reply_json(req, 200, render_list(data, next));
-    free(next);
+    paging_reply(req, &p, data, page.more, page.count ? page.items[page.count - 1].seq : 0);
     call_page_clear(&page);
 }
 
 void calls_get(struct request *req) {
     struct call c;
     int rc = req->app->store->ops->call_get(req->app->store, req->account_id, req->params[0], &c);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "call");
+    if (reply_lookup_failed(req, rc, "call"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     reply_json(req, 200, render_call(&c));
     call_clear(&c);
 }

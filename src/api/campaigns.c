@@ -63,23 +63,17 @@ void campaigns_get(struct request *req) {
     struct campaign c;
     int rc =
         req->app->store->ops->campaign_get(req->app->store, req->account_id, req->params[0], &c);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "campaign");
+    if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     reply_json(req, 200, render_campaign(&c));
     campaign_clear(&c);
 }
 
 void campaigns_list(struct request *req) {
     struct campaign_filter f = {0};
-    const char *status = request_query(req, "status");
-    const char *channel = request_query(req, "channel");
-    if (status && status[0]) {
+    const char *status = paging_query(req, "status");
+    const char *channel = paging_query(req, "channel");
+    if (status) {
         if (campaign_status_parse(status, &f.status) != 0) {
             reply_error(req, 400, "invalid_argument", "status",
                         "status must be draft, running, paused, completed or cancelled");
@@ -87,7 +81,7 @@ void campaigns_list(struct request *req) {
         }
         f.has_status = 1;
     }
-    if (channel && channel[0]) {
+    if (channel) {
         if (channel_parse(channel, &f.channel) != 0) {
             reply_error(req, 400, "invalid_argument", "channel",
                         "channel must be voice, sms or whatsapp");
@@ -112,9 +106,7 @@ void campaigns_list(struct request *req) {
     json_t *data = json_array();
     for (size_t i = 0; i < page.count; i++)
         json_array_append_new(data, render_campaign(&page.items[i]));
-    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
-    reply_json(req, 200, render_list(data, next));
-    free(next);
+    paging_reply(req, &p, data, page.more, page.count ? page.items[page.count - 1].seq : 0);
     campaign_page_clear(&page);
 }
 
@@ -129,14 +121,8 @@ void campaigns_patch(struct request *req) {
     struct store *st = req->app->store;
     struct campaign c;
     int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "campaign");
+    if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     struct campaign_input in;
     struct verr e;
     rc = campaign_validate_patch(req->json, c.channel, c.status, &req->app->rules, &in, &e);
@@ -180,14 +166,8 @@ static void move(struct request *req, enum campaign_move m) {
     enum move_result result;
     int rc = req->app->store->ops->campaign_move(req->app->store, req->account_id, req->params[0],
                                                  m, clock_now_ms(), &result, &c);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "campaign");
+    if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     if (result == MOVE_INVALID)
         reply_error(req, 409, "invalid_transition", NULL, "cannot %s a campaign that is %s",
                     campaign_move_name(m), campaign_status_name(c.status));

@@ -38,10 +38,9 @@ static json_t *render_event(const struct event_row *e) {
 void events_list(struct request *req) {
     static const char *const types[] = {"call.ended", "message.updated", "recipient.finished",
                                         "campaign.status_changed"};
-    const char *campaign = request_query(req, "campaign_id");
-    const char *type = request_query(req, "type");
-    campaign = campaign && campaign[0] ? campaign : NULL;
-    if (type && type[0]) {
+    const char *campaign = paging_query(req, "campaign_id");
+    const char *type = paging_query(req, "type");
+    if (type) {
         int ok = 0;
         for (size_t i = 0; i < 4; i++)
             ok |= strcmp(types[i], type) == 0;
@@ -51,8 +50,6 @@ void events_list(struct request *req) {
                         "campaign.status_changed");
             return;
         }
-    } else {
-        type = NULL;
     }
     char filters[160];
     snprintf(filters, sizeof filters, "campaign=%s&type=%s", campaign ? campaign : "",
@@ -70,9 +67,7 @@ void events_list(struct request *req) {
     json_t *data = json_array();
     for (size_t i = 0; i < page.count; i++)
         json_array_append_new(data, render_event(&page.items[i]));
-    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
-    reply_json(req, 200, render_list(data, next));
-    free(next);
+    paging_reply(req, &p, data, page.more, page.count ? page.items[page.count - 1].seq : 0);
     event_page_clear(&page);
 }
 
@@ -82,14 +77,8 @@ void events_redeliver(struct request *req) {
     struct event_row e;
     int rc = req->app->store->ops->event_redeliver(req->app->store, req->account_id, req->params[0],
                                                    clock_now_ms(), &e);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "event");
+    if (reply_lookup_failed(req, rc, "event"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     reply_json(req, 200, render_event(&e));
     event_row_clear(&e);
     req->wake = ENGINE_CAMPAIGNS;

@@ -11,12 +11,10 @@
 
 void messages_list(struct request *req) {
     struct message_filter f = {0};
-    const char *campaign = request_query(req, "campaign_id");
-    const char *recipient = request_query(req, "recipient_id");
-    const char *status = request_query(req, "status");
-    f.campaign_id = campaign && campaign[0] ? campaign : NULL;
-    f.recipient_id = recipient && recipient[0] ? recipient : NULL;
-    if (status && status[0]) {
+    const char *status = paging_query(req, "status");
+    f.campaign_id = paging_query(req, "campaign_id");
+    f.recipient_id = paging_query(req, "recipient_id");
+    if (status) {
         if (message_status_parse(status, &f.status) != 0) {
             reply_error(req, 400, "invalid_argument", "status",
                         "status must be queued, sent, delivered, read, failed or undelivered");
@@ -24,12 +22,9 @@ void messages_list(struct request *req) {
         }
         f.has_status = 1;
     }
-    char filters[200];
-    snprintf(filters, sizeof filters, "campaign=%s&recipient=%s&status=%s",
-             f.campaign_id ? f.campaign_id : "", f.recipient_id ? f.recipient_id : "",
-             f.has_status ? message_status_name(f.status) : "");
     struct paging p;
-    if (paging_parse(req, "messages", filters, &p) != 0)
+    if (paging_parse_attempts(req, "messages", f.campaign_id, f.recipient_id,
+                              f.has_status ? message_status_name(f.status) : "", &p) != 0)
         return;
     struct message_page page;
     int rc = req->app->store->ops->message_list(req->app->store, req->account_id, &f, p.cursor,
@@ -41,9 +36,7 @@ void messages_list(struct request *req) {
     json_t *data = json_array();
     for (size_t i = 0; i < page.count; i++)
         json_array_append_new(data, render_message(&page.items[i]));
-    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
-    reply_json(req, 200, render_list(data, next));
-    free(next);
+    paging_reply(req, &p, data, page.more, page.count ? page.items[page.count - 1].seq : 0);
     message_page_clear(&page);
 }
 
@@ -51,14 +44,8 @@ void messages_get(struct request *req) {
     struct message m;
     int rc =
         req->app->store->ops->message_get(req->app->store, req->account_id, req->params[0], &m);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "message");
+    if (reply_lookup_failed(req, rc, "message"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     reply_json(req, 200, render_message(&m));
     message_clear(&m);
 }

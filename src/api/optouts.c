@@ -86,9 +86,9 @@ void optouts_create(struct request *req) {
 
 void optouts_list(struct request *req) {
     struct opt_out_filter f = {0};
-    const char *channel = request_query(req, "channel");
-    const char *phone = request_query(req, "phone_number");
-    if (channel && channel[0]) {
+    const char *channel = paging_query(req, "channel");
+    const char *phone = paging_query(req, "phone_number");
+    if (channel) {
         if (channel_parse(channel, &f.channel) != 0) {
             reply_error(req, 400, "invalid_argument", "channel",
                         "channel must be sms, whatsapp or voice");
@@ -96,7 +96,7 @@ void optouts_list(struct request *req) {
         }
         f.has_channel = 1;
     }
-    if (phone && phone[0]) {
+    if (phone) {
         if (!phone_is_e164(phone)) {
             reply_error(req, 400, "invalid_argument", "phone_number",
                         "phone_number must be an E.164 number");
@@ -120,9 +120,7 @@ void optouts_list(struct request *req) {
     json_t *data = json_array();
     for (size_t i = 0; i < page.count; i++)
         json_array_append_new(data, render_opt_out(&page.items[i]));
-    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
-    reply_json(req, 200, render_list(data, next));
-    free(next);
+    paging_reply(req, &p, data, page.more, page.count ? page.items[page.count - 1].seq : 0);
     free(page.items);
 }
 

@@ -282,14 +282,8 @@ void recipients_upload(struct request *req) {
     struct store *st = req->app->store;
     struct campaign c;
     int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "campaign");
+    if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     struct upload u = {0};
     int is_csv = req->content_type && strncasecmp(req->content_type, "text/csv", 8) == 0;
     if (!is_csv && !req->json) {
@@ -451,9 +445,9 @@ static int64_t next_attempt_at(const struct recipient *r, const struct attempt_r
 
 void recipients_list(struct request *req) {
     struct recipient_filter f = {0};
-    const char *status = request_query(req, "status");
-    const char *disposition = request_query(req, "disposition");
-    if (status && status[0]) {
+    const char *status = paging_query(req, "status");
+    const char *disposition = paging_query(req, "disposition");
+    if (status) {
         if (recipient_status_parse(status, &f.status) != 0) {
             reply_error(req, 400, "invalid_argument", "status",
                         "status must be queued, dispatched, succeeded or failed");
@@ -461,7 +455,7 @@ void recipients_list(struct request *req) {
         }
         f.has_status = 1;
     }
-    if (disposition && disposition[0]) {
+    if (disposition) {
         if (disposition_parse(disposition, &f.disposition) != 0) {
             reply_error(req, 400, "invalid_argument", "disposition", "unknown disposition %s",
                         disposition);
@@ -479,14 +473,8 @@ void recipients_list(struct request *req) {
     struct recipient_page page;
     int rc = req->app->store->ops->recipient_list(req->app->store, req->account_id, req->params[0],
                                                   &f, p.cursor, p.limit, &page);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "campaign");
+    if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     struct attempt_rules rules;
     rc = load_rules(req, &rules);
     if (rc) {
@@ -499,9 +487,7 @@ void recipients_list(struct request *req) {
     for (size_t i = 0; i < page.count; i++)
         json_array_append_new(
             data, render_recipient(&page.items[i], next_attempt_at(&page.items[i], &rules, now)));
-    char *next = page.more ? paging_next_token(req, &p, page.items[page.count - 1].seq) : NULL;
-    reply_json(req, 200, render_list(data, next));
-    free(next);
+    paging_reply(req, &p, data, page.more, page.count ? page.items[page.count - 1].seq : 0);
     recipient_page_clear(&page);
 }
 
@@ -509,14 +495,8 @@ void recipients_get(struct request *req) {
     struct recipient r;
     int rc = req->app->store->ops->recipient_get(req->app->store, req->account_id, req->params[0],
                                                  req->params[1], &r);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "recipient");
+    if (reply_lookup_failed(req, rc, "recipient"))
         return;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return;
-    }
     struct attempt_rules rules;
     rc = load_rules(req, &rules);
     if (rc)

@@ -36,7 +36,7 @@ void reply_error(struct request *req, int status, const char *code, const char *
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
-    if (field && field[0])
+    if (field)
         json_object_set_new(err, "field", json_string(field));
     json_t *wrapper = json_pack("{s:o}", "error", err);
     char *text = json_dumps(wrapper, JSON_COMPACT);
@@ -54,6 +54,16 @@ void reply_raw(struct request *req, int status, const char *type, const char *da
 
 void reply_not_found(struct request *req, const char *what) {
     reply_error(req, 404, "not_found", NULL, "no such %s", what);
+}
+
+int reply_lookup_failed(struct request *req, int rc, const char *what) {
+    if (rc == STORE_OK)
+        return 0;
+    if (rc == STORE_ENOTFOUND)
+        reply_not_found(req, what);
+    else
+        reply_store_error(req, rc);
+    return 1;
 }
 
 void reply_store_error(struct request *req, int err) {

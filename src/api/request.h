@@ -63,6 +63,9 @@ void reply_empty(struct request *req, int status);
 void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
 /* 404 not_found naming what was not found. */
 void reply_not_found(struct request *req, const char *what);
+/* After a store lookup: answers 404 naming what (ENOTFOUND) or the store
+ * failure, and returns 1; 0 when rc is success. */
+int reply_lookup_failed(struct request *req, int rc, const char *what);
 /* Answers for a store failure (503 when busy, else 500). */
 void reply_store_error(struct request *req, int err);
 
