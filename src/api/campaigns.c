@@ -30,6 +30,31 @@ static int require_body(struct request *req) {
     return -1;
 }
 
+/* An sms from or a whatsapp sender belongs to the first account whose
+ * campaign names it, so inbound opt-outs to it reach that account only.
+ * Runs inside the request's write transaction, so two accounts claiming one
+ * sender at once cannot both win. Answers and returns -1 when taken. */
+static int refuse_taken_sender(struct request *req, enum channel ch, json_t *config) {
+    if (ch == CHANNEL_VOICE)
+        return 0;
+    const char *field = ch == CHANNEL_SMS ? "from" : "sender";
+    const char *sender = json_string_value(json_object_get(config, field));
+    if (!sender)
+        return 0;
+    char owner[48] = "";
+    struct store *st = req->app->store;
+    int rc = st->ops->sender_account(st, ch, sender, owner);
+    if (rc == STORE_ENOTFOUND || (rc == 0 && strcmp(owner, req->account_id) == 0))
+        return 0;
+    if (rc)
+        reply_store_error(req, rc);
+    else
+        reply_error(req, 409, "sender_in_use", ch == CHANNEL_SMS ? "config.from" : "config.sender",
+                    "%s %s is used by another account", ch == CHANNEL_SMS ? "from" : "sender",
+                    sender);
+    return -1;
+}
+
 void campaigns_create(struct request *req) {
     if (require_body(req))
         return;
@@ -39,6 +64,8 @@ void campaigns_create(struct request *req) {
         reply_verr(req, &e);
         return;
     }
+    if (refuse_taken_sender(req, in.channel, in.config))
+        return;
     struct campaign c = {0};
     ids_new("cmp_", c.id);
     snprintf(c.account_id, sizeof c.account_id, "%s", req->account_id);
@@ -132,6 +159,8 @@ void campaigns_patch(struct request *req) {
                     campaign_status_name(c.status));
     } else if (rc != 0) {
         reply_verr(req, &e);
+    } else if (in.has_config && refuse_taken_sender(req, c.channel, in.config)) {
+        /* answered */
     } else {
         if (in.has_name) {
             free(c.name);

@@ -4,6 +4,7 @@
 #include "domain/pagetoken.h"
 #include "domain/render.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@ int paging_parse(struct request *req, const char *list, const char *filters, str
         char *end = NULL;
         errno = 0;
         long v = strtol(size, &end, 10);
-        if (errno || end == size || *end || v < 1 || v > 1000) {
+        /* digits only: strtol would also take " 5" and "+5" */
+        if (errno || !isdigit((unsigned char)size[0]) || *end || v < 1 || v > 1000) {
             reply_error(req, 400, "invalid_argument", "page_size",
                         "page_size must be an integer 1..1000");
             return -1;

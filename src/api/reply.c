@@ -3,6 +3,7 @@
 #include "api/request.h"
 #include "store/store.h"
 #include "util/alloc.h"
+#include "util/utf8.h"
 
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -28,19 +29,31 @@ void reply_json(struct request *req, int status, json_t *body) {
     set_body(req, status, "application/json; charset=utf-8", text, strlen(text));
 }
 
+/* Client text echoed in a message or field name (a path, a field, a query
+ * value) may be invalid UTF-8 or cut mid-character by the buffer: both are
+ * repaired (U+FFFD) before they reach jansson, which refuses invalid text. */
 void reply_error(struct request *req, int status, const char *code, const char *field,
                  const char *fmt, ...) {
-    char message[512];
+    char raw[512], message[512], field_text[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
-    if (field)
-        json_object_set_new(err, "field", json_string(field));
-    json_t *wrapper = json_pack("{s:o}", "error", err);
+    size_t raw_len = n < 0 ? 0 : ((size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1);
+    utf8_sanitize(message, sizeof message, raw, raw_len);
+    json_t *err = json_object();
+    json_object_set_new(err, "code", json_string(code));
+    json_object_set_new(err, "message", json_string(message));
+    if (field) {
+        utf8_sanitize(field_text, sizeof field_text, field, strlen(field));
+        json_object_set_new(err, "field", json_string(field_text));
+    }
+    json_t *wrapper = json_object();
+    json_object_set_new(wrapper, "error", err);
     char *text = json_dumps(wrapper, JSON_COMPACT);
     json_decref(wrapper);
+    if (!text) /* cannot happen with valid UTF-8; never answer without a body */
+        text = xstrdup("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}");
     set_body(req, status, "application/json; charset=utf-8", text, strlen(text));
 }
 

@@ -32,6 +32,9 @@ struct request {
     struct buf body;
     int body_too_big;
     size_t discarded;         /* bytes dropped after the body passed the limit */
+    int bad_framing;          /* Content-Length headers that disagree */
+    int bodies_full;          /* refused: all bodies in flight hold too much */
+    size_t body_reserved;     /* bytes counted against SERVER_MAX_BODIES_HELD */
     const char *content_type; /* borrowed from MHD, may be NULL */
     json_t *json;             /* parsed body, when the route takes JSON */
     char account_id[48];      /* the caller's account, or "" */
@@ -49,6 +52,7 @@ struct request {
     const char *resp_type;
     char allow[64];  /* Allow header for 405, or "" */
     int retry_after; /* seconds, 0 = none */
+    int close;       /* close the connection after the answer */
 };
 
 /* Answers with status and the JSON value (stolen). */

@@ -13,9 +13,12 @@
 #include "api/router.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/json_check.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
+#include <stdatomic.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -29,6 +32,32 @@ struct server {
     struct app *app;
 };
 
+/* What one JSON body may hold. An upload carries up to 10,000 recipients,
+ * each an object with a params object of up to 64 values; the default fits
+ * every other body (a carrier lists at most 1,000 prefixes). */
+static const struct json_limits body_limits = {.max_containers = 10000, .max_items = 100000};
+static const struct json_limits upload_limits = {.max_containers = 40000, .max_items = 400000};
+
+/* Content-Length headers of a request: two that differ make its framing
+ * ambiguous (a proxy may read one, we the other: request smuggling). */
+struct length_headers {
+    const char *first;
+    int differ;
+};
+
+static enum MHD_Result count_length_headers(void *cls, enum MHD_ValueKind kind, const char *key,
+                                            const char *value) {
+    (void)kind;
+    struct length_headers *l = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0 || !value)
+        return MHD_YES;
+    if (!l->first)
+        l->first = value;
+    else if (strcmp(l->first, value) != 0)
+        l->differ = 1;
+    return MHD_YES;
+}
+
 static struct request *request_new(struct app *app, struct MHD_Connection *conn, const char *url,
                                    const char *method) {
     struct request *req = xcalloc(1, sizeof *req);
@@ -39,18 +68,44 @@ static struct request *request_new(struct app *app, struct MHD_Connection *conn,
     req->route_index = -1;
     req->start_ns = clock_mono_ns();
     buf_init(&req->body, SERVER_MAX_BODY);
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > SERVER_MAX_BODY)
+    struct length_headers lengths = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length_headers, &lengths);
+    if (lengths.differ)
+        req->bad_framing = 1;
+    else if (lengths.first && strtoull(lengths.first, NULL, 10) > SERVER_MAX_BODY)
         req->body_too_big = 1;
     return req;
 }
 
+/* Bytes of request bodies held by all connections together. Each body is
+ * capped at SERVER_MAX_BODY; this caps their sum, so 4,096 connections
+ * sending 16 MiB each cannot take 64 GiB: past it a body is read and
+ * dropped and answered 503 with Retry-After. */
+static _Atomic size_t bodies_held;
+
+static int reserve_body_bytes(struct request *req, size_t n) {
+    size_t before = atomic_fetch_add(&bodies_held, n);
+    req->body_reserved += n;
+    return before + n <= SERVER_MAX_BODIES_HELD;
+}
+
+static void release_body_bytes(struct request *req) {
+    atomic_fetch_sub(&bodies_held, req->body_reserved);
+    req->body_reserved = 0;
+}
+
 static void request_free(struct request *req) {
+    release_body_bytes(req);
+    size_t big = req->body.alloc;
     buf_free(&req->body);
     json_decref(req->json);
     free(req->resp_body);
     free(req->path_copy);
     free(req);
+    /* a big body's tree was freed into this thread's arena: give the pages
+     * back rather than keep the peak of the largest upload forever */
+    if (big >= 1024 * 1024)
+        malloc_trim(0);
 }
 
 static int is_media_type(const char *ct, const char *want) {
@@ -73,6 +128,16 @@ static int read_body(struct request *req) {
                                                          : "send application/json");
         return -1;
     }
+    /* bound the tree before building it: a body of "[{},{},...]" would
+     * otherwise cost ~70 times its size in nodes */
+    const struct json_limits *lim =
+        req->route->body == BODY_JSON_OR_CSV ? &upload_limits : &body_limits;
+    if (json_prescan(req->body.data, req->body.len, lim) != JSON_CHECK_OK) {
+        reply_error(req, 413, "payload_too_large", NULL,
+                    "the body holds more than %zu JSON values or %zu objects and arrays",
+                    lim->max_items, lim->max_containers);
+        return -1;
+    }
     json_error_t err;
     req->json = json_loadb(req->body.data, req->body.len,
                            JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
@@ -85,10 +150,32 @@ static int read_body(struct request *req) {
         reply_error(req, 422, "invalid_argument", NULL, "body must be a JSON object");
         return -1;
     }
-    return 0;
+    /* the upload checks its recipients one by one (a NUL there rejects the
+     * recipient, not the request) */
+    char path[256];
+    switch (json_find_unsafe(req->json, SERVER_MAX_JSON_DEPTH,
+                             req->route->body == BODY_JSON_OR_CSV ? "recipients" : NULL, path,
+                             sizeof path)) {
+    case JSON_CHECK_NUL:
+        reply_error(req, 422, "invalid_argument", path, "%s must not contain NUL characters", path);
+        return -1;
+    case JSON_CHECK_DEPTH:
+        reply_error(req, 422, "invalid_argument", path[0] ? path : NULL,
+                    "the body nests objects and arrays deeper than %d levels",
+                    SERVER_MAX_JSON_DEPTH);
+        return -1;
+    default:
+        return 0;
+    }
 }
 
 static void handle(struct request *req) {
+    if (req->bad_framing) {
+        req->close = 1;
+        reply_error(req, 400, "bad_request", NULL,
+                    "the request has Content-Length headers that disagree");
+        return;
+    }
     switch (router_match(req)) {
     case ROUTE_NO_PATH:
         reply_error(req, 404, "not_found", NULL, "no such path %s", req->url);
@@ -102,6 +189,12 @@ static void handle(struct request *req) {
     }
     if (auth_check(req) != 0)
         return;
+    if (req->bodies_full) {
+        req->retry_after = 1;
+        reply_error(req, 503, "unavailable", NULL,
+                    "the server holds too many request bodies at once; retry shortly");
+        return;
+    }
     if (req->body_too_big) {
         reply_error(req, 413, "payload_too_large", NULL, "the body is over %u bytes",
                     SERVER_MAX_BODY);
@@ -146,6 +239,8 @@ static enum MHD_Result send_answer(struct request *req) {
         snprintf(v, sizeof v, "%d", req->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
+    if (req->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
@@ -166,7 +261,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!req) {
         req = request_new(cls, conn, url, method);
         *req_cls = req;
-        if (!req->body_too_big)
+        if (!req->body_too_big && !req->bad_framing)
             return MHD_YES;
         /* Content-Length over the limit: answer now, before any
          * "100 Continue", and let libmicrohttpd close the connection. */
@@ -180,13 +275,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * up front) the rest is read and dropped, and the 413 goes out once
          * the body ends: libmicrohttpd cannot answer in the middle of an
          * upload. A body that keeps coming far past the limit is cut off. */
-        if (req->body_too_big) {
+        if (req->body_too_big || req->bodies_full) {
             req->discarded += *upload_data_size;
             *upload_data_size = 0;
             return req->discarded > SERVER_MAX_DISCARD ? MHD_NO : MHD_YES;
         }
-        if (buf_append(&req->body, upload_data, *upload_data_size) != 0) {
+        if (!reserve_body_bytes(req, *upload_data_size)) {
+            req->bodies_full = 1;
+            release_body_bytes(req);
+            buf_free(&req->body);
+            req->discarded += *upload_data_size;
+        } else if (buf_append(&req->body, upload_data, *upload_data_size) != 0) {
             req->body_too_big = 1;
+            release_body_bytes(req);
             buf_free(&req->body);
         }
         *upload_data_size = 0;
@@ -194,6 +295,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     handle(req);
     return send_answer(req);
+}
+
+/* Decodes %XX escapes of the path and query in place, as libmicrohttpd
+ * would, but leaves "%00" as it is: a decoded NUL would end the C string
+ * early, so "/v1/calls/<id>%00" would find the call and "page_token=%00"
+ * would read as no token. Left encoded, they are simply not found / not
+ * valid. */
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s) {
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -256,7 +390,8 @@ int server_start(struct app *app, const char *listen, unsigned threads, struct s
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape_keeping_nul, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s (address in use or not permitted?)", listen);
         free(s);

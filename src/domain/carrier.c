@@ -95,6 +95,14 @@ int carrier_from_json(const char *name, json_t *body, struct carrier *out, struc
                                     : "%s must be \"+\" and 1..15 digits",
                                 f);
             }
+            for (size_t k = 0; k < out->nprefixes; k++) {
+                if (strcmp(out->prefixes[k], json_string_value(p)) == 0) {
+                    char f[32];
+                    snprintf(f, sizeof f, "prefixes[%zu]", i);
+                    carrier_clear(out);
+                    return verr_set(e, f, "%s repeats prefixes[%zu]", f, k);
+                }
+            }
             out->prefixes[out->nprefixes++] = xstrdup(json_string_value(p));
         }
     }

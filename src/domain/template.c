@@ -46,6 +46,10 @@ int template_check(const char *tmpl, const char **why) {
 }
 
 int template_render(const char *tmpl, json_t *params, char **out, char missing[65]) {
+    if (!tmpl) { /* a stored config that lost its text: nothing to send */
+        missing[0] = '\0';
+        return -1;
+    }
     struct buf b;
     buf_init(&b, (size_t)1 << 24);
     const char *p = tmpl;

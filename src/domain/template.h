@@ -12,7 +12,8 @@
 /* 0 when every "{{" opens a well-formed placeholder; -1 with *why set. */
 int template_check(const char *tmpl, const char **why);
 /* Renders tmpl with params (an object, or NULL). 0 and a new string in *out
- * (caller frees); -1 with the missing param's name in missing. */
+ * (caller frees); -1 with the missing param's name in missing ("" when
+ * tmpl is NULL: nothing to render). */
 int template_render(const char *tmpl, json_t *params, char **out, char missing[65]);
 
 #endif

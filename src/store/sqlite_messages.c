@@ -234,7 +234,7 @@ int sqlite_opt_out_remove_blanket(struct store *st, const char *account_id, cons
 /* ---- inbound ---- */
 
 static const char SQL_SENDER_ACCOUNT[] = "SELECT account_id FROM campaigns WHERE channel = ?1 AND "
-                                         "sender = ?2 ORDER BY seq DESC LIMIT 1";
+                                         "sender = ?2 ORDER BY seq LIMIT 1";
 static const char SQL_INBOUND[] =
     "INSERT INTO inbound_messages(account_id, channel, from_number, to_id, body, action, "
     "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";

@@ -325,8 +325,9 @@ struct store_ops {
     /* Removes the blanket opt-out of a number on a channel (inbound START). */
     int (*opt_out_remove_blanket)(struct store *st, const char *account_id, const char *number,
                                   enum channel ch);
-    /* The account of the most recent campaign of the channel sending from
-     * sender; ENOTFOUND when none. */
+    /* The account that owns sender on the channel: the account of the
+     * first campaign naming it (later ones of other accounts are refused);
+     * ENOTFOUND when none. */
     int (*sender_account)(struct store *st, enum channel ch, const char *sender,
                           char account_id[48]);
     /* ---- event webhooks ---- */

@@ -92,16 +92,26 @@ def voice_body(**over):
     return b
 
 
+def new_sms_sender():
+    """An alphanumeric sender id no other test uses: a sender belongs to the
+    first account whose campaign names it."""
+    return "S" + secrets.token_hex(5).upper()
+
+
+def new_wa_sender():
+    return "wa_" + secrets.token_hex(6)
+
+
 def sms_body(**over):
     b = {"name": "SMS " + secrets.token_hex(3), "agent_id": "agt_sms", "channel": "sms",
-         "config": {"from": "+14155550100", "body": "Hi {{name}}"}}
+         "config": {"from": new_sms_sender(), "body": "Hi {{name}}"}}
     b.update(over)
     return b
 
 
 def whatsapp_body(**over):
     b = {"name": "WA " + secrets.token_hex(3), "agent_id": "agt_wa", "channel": "whatsapp",
-         "config": {"sender": "wa_sender_1",
+         "config": {"sender": new_wa_sender(),
                     "template": {"name": "renewal", "language": "en_US",
                                  "category": "marketing", "parameters": ["{{name}}"]}}}
     b.update(over)

@@ -551,7 +551,7 @@ def test_sms_digit_table_end_to_end(fast):
         assert r["last_message_id"] == m["id"] and r["last_call_id"] is None
         assert r["attempts"] == 1 and r["carrier"] == "default-sms"
         assert m["status"] == MSG_OF[r["disposition"]], (m, r)
-        assert m["from"] == "+14155550100" and m["body"] == "Hi Ada"
+        assert m["from"] == c["config"]["from"] and m["body"] == "Hi Ada"
         assert (m["segments"], m["encoding"]) == (1, "GSM-7")
         assert m["carrier"] == "default-sms"
         assert m["read_at"] is None
@@ -583,7 +583,7 @@ def test_whatsapp_digit_table_end_to_end(fast):
         r = rows[m["to"]]
         assert m["recipient_id"] == r["id"] and r["last_message_id"] == m["id"]
         assert m["status"] == MSG_OF[r["disposition"]], (m, r)
-        assert m["sender"] == "wa_sender_1"
+        assert m["sender"] == c["config"]["sender"]
         assert m["template"] == {"name": "renewal", "language": "en_US",
                                  "category": "marketing", "parameters": ["Ada"]}
         assert m["carrier"] == "default-whatsapp" and r["carrier"] == "default-whatsapp"
@@ -999,7 +999,7 @@ def test_inbound_stop_suppresses_and_start_reenables(fast):
     assert m["to"] == "+14155550100" and m["from"] == sender and m["status"] == "delivered"
 
 
-def test_inbound_applies_to_the_most_recent_campaigns_account(fast):
+def test_a_sender_belongs_to_one_account(fast):
     srv, client, acct = fast
     other = client.create_account()
     shared = sender_id()
@@ -1008,13 +1008,28 @@ def test_inbound_applies_to_the_most_recent_campaigns_account(fast):
     acct.create_campaign(body)
     assert inbound(client, "STOP", "+14155550100", shared) == "opted_out"
     assert len(sms_optouts(acct, "+14155550100")) == 1
-    other.create_campaign(body)  # now the most recent campaign sending from `shared`
+    # another account cannot send from it (create, or patch onto it)
+    assert_error(other.post("/v1/campaigns", json=body), 409, "sender_in_use", "config.from")
+    mine = other.create_campaign(sms_body())
+    r = other.patch("/v1/campaigns/" + mine["id"], json={"config": body["config"]})
+    assert_error(r, 409, "sender_in_use", "config.from")
+    assert other.get_campaign(mine["id"])["config"] == mine["config"]
+    # the owner keeps using it
+    acct.create_campaign(body)
     assert inbound(client, "STOP", "+14155550101", shared) == "opted_out"
-    assert sms_optouts(acct, "+14155550101") == []
-    assert len(sms_optouts(other, "+14155550101")) == 1
-    # START goes to the newest account too: the older account's opt-out stays
+    assert len(sms_optouts(acct, "+14155550101")) == 1
+    assert sms_optouts(other, "+14155550101") == []
     assert inbound(client, "START", "+14155550100", shared) == "opted_in"
-    assert len(sms_optouts(acct, "+14155550100")) == 1
+    assert sms_optouts(acct, "+14155550100") == []
+    # a whatsapp sender too
+    wa = whatsapp_body()
+    wa["config"]["sender"] = sender_id()
+    acct.create_campaign(wa)
+    assert_error(other.post("/v1/campaigns", json=wa), 409, "sender_in_use", "config.sender")
+    # the same text as an sms from and a whatsapp sender are different senders
+    wa2 = whatsapp_body()
+    wa2["config"]["sender"] = shared
+    other.create_campaign(wa2)
     # nobody sends from an unknown sender: nothing happens
     assert inbound(client, "STOP", "+14155550102", sender_id()) == "none"
     assert sms_optouts(acct, "+14155550102") == [] and sms_optouts(other, "+14155550102") == []
@@ -1072,7 +1087,9 @@ def test_whatsapp_carrier_is_the_one_matching_the_sender(fast):
     assert r.json()["prefixes"] == ["wa_sender_1"] and r.json()["channel"] == "whatsapp"
     listed = client.admin("GET", "/v1/admin/carriers").json()["data"]
     assert "wa-x" in [x["name"] for x in listed]
-    matched = acct.create_campaign(whatsapp_body())
+    matched = whatsapp_body()
+    matched["config"]["sender"] = "wa_sender_1"
+    matched = acct.create_campaign(matched)
     body = whatsapp_body()
     body["config"]["sender"] = "zz_other_sender"
     unmatched = acct.create_campaign(body)
@@ -1118,7 +1135,9 @@ def test_patching_the_whatsapp_sender_relanes_recipients(fast):
         "channel": "whatsapp", "prefixes": ["wa_sender_1"], "rate_per_second": 100,
         "burst": 10, "max_concurrent": 50})
     assert r.status_code == 200, r.text
-    c = acct.create_campaign(whatsapp_body())
+    body = whatsapp_body()
+    body["config"]["sender"] = "wa_sender_1"
+    c = acct.create_campaign(body)
     upload(acct, c["id"], ["+14155550100"])
     assert {x["carrier"] for x in recipients(acct, c["id"])} == {"wa-x"}
     cfg = dict(c["config"], sender="zz_other_sender")

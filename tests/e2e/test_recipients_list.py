@@ -528,10 +528,12 @@ def test_deleting_a_carrier_moves_its_queued_recipients_to_the_default(own):
 
 def test_whatsapp_recipients_follow_the_sender(own):
     acct = own.create_account()
-    cid = acct.create_campaign(whatsapp_body())["id"]  # sender wa_sender_1
+    body = whatsapp_body()
+    sender = body["config"]["sender"]
+    cid = acct.create_campaign(body)["id"]
     upload(acct, cid, nums(["+14155550100"]))
     assert _carriers(acct, cid) == {"+14155550100": "default-whatsapp"}
-    _put(own, "wa-one", _carrier("whatsapp", ["wa_sender_1"]))
+    _put(own, "wa-one", _carrier("whatsapp", [sender]))
     upload(acct, cid, nums(["+12015550123"]))
     assert _carriers(acct, cid) == {"+14155550100": "wa-one", "+12015550123": "wa-one"}
     # a phone-number prefix means nothing to whatsapp routing

@@ -229,6 +229,10 @@ static void test_from_json_prefixes(void **state) {
         {"c", VOICE, "prefixes", "['+10']", NULL}, /* a zero after the first digit is fine */
         /* the first wrong prefix wins */
         {"c", VOICE, "prefixes", "['+1','x','y']", "prefixes[1]"},
+        /* a prefix listed twice is refused at its second place */
+        {"c", VOICE, "prefixes", "['+1415','+1','+1415']", "prefixes[2]"},
+        {"c", VOICE, "prefixes", "['+44','+44']", "prefixes[1]"},
+        {"c", VOICE, "prefixes", "['+44','+441']", NULL},
     };
     RUN(m);
 }
@@ -251,8 +255,11 @@ static void test_from_json_prefix_count(void **state) {
     /* an error at the last of 1000 names its index and frees the rest */
     json_t *body = J(VOICE);
     json_t *pre = json_array();
-    for (size_t i = 0; i < CARRIER_MAX_PREFIXES; i++)
-        json_array_append_new(pre, json_string(i == 999 ? "+0" : "+44"));
+    for (size_t i = 0; i < CARRIER_MAX_PREFIXES; i++) {
+        char p[16];
+        snprintf(p, sizeof p, "+44%zu", i);
+        json_array_append_new(pre, json_string(i == 999 ? "+0" : p));
+    }
     json_object_set_new(body, "prefixes", pre);
     check_body("many", body, "prefixes[999]", "bad 1000th prefix");
     json_decref(body);

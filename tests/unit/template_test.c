@@ -204,6 +204,16 @@ static void render_missing_params(void **state) {
     free(name);
 }
 
+/* A stored config without its text (a row written before NUL was refused)
+ * renders nothing rather than crashing the engine at every claim. */
+static void render_without_template(void **state) {
+    (void)state;
+    char *out = NULL, missing[65] = "x";
+    assert_int_equal(template_render(NULL, NULL, &out, missing), -1);
+    assert_null(out);
+    assert_string_equal(missing, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_accepts_wellformed),
@@ -214,6 +224,7 @@ int main(void) {
         cmocka_unit_test(render_leaves_literal_braces),
         cmocka_unit_test(render_never_expands_values),
         cmocka_unit_test(render_missing_params),
+        cmocka_unit_test(render_without_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

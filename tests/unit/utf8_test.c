@@ -277,6 +277,46 @@ static void test_exhaustive_four(void **state) {
     assert_true(valid_count > 1000); /* the sweep did reach valid inputs */
 }
 
+/* utf8_sanitize: the output is always valid, invalid bytes become U+FFFD,
+ * valid text passes unchanged, and a character is never cut at the cap. */
+static void test_sanitize(void **state) {
+    (void)state;
+    char out[16];
+    assert_int_equal(utf8_sanitize(out, sizeof out, "abc", 3), 3);
+    assert_string_equal(out, "abc");
+    assert_int_equal(utf8_sanitize(out, sizeof out, "x\xffy", 3), 5);
+    assert_string_equal(out, "x\xef\xbf\xbdy");
+    assert_int_equal(utf8_sanitize(out, sizeof out, "a\0b", 3), 5);
+    assert_string_equal(out, "a\xef\xbf\xbd"
+                             "b");
+    /* "\xc3\xa9" (e acute) x 8 = 16 bytes: only 7 fit in 15 + NUL */
+    const char *e8 = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    assert_int_equal(utf8_sanitize(out, sizeof out, e8, 16), 14);
+    assert_true(utf8_valid(out, strlen(out)));
+    /* a truncated character at the end of the input */
+    assert_int_equal(utf8_sanitize(out, sizeof out, "ab\xc3", 3), 5);
+    assert_true(utf8_valid(out, strlen(out)));
+    assert_int_equal(utf8_sanitize(out, 1, "abc", 3), 0);
+    assert_string_equal(out, "");
+}
+
+/* Every 2-byte input comes out valid. */
+static void test_sanitize_exhaustive_two(void **state) {
+    (void)state;
+    char in[2], out[16];
+    for (unsigned a = 0; a < 256; a++)
+        for (unsigned b = 0; b < 256; b++) {
+            in[0] = (char)a;
+            in[1] = (char)b;
+            size_t n = utf8_sanitize(out, sizeof out, in, 2);
+            assert_int_equal(n, strlen(out));
+            if (!utf8_valid(out, n))
+                fail_msg("sanitize(%02X %02X) is not valid", a, b);
+            if (utf8_valid(in, 2))
+                assert_memory_equal(out, in, 2);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),
@@ -290,6 +330,8 @@ int main(void) {
         cmocka_unit_test(test_length_honoured),
         cmocka_unit_test(test_exhaustive_short),
         cmocka_unit_test(test_exhaustive_four),
+        cmocka_unit_test(test_sanitize),
+        cmocka_unit_test(test_sanitize_exhaustive_two),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
