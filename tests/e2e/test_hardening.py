@@ -241,3 +241,18 @@ def test_nul_after_an_id_in_the_path_finds_nothing(acct):
     assert_error(r, 404, "not_found")
     r = acct.get("/v1/campaigns/" + cmp["id"] + "%00/recipients")
     assert_error(r, 404, "not_found")
+
+
+@pytest.mark.parametrize("data,status", [
+    (b"GET /" + b"a" * 40000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+])
+def test_http_level_errors_are_answered_and_close(server, client, data, status):
+    """libmicrohttpd answers these itself, in HTML (docs/operators.md,
+    Request limits); the status and the closed connection are what clients
+    can rely on, and the server goes on serving."""
+    got, headers, _ = raw_request(server, data)
+    assert got == status
+    assert headers.get("connection", "").lower() == "close"
+    alive(client)
