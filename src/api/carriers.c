@@ -1,5 +1,6 @@
-/* carriers.c - carriers in force and the admin carrier endpoints:
- * PUT/GET/DELETE /v1/admin/carriers[/{name}]. */
+/* carriers.c - the admin carrier endpoints, PUT/GET/DELETE
+ * /v1/admin/carriers[/{name}], and re-laning queued recipients after a
+ * route change. The carriers in force are engine/inforce.c's. */
 #include "api/carriers.h"
 #include "api/handlers.h"
 #include "engine/engine.h"
@@ -10,95 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void builtin_defaults(const struct config *cfg, enum channel ch, struct carrier *c) {
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", carrier_builtin_name(ch));
-    c->channel = ch;
-    c->builtin = 1;
-    switch (ch) {
-    case CHANNEL_VOICE:
-        c->rate_per_second = (double)cfg->default_voice_rate;
-        c->burst = (int)cfg->default_voice_burst;
-        c->max_concurrent = (int)cfg->default_voice_concurrency;
-        break;
-    case CHANNEL_SMS:
-        c->rate_per_second = (double)cfg->default_sms_rate;
-        c->burst = (int)cfg->default_sms_burst;
-        c->max_concurrent = (int)cfg->default_sms_concurrency;
-        break;
-    default:
-        c->rate_per_second = (double)cfg->default_whatsapp_rate;
-        c->burst = (int)cfg->default_whatsapp_burst;
-        c->max_concurrent = (int)cfg->default_whatsapp_concurrency;
-        break;
-    }
-}
-
-static int by_name(const void *a, const void *b) {
-    return strcmp(((const struct carrier *)a)->name, ((const struct carrier *)b)->name);
-}
-
-int carriers_load(struct app *app, struct carrier **out, size_t *n) {
-    struct carrier *stored = NULL;
-    size_t count = 0;
-    int rc = app->store->ops->carrier_list(app->store, &stored, &count);
-    if (rc)
-        return rc;
-    stored = xrealloc(stored, (count + CHANNEL_COUNT) * sizeof *stored);
-    for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
-        int present = 0;
-        for (size_t i = 0; i < count; i++)
-            present |= strcmp(stored[i].name, carrier_builtin_name((enum channel)ch)) == 0;
-        if (!present)
-            builtin_defaults(app->cfg, (enum channel)ch, &stored[count++]);
-    }
-    qsort(stored, count, sizeof *stored, by_name);
-    *out = stored;
-    *n = count;
-    return 0;
-}
-
-void carriers_free(struct carrier *list, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        carrier_clear(&list[i]);
-    free(list);
-}
-
-int lane_router_load(struct app *app, struct lane_router *r) {
-    int rc = carriers_load(app, &r->list, &r->n);
-    if (rc)
-        return rc;
-    for (int ch = 0; ch < CHANNEL_COUNT; ch++)
-        route_table_build(&r->table[ch], r->list, r->n, (enum channel)ch);
-    return 0;
-}
-
-void lane_router_free(struct lane_router *r) {
-    for (int ch = 0; ch < CHANNEL_COUNT; ch++)
-        route_table_free(&r->table[ch]);
-    carriers_free(r->list, r->n);
-}
-
-void lane_router_route(const struct lane_router *r, enum channel ch, const char *number,
-                       json_t *config, char *carrier, size_t carrier_size, char *lane,
-                       size_t lane_size) {
-    const char *key = number;
-    const char *sender = NULL, *category = NULL;
-    if (ch == CHANNEL_WHATSAPP) {
-        sender = json_string_value(json_object_get(config, "sender"));
-        category =
-            json_string_value(json_object_get(json_object_get(config, "template"), "category"));
-        key = sender ? sender : "";
-    }
-    long hit = route_table_lookup(&r->table[ch], key);
-    snprintf(carrier, carrier_size, "%s", hit >= 0 ? r->list[hit].name : carrier_builtin_name(ch));
-    if (ch == CHANNEL_WHATSAPP)
-        snprintf(lane, lane_size, "%s|%s|%s", carrier, sender ? sender : "",
-                 category ? category : "");
-    else
-        snprintf(lane, lane_size, "%s", carrier);
-}
 
 struct relane_ctx {
     struct lane_router router;
@@ -117,7 +29,7 @@ static void relane_route(void *ctx, const char *number, const char *config_json,
  * carrier, in the request's transaction. */
 int carriers_relane(struct request *req, enum channel ch) {
     struct relane_ctx ctx = {.ch = ch};
-    int rc = lane_router_load(req->app, &ctx.router);
+    int rc = lane_router_load(req->app->store, req->app->cfg, &ctx.router);
     if (rc)
         return rc;
     int64_t changed = 0;
@@ -132,7 +44,7 @@ int carriers_relane(struct request *req, enum channel ch) {
 void admin_list_carriers(struct request *req) {
     struct carrier *list;
     size_t n;
-    int rc = carriers_load(req->app, &list, &n);
+    int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
     if (rc) {
         reply_store_error(req, rc);
         return;
@@ -147,7 +59,7 @@ void admin_list_carriers(struct request *req) {
 void admin_get_carrier(struct request *req) {
     struct carrier *list;
     size_t n;
-    int rc = carriers_load(req->app, &list, &n);
+    int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
     if (rc) {
         reply_store_error(req, rc);
         return;
@@ -177,6 +89,27 @@ static const char *prefix_owner(struct carrier *list, size_t n, const struct car
     return NULL;
 }
 
+/* The carrier's provider must exist and carry its channel: answers 422
+ * (field provider) and returns -1 otherwise. */
+static int refuse_provider(struct request *req, const struct carrier *c) {
+    struct provider_def *list;
+    size_t n;
+    int rc = providers_load(req->app->store, req->app->cfg, &list, &n);
+    if (rc) {
+        reply_store_error(req, rc);
+        return -1;
+    }
+    const struct provider_def *d = providers_find(list, n, c->provider);
+    if (!d)
+        reply_error(req, 422, "invalid_argument", "provider", "no provider named %s", c->provider);
+    else if (!provider_type_carries(d->type, c->channel))
+        reply_error(req, 422, "invalid_argument", "provider", "a %s provider cannot carry %s",
+                    d->type, channel_name(c->channel));
+    int refused = !d || !provider_type_carries(d->type, c->channel);
+    providers_free(list, n);
+    return refused ? -1 : 0;
+}
+
 void admin_put_carrier(struct request *req) {
     if (!req->json) {
         reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
@@ -188,9 +121,13 @@ void admin_put_carrier(struct request *req) {
         reply_error(req, 422, "invalid_argument", e.field, "%s", e.message);
         return;
     }
+    if (refuse_provider(req, &c) != 0) {
+        carrier_clear(&c);
+        return;
+    }
     struct carrier *list;
     size_t n;
-    int rc = carriers_load(req->app, &list, &n);
+    int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
     if (rc) {
         carrier_clear(&c);
         reply_store_error(req, rc);

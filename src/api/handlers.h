@@ -49,4 +49,9 @@ void admin_get_carrier(struct request *req);
 void admin_put_carrier(struct request *req);
 void admin_delete_carrier(struct request *req);
 
+void admin_list_providers(struct request *req);
+void admin_get_provider(struct request *req);
+void admin_put_provider(struct request *req);
+void admin_delete_provider(struct request *req);
+
 #endif

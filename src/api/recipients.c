@@ -237,7 +237,7 @@ static void check_numbers(struct upload *u) {
 static int route_rows(struct request *req, const struct campaign *c, struct upload *u,
                       struct recipient_new *items, size_t *map, size_t n_items) {
     struct lane_router router;
-    int rc = lane_router_load(req->app, &router);
+    int rc = lane_router_load(req->app->store, req->app->cfg, &router);
     if (rc)
         return rc;
     json_t *config = json_loads(c->config_json, 0, NULL);

@@ -23,6 +23,10 @@ static const struct route routes[] = {
     {"GET", "/v1/admin/carriers/{name}", admin_get_carrier, AUTH_ADMIN, BODY_NONE, 0},
     {"PUT", "/v1/admin/carriers/{name}", admin_put_carrier, AUTH_ADMIN, BODY_JSON, 0},
     {"DELETE", "/v1/admin/carriers/{name}", admin_delete_carrier, AUTH_ADMIN, BODY_NONE, 0},
+    {"GET", "/v1/admin/providers", admin_list_providers, AUTH_ADMIN, BODY_NONE, 0},
+    {"GET", "/v1/admin/providers/{name}", admin_get_provider, AUTH_ADMIN, BODY_NONE, 0},
+    {"PUT", "/v1/admin/providers/{name}", admin_put_provider, AUTH_ADMIN, BODY_JSON, 0},
+    {"DELETE", "/v1/admin/providers/{name}", admin_delete_provider, AUTH_ADMIN, BODY_NONE, 0},
 
     {"POST", "/v1/campaigns", campaigns_create, AUTH_ACCOUNT, BODY_JSON, 0},
     {"GET", "/v1/campaigns", campaigns_list, AUTH_ACCOUNT, BODY_NONE, 0},

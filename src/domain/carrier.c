@@ -135,11 +135,21 @@ int carrier_from_json(const char *name, json_t *body, struct carrier *out, struc
         carrier_clear(out);
         return verr_set(e, "name", "name must match the carrier named in the path");
     }
+    json_t *provider = json_object_get(body, "provider");
+    snprintf(out->provider, sizeof out->provider, "%s", PROVIDER_BUILTIN);
+    if (provider && !json_is_null(provider)) {
+        if (!json_is_string(provider) || !provider_name_valid(json_string_value(provider))) {
+            carrier_clear(out);
+            return verr_set(e, "provider", "provider must name a provider");
+        }
+        snprintf(out->provider, sizeof out->provider, "%s", json_string_value(provider));
+    }
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
         if (strcmp(key, "channel") && strcmp(key, "prefixes") && strcmp(key, "rate_per_second") &&
-            strcmp(key, "burst") && strcmp(key, "max_concurrent") && strcmp(key, "name")) {
+            strcmp(key, "burst") && strcmp(key, "max_concurrent") && strcmp(key, "name") &&
+            strcmp(key, "provider")) {
             carrier_clear(out);
             return verr_set(e, key, "unknown field %s", key);
         }
@@ -154,9 +164,10 @@ json_t *carrier_to_json(const struct carrier *c) {
     json_t *rate = c->rate_per_second == floor(c->rate_per_second)
                        ? json_integer((json_int_t)c->rate_per_second)
                        : json_real(c->rate_per_second);
-    return json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:b}", "name", c->name, "channel",
+    return json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:s, s:b}", "name", c->name, "channel",
                      channel_name(c->channel), "prefixes", pre, "rate_per_second", rate, "burst",
-                     c->burst, "max_concurrent", c->max_concurrent, "builtin", c->builtin);
+                     c->burst, "max_concurrent", c->max_concurrent, "provider",
+                     c->provider[0] ? c->provider : PROVIDER_BUILTIN, "builtin", c->builtin);
 }
 
 static int entry_cmp(const void *a, const void *b) {

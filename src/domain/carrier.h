@@ -14,6 +14,7 @@
 #ifndef CAMPAIGND_CARRIER_H
 #define CAMPAIGND_CARRIER_H
 
+#include "domain/provider_def.h"
 #include "domain/types.h"
 #include "domain/verr.h"
 
@@ -32,6 +33,7 @@ struct carrier {
     int burst;
     int max_concurrent;
     int builtin;
+    char provider[PROVIDER_NAME_MAX + 1]; /* the provider that carries its recipients */
 };
 void carrier_clear(struct carrier *c);
 /* The built-in carrier's name for a channel ("default-voice", ...). */
@@ -40,7 +42,9 @@ const char *carrier_builtin_name(enum channel ch);
 int carrier_is_builtin(const char *name, enum channel *ch);
 /* 1 when name is usable: 1..64 of [a-z0-9._-], starting alphanumeric. */
 int carrier_name_valid(const char *name);
-/* Validates a PUT body for carrier `name` and fills out (prefixes copied). */
+/* Validates a PUT body for carrier `name` and fills out (prefixes copied).
+ * "provider" is optional (default "sim"); only its syntax is checked here:
+ * whether it exists and carries the channel is the caller's to check. */
 int carrier_from_json(const char *name, json_t *body, struct carrier *out, struct verr *e);
 json_t *carrier_to_json(const struct carrier *c);
 

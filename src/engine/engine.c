@@ -22,7 +22,7 @@
  * Thread: everything here runs on the engine thread except engine_wake(). */
 #include "engine/engine.h"
 #include "api/app.h"
-#include "api/carriers.h"
+#include "engine/inforce.h"
 #include "engine/fairness.h"
 #include "engine/pacer.h"
 #include "engine/webhooks.h"
@@ -134,7 +134,7 @@ static struct lane *lane_get(struct engine *e, const char *name) {
 static void reload_carriers(struct engine *e) {
     struct carrier *list;
     size_t n;
-    if (carriers_load(e->app, &list, &n) != 0)
+    if (carriers_load(e->st, e->app->cfg, &list, &n) != 0)
         return; /* keep the old limits; the next wake tries again */
     carriers_free(e->carriers, e->ncarriers);
     e->carriers = list;

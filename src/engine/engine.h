@@ -10,7 +10,8 @@ struct engine;
 /* What changed, so the engine knows what to reload. */
 enum engine_event {
     ENGINE_CAMPAIGNS = 1, /* a campaign moved, recipients were added */
-    ENGINE_CARRIERS = 2   /* carrier limits or routes changed */
+    ENGINE_CARRIERS = 2,  /* carrier limits or routes changed */
+    ENGINE_PROVIDERS = 4  /* a provider was created, replaced or deleted */
 };
 
 /* Starts the engine thread: reconciles attempts left in flight by an earlier

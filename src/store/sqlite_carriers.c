@@ -8,13 +8,14 @@
 #include <string.h>
 
 static const char SQL_LIST[] = "SELECT name, channel, prefixes, rate_per_second, burst, "
-                               "max_concurrent FROM carriers ORDER BY name";
+                               "max_concurrent, provider FROM carriers ORDER BY name";
 static const char SQL_PUT[] =
     "INSERT INTO carriers(name, channel, prefixes, rate_per_second, burst, max_concurrent, "
-    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
-    "channel = excluded.channel, prefixes = excluded.prefixes, "
+    "updated_at, provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(name) DO UPDATE "
+    "SET channel = excluded.channel, prefixes = excluded.prefixes, "
     "rate_per_second = excluded.rate_per_second, burst = excluded.burst, "
-    "max_concurrent = excluded.max_concurrent, updated_at = excluded.updated_at";
+    "max_concurrent = excluded.max_concurrent, updated_at = excluded.updated_at, "
+    "provider = excluded.provider";
 static const char SQL_DELETE[] = "DELETE FROM carriers WHERE name = ?1";
 
 static void read_carrier(sqlite3_stmt *s, void *item) {
@@ -29,6 +30,7 @@ static void read_carrier(sqlite3_stmt *s, void *item) {
     c->rate_per_second = sqlite3_column_double(s, 3);
     c->burst = sqlite3_column_int(s, 4);
     c->max_concurrent = sqlite3_column_int(s, 5);
+    snprintf(c->provider, sizeof c->provider, "%s", (const char *)sqlite3_column_text(s, 6));
     c->builtin = carrier_is_builtin(c->name, NULL);
 }
 
@@ -64,6 +66,7 @@ int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now) {
     sqlite3_bind_int(s, 5, c->burst);
     sqlite3_bind_int(s, 6, c->max_concurrent);
     sqlite3_bind_int64(s, 7, now);
+    sqlite3_bind_text(s, 8, c->provider[0] ? c->provider : PROVIDER_BUILTIN, -1, SQLITE_STATIC);
     rc = sqlite_err(conn, sqlite3_step(s), "carrier_put");
     sqlite3_reset(s);
     free(text);

@@ -113,6 +113,9 @@ int sqlite_recipient_get(struct store *st, const char *account_id, const char *c
 int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n);
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
 int sqlite_carrier_delete(struct store *st, const char *name);
+int sqlite_provider_list(struct store *st, struct provider_def **out, size_t *n);
+int sqlite_provider_put(struct store *st, const struct provider_def *d, int64_t now);
+int sqlite_provider_delete(struct store *st, const char *name);
 int sqlite_relane(struct store *st, enum channel ch,
                   void (*route)(void *ctx, const char *number, const char *config_json,
                                 char *carrier, size_t carrier_size, char *lane, size_t lane_size),

@@ -139,6 +139,13 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;"
     "ALTER TABLE accounts ADD COLUMN webhook_secret_prev TEXT;"
     "ALTER TABLE accounts ADD COLUMN webhook_secret_prev_until INTEGER;",
+
+    /* 7: named providers (settings as JSON, secrets included) and the
+     * provider each carrier names */
+    "CREATE TABLE providers ("
+    "  name TEXT PRIMARY KEY, type TEXT NOT NULL, settings TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "ALTER TABLE carriers ADD COLUMN provider TEXT NOT NULL DEFAULT 'sim';",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

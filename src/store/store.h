@@ -20,6 +20,7 @@
 #include "domain/objects.h"
 #include "domain/campaign.h"
 #include "domain/carrier.h"
+#include "domain/provider_def.h"
 #include "domain/recipient.h"
 #include "domain/types.h"
 
@@ -264,6 +265,10 @@ struct store_ops {
     int (*carrier_list)(struct store *st, struct carrier **out, size_t *n);
     int (*carrier_put)(struct store *st, const struct carrier *c, int64_t now);
     int (*carrier_delete)(struct store *st, const char *name);
+    /* Providers an operator stored (the built-in sim is not a row). */
+    int (*provider_list)(struct store *st, struct provider_def **out, size_t *n);
+    int (*provider_put)(struct store *st, const struct provider_def *d, int64_t now);
+    int (*provider_delete)(struct store *st, const char *name);
     /* Re-decides carrier and lane of every queued recipient of the channel's
      * campaigns (after a route change), in one transaction; route() writes
      * the new carrier and lane for a number under a campaign's config.

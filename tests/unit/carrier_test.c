@@ -415,6 +415,31 @@ static void test_from_json_first_wrong_field_wins(void **state) {
     }
 }
 
+static void test_from_json_provider(void **state) {
+    (void)state;
+    static const struct mutation m[] = {
+        {"c", VOICE, "provider", NULL, NULL},
+        {"c", VOICE, "provider", "null", NULL},
+        {"c", VOICE, "provider", "'twilio-main'", NULL},
+        {"c", VOICE, "provider", "''", "provider"},
+        {"c", VOICE, "provider", "'Twilio'", "provider"},
+        {"c", VOICE, "provider", "1", "provider"},
+        {"c", VOICE, "provider", "['sim']", "provider"},
+    };
+    RUN(m);
+    struct carrier c;
+    struct verr e;
+    json_t *body = J(VOICE);
+    assert_int_equal(carrier_from_json("c", body, &c, &e), 0);
+    assert_string_equal(c.provider, "sim"); /* the default */
+    carrier_clear(&c);
+    json_object_set_new(body, "provider", json_string("sim-slow"));
+    assert_int_equal(carrier_from_json("c", body, &c, &e), 0);
+    assert_string_equal(c.provider, "sim-slow");
+    carrier_clear(&c);
+    json_decref(body);
+}
+
 static void test_from_json_not_an_object(void **state) {
     (void)state;
     const char *bodies[] = {"[]", "null", "'voice'", "1"};
@@ -435,7 +460,8 @@ static void test_to_json_shape(void **state) {
     assert_int_equal(carrier_from_json("sf-voice", body, &c, &e), 0);
     json_t *out = carrier_to_json(&c);
     json_t *want = J("{'name':'sf-voice','channel':'voice','prefixes':['+1415','+1'],"
-                     "'rate_per_second':20,'burst':1,'max_concurrent':5,'builtin':false}");
+                     "'rate_per_second':20,'burst':1,'max_concurrent':5,'provider':'sim',"
+                     "'builtin':false}");
     if (!json_equal(out, want)) {
         char *d = json_dumps(out, JSON_COMPACT);
         fail_msg("to_json: %s", d);
@@ -461,7 +487,7 @@ static void test_to_json_shape(void **state) {
     snprintf(d.name, sizeof d.name, "default-sms");
     out = carrier_to_json(&d);
     want = J("{'name':'default-sms','channel':'sms','prefixes':[],'rate_per_second':1000000,"
-             "'burst':7,'max_concurrent':3,'builtin':true}");
+             "'burst':7,'max_concurrent':3,'provider':'sim','builtin':true}");
     if (!json_equal(out, want)) {
         char *dmp = json_dumps(out, JSON_COMPACT);
         fail_msg("to_json builtin: %s", dmp);
@@ -796,6 +822,7 @@ int main(void) {
         cmocka_unit_test(test_from_json_builtin),
         cmocka_unit_test(test_from_json_first_wrong_field_wins),
         cmocka_unit_test(test_from_json_not_an_object),
+        cmocka_unit_test(test_from_json_provider),
         cmocka_unit_test(test_to_json_shape),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_route_longest_prefix),

@@ -1,0 +1,182 @@
+/* provider_def.c - provider types and settings, see provider_def.h. */
+#include "domain/provider_def.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+enum setting_kind { SETTING_STRING, SETTING_INTEGER, SETTING_BOOL };
+
+struct setting {
+    const char *name;
+    enum setting_kind kind;
+    int required;
+    long long min, max; /* integers: bounds; strings: length in bytes */
+    long long dflt;     /* integers and booleans, when not required */
+};
+
+struct provider_type {
+    const char *name;
+    unsigned channels; /* 1 << enum channel */
+    const struct setting *settings;
+    size_t nsettings;
+};
+
+#define ALL_CHANNELS ((1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS) | (1u << CHANNEL_WHATSAPP))
+
+/* sim: the simulated provider; a named one behaves as the built-in one with
+ * its own delays (a carrier on a slow simulated route, in tests and demos). */
+static const struct setting sim_settings[] = {
+    {"call_ms", SETTING_INTEGER, 0, 0, 3600000, 300},
+    {"report_ms", SETTING_INTEGER, 0, 0, 3600000, 100},
+};
+
+static const struct provider_type types[] = {
+    {"sim", ALL_CHANNELS, sim_settings, sizeof sim_settings / sizeof sim_settings[0]},
+};
+
+/* The contract's secret setting names, whatever the type. */
+static const char *const secrets[] = {"auth_token", "api_key", "access_token", "app_secret",
+                                      "password"};
+
+static const struct provider_type *type_find(const char *name) {
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].name, name) == 0)
+            return &types[i];
+    return NULL;
+}
+
+void provider_def_clear(struct provider_def *d) {
+    json_decref(d->settings);
+    d->settings = NULL;
+}
+
+int provider_name_valid(const char *name) {
+    size_t n = strlen(name);
+    if (n < 1 || n > PROVIDER_NAME_MAX || !isalnum((unsigned char)name[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int provider_type_carries(const char *type, enum channel ch) {
+    const struct provider_type *t = type_find(type);
+    return t && (unsigned)ch < CHANNEL_COUNT && (t->channels & (1u << ch));
+}
+
+int provider_setting_is_secret(const char *setting) {
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        if (strcmp(secrets[i], setting) == 0)
+            return 1;
+    return 0;
+}
+
+static const struct setting *setting_find(const struct provider_type *t, const char *name) {
+    for (size_t i = 0; i < t->nsettings; i++)
+        if (strcmp(t->settings[i].name, name) == 0)
+            return &t->settings[i];
+    return NULL;
+}
+
+/* Checks one given value against its setting; 0 or -1 with e. */
+static int check_value(const struct setting *s, json_t *v, struct verr *e) {
+    switch (s->kind) {
+    case SETTING_INTEGER:
+        if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
+            return verr_set(e, s->name, "%s must be an integer %lld..%lld", s->name, s->min,
+                            s->max);
+        return 0;
+    case SETTING_BOOL:
+        if (!json_is_boolean(v))
+            return verr_set(e, s->name, "%s must be true or false", s->name);
+        return 0;
+    case SETTING_STRING:
+    default:
+        if (!json_is_string(v) || (long long)json_string_length(v) < s->min ||
+            (long long)json_string_length(v) > s->max)
+            return verr_set(e, s->name, "%s must be a string of %lld..%lld bytes", s->name, s->min,
+                            s->max);
+        return 0;
+    }
+}
+
+int provider_def_from_json(const char *name, json_t *body, struct provider_def *out,
+                           struct verr *e) {
+    memset(out, 0, sizeof *out);
+    if (!provider_name_valid(name))
+        return verr_set(e, "name",
+                        "a provider name is 1..64 of a-z, 0-9, '.', '_', '-', starting with a "
+                        "letter or digit");
+    snprintf(out->name, sizeof out->name, "%s", name);
+    json_t *type = json_object_get(body, "type");
+    if (!json_is_string(type))
+        return verr_set(e, "type", "type is required: a provider type such as \"sim\"");
+    const struct provider_type *t = type_find(json_string_value(type));
+    if (!t)
+        return verr_set(e, "type", "type %s is not a provider type this server has",
+                        json_string_value(type));
+    snprintf(out->type, sizeof out->type, "%s", t->name);
+    json_t *body_name = json_object_get(body, "name");
+    if (body_name && (!json_is_string(body_name) || strcmp(json_string_value(body_name), name)))
+        return verr_set(e, "name", "name must match the provider named in the path");
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "type") == 0 || strcmp(key, "name") == 0)
+            continue;
+        const struct setting *s = setting_find(t, key);
+        if (!s)
+            return verr_set(e, key, "unknown field %s for a %s provider", key, t->name);
+        if (check_value(s, v, e) != 0)
+            return -1;
+    }
+    json_t *settings = json_object();
+    for (size_t i = 0; i < t->nsettings; i++) {
+        const struct setting *s = &t->settings[i];
+        json_t *given = json_object_get(body, s->name);
+        if (given) {
+            json_object_set(settings, s->name, given);
+        } else if (s->required) {
+            json_decref(settings);
+            return verr_set(e, s->name, "%s is required for a %s provider", s->name, t->name);
+        } else if (s->kind == SETTING_INTEGER) {
+            json_object_set_new(settings, s->name, json_integer(s->dflt));
+        } else if (s->kind == SETTING_BOOL) {
+            json_object_set_new(settings, s->name, json_boolean(s->dflt));
+        }
+    }
+    out->settings = settings;
+    return 0;
+}
+
+json_t *provider_def_to_json(const struct provider_def *d) {
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(d->name));
+    json_object_set_new(o, "type", json_string(d->type));
+    json_t *set = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(d->settings, key, v) {
+        if (provider_setting_is_secret(key))
+            json_array_append_new(set, json_string(key));
+        else if (strcmp(key, "name") && strcmp(key, "type") && strcmp(key, "builtin") &&
+                 strcmp(key, "secrets_set"))
+            json_object_set(o, key, v);
+    }
+    json_object_set_new(o, "secrets_set", set);
+    json_object_set_new(o, "builtin", json_boolean(d->builtin));
+    return o;
+}
+
+void provider_def_builtin(long call_ms, long report_ms, struct provider_def *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", PROVIDER_BUILTIN);
+    snprintf(out->type, sizeof out->type, "sim");
+    out->settings =
+        json_pack("{s:I, s:I}", "call_ms", (json_int_t)call_ms, "report_ms", (json_int_t)report_ms);
+    out->builtin = 1;
+}

@@ -1,0 +1,135 @@
+"""Named providers (PUT/GET/DELETE /v1/admin/providers/{name}) and the
+provider a carrier names: validation, the built-in sim, secrets never
+answered, in-use and built-in refusals."""
+import secrets
+
+import pytest
+
+from helpers import assert_error
+
+
+def name(prefix="p"):
+    return "%s-%s" % (prefix, secrets.token_hex(4))
+
+
+def put(client, pname, body):
+    return client.admin("PUT", "/v1/admin/providers/" + pname, json=body)
+
+
+def carrier(client, cname, provider=None, channel="voice", prefixes=None):
+    body = {"channel": channel, "prefixes": prefixes or [], "rate_per_second": 50,
+            "max_concurrent": 10}
+    if provider is not None:
+        body["provider"] = provider
+    return client.admin("PUT", "/v1/admin/carriers/" + cname, json=body)
+
+
+def test_builtin_sim_is_listed(client):
+    r = client.admin("GET", "/v1/admin/providers")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"data", "next_page_token"} and body["next_page_token"] is None
+    sim = [p for p in body["data"] if p["name"] == "sim"]
+    assert len(sim) == 1
+    assert sim[0]["type"] == "sim" and sim[0]["builtin"] is True
+    assert sim[0]["secrets_set"] == []
+    assert isinstance(sim[0]["call_ms"], int) and isinstance(sim[0]["report_ms"], int)
+    assert client.admin("GET", "/v1/admin/providers/sim").json() == sim[0]
+
+
+def test_put_get_replace_delete(client):
+    p = name()
+    r = put(client, p, {"type": "sim", "call_ms": 50})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"name": p, "type": "sim", "call_ms": 50, "report_ms": 100,
+                        "secrets_set": [], "builtin": False}
+    assert client.admin("GET", "/v1/admin/providers/" + p).json() == r.json()
+    listed = [x["name"] for x in client.admin("GET", "/v1/admin/providers").json()["data"]]
+    assert p in listed and listed == sorted(listed)
+    r = put(client, p, {"type": "sim", "report_ms": 7})
+    assert r.status_code == 200 and r.json()["call_ms"] == 300 and r.json()["report_ms"] == 7
+    assert client.admin("DELETE", "/v1/admin/providers/" + p).status_code == 204
+    assert_error(client.admin("GET", "/v1/admin/providers/" + p), 404, "not_found")
+    assert_error(client.admin("DELETE", "/v1/admin/providers/" + p), 404, "not_found")
+
+
+@pytest.mark.parametrize("body,field", [
+    ({}, "type"),
+    ({"type": "carrier-pigeon"}, "type"),
+    ({"type": "twilio", "account_sid": "AC1", "auth_token": "x"}, "type"),
+    ({"type": "sim", "call_ms": -1}, "call_ms"),
+    ({"type": "sim", "call_ms": "fast"}, "call_ms"),
+    ({"type": "sim", "colour": "red"}, "colour"),
+    ({"type": "sim", "name": "someone-else"}, "name"),
+])
+def test_invalid_settings_change_nothing(client, body, field):
+    p = name()
+    assert_error(put(client, p, body), 422, "invalid_argument", field)
+    assert_error(client.admin("GET", "/v1/admin/providers/" + p), 404, "not_found")
+
+
+def test_bad_names_and_bodies(client):
+    assert_error(put(client, "Bad_Name", {"type": "sim"}), 422, "invalid_argument", "name")
+    r = client.admin("PUT", "/v1/admin/providers/" + name(), data=b"",
+                     headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "invalid_json")
+
+
+def test_sim_is_builtin(client):
+    assert_error(put(client, "sim", {"type": "sim", "call_ms": 1}), 409, "provider_builtin")
+    assert_error(client.admin("DELETE", "/v1/admin/providers/sim"), 409, "provider_builtin")
+    assert client.admin("GET", "/v1/admin/providers/sim").json()["builtin"] is True
+
+
+def test_admin_only(client):
+    acct = client.create_account()
+    r = acct.req("GET", "/v1/admin/providers")
+    assert r.status_code == 401
+    r = acct.req("PUT", "/v1/admin/providers/" + name(), json={"type": "sim"})
+    assert r.status_code == 401
+
+
+def test_carrier_names_its_provider(client):
+    p = name()
+    assert put(client, p, {"type": "sim"}).status_code == 200
+    c = name("c")
+    r = carrier(client, c, provider=p, prefixes=["+1212"])
+    assert r.status_code == 200, r.text
+    assert r.json()["provider"] == p
+    got = client.admin("GET", "/v1/admin/carriers/" + c).json()
+    assert got["provider"] == p
+    # the default is sim, built-in carriers included
+    c2 = name("c")
+    assert carrier(client, c2, prefixes=["+1213"]).json()["provider"] == "sim"
+    builtins = [x for x in client.admin("GET", "/v1/admin/carriers").json()["data"] if x["builtin"]]
+    assert builtins and all(x["provider"] == "sim" for x in builtins)
+    # in use: cannot be deleted until the carrier points elsewhere
+    r = client.admin("DELETE", "/v1/admin/providers/" + p)
+    assert_error(r, 409, "provider_in_use")
+    assert c in r.json()["error"]["message"]
+    assert carrier(client, c, provider="sim", prefixes=["+1212"]).status_code == 200
+    assert client.admin("DELETE", "/v1/admin/providers/" + p).status_code == 204
+    for x in (c, c2):
+        assert client.admin("DELETE", "/v1/admin/carriers/" + x).status_code == 204
+
+
+def test_carrier_with_unknown_provider_is_refused(client):
+    c = name("c")
+    r = carrier(client, c, provider="nobody-" + secrets.token_hex(3), prefixes=["+1214"])
+    assert_error(r, 422, "invalid_argument", "provider")
+    assert_error(client.admin("GET", "/v1/admin/carriers/" + c), 404, "not_found")
+    r = carrier(client, c, provider="Not A Name", prefixes=["+1214"])
+    assert_error(r, 422, "invalid_argument", "provider")
+
+
+def test_builtin_carrier_can_name_a_provider(client):
+    p = name()
+    assert put(client, p, {"type": "sim"}).status_code == 200
+    cur = client.admin("GET", "/v1/admin/carriers/default-sms").json()
+    body = {k: cur[k] for k in ("channel", "rate_per_second", "burst", "max_concurrent")}
+    r = client.admin("PUT", "/v1/admin/carriers/default-sms", json=dict(body, provider=p))
+    assert r.status_code == 200 and r.json()["provider"] == p
+    assert_error(client.admin("DELETE", "/v1/admin/providers/" + p), 409, "provider_in_use")
+    r = client.admin("PUT", "/v1/admin/carriers/default-sms", json=dict(body, provider="sim"))
+    assert r.status_code == 200 and r.json()["provider"] == "sim"
+    assert client.admin("DELETE", "/v1/admin/providers/" + p).status_code == 204
