@@ -195,16 +195,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
     return t->received > MAX_RESPONSE_BYTES ? 0 : size * n; /* read, drop, stop at 64 KiB */
 }
 
+/* Every address libcurl is about to connect to (each one a name resolved
+ * to, on every attempt, so a name that later resolves elsewhere -- DNS
+ * rebinding -- is judged again), by the rule the URL check uses at create. */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *addr) {
     (void)purpose;
     struct transfer *t = clientp;
-    char host[INET6_ADDRSTRLEN] = "";
-    if (addr->family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
-    else if (addr->family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host, sizeof host);
-    if (!t->w->app->rules.allow_private_webhooks && webhook_address_is_private(host)) {
+    if (!t->w->app->rules.allow_private_webhooks && webhook_sockaddr_is_private(&addr->addr)) {
+        char host[INET6_ADDRSTRLEN] = "?";
+        if (addr->family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
+        else if (addr->family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host,
+                      sizeof host);
         snprintf(t->refused, sizeof t->refused, "refused: %s is a private address", host);
         return CURL_SOCKET_BAD;
     }
@@ -299,6 +303,9 @@ static int start_one(struct webhooks *w, struct outbound_event *e) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* no proxy from the environment: the address check must see the
+     * endpoint itself, not a proxy that would connect anywhere for us */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
