@@ -139,6 +139,11 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE accounts ADD COLUMN webhook_secret TEXT;"
     "ALTER TABLE accounts ADD COLUMN webhook_secret_prev TEXT;"
     "ALTER TABLE accounts ADD COLUMN webhook_secret_prev_until INTEGER;",
+
+    /* 7: webhook delivery finds each campaign's oldest due event without
+     * sorting the whole outbox (sqlite_events_due) */
+    "CREATE INDEX events_pending_by_campaign ON events(campaign_seq, next_attempt_at, seq) "
+    "WHERE state = 'pending';",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
