@@ -3,6 +3,7 @@
 #include "api/app.h"
 #include "api/metrics.h"
 #include "domain/webhook_url.h"
+#include "engine/webhook_slots.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -17,8 +18,17 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+/* Delivery slots (see webhook_slots.h): in all, per account, per endpoint
+ * (scheme://host:port); and one per campaign. An account whose endpoints
+ * hang holds at most MAX_PER_ACCOUNT slots for the 10 s timeout, so
+ * MAX_IN_FLIGHT - MAX_PER_ACCOUNT stay for the others. */
 #define MAX_IN_FLIGHT 64
+#define MAX_PER_ACCOUNT 16
 #define MAX_PER_ENDPOINT 4
+/* what the outbox is asked for: heads per account and URL, per account, in all */
+#define DUE_PER_URL (2 * MAX_PER_ENDPOINT)
+#define DUE_PER_ACCOUNT (4 * MAX_PER_ACCOUNT)
+#define DUE_LIMIT 1024
 #define MAX_RESPONSE_BYTES (64 * 1024)
 #define GIVE_UP_MS (24LL * 3600 * 1000)
 
@@ -27,7 +37,8 @@ struct transfer {
     CURL *easy;
     struct curl_slist *headers;
     char id[48];
-    int64_t campaign_seq;
+    char account[48];
+    int64_t campaign; /* campaign_seq, or -seq for an event without one */
     char endpoint[256];
     char *body;
     int attempts;
@@ -53,6 +64,7 @@ struct webhooks {
     struct transfer *live[MAX_IN_FLIGHT];
     size_t nlive;
     int64_t next_due;
+    char turn[48]; /* the account served last: the next turn is the one after */
 };
 
 static void on_closed_free(uv_handle_t *h) {
@@ -195,16 +207,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp) {
     return t->received > MAX_RESPONSE_BYTES ? 0 : size * n; /* read, drop, stop at 64 KiB */
 }
 
+/* Every address libcurl is about to connect to (each one a name resolved
+ * to, on every attempt, so a name that later resolves elsewhere -- DNS
+ * rebinding -- is judged again), by the rule the URL check uses at create. */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *addr) {
     (void)purpose;
     struct transfer *t = clientp;
-    char host[INET6_ADDRSTRLEN] = "";
-    if (addr->family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
-    else if (addr->family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host, sizeof host);
-    if (!t->w->app->rules.allow_private_webhooks && webhook_address_is_private(host)) {
+    if (!t->w->app->rules.allow_private_webhooks && webhook_sockaddr_is_private(&addr->addr)) {
+        char host[INET6_ADDRSTRLEN] = "?";
+        if (addr->family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
+        else if (addr->family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host,
+                      sizeof host);
         snprintf(t->refused, sizeof t->refused, "refused: %s is a private address", host);
         return CURL_SOCKET_BAD;
     }
@@ -262,16 +278,24 @@ static int signature(struct webhooks *w, const char *account, const char *body, 
     return 0;
 }
 
-static int start_one(struct webhooks *w, struct outbound_event *e) {
+/* The key of the one-in-flight-per-campaign rule. */
+static int64_t campaign_key(const struct outbound_event *e) {
+    return e->campaign_seq ? e->campaign_seq : -e->seq;
+}
+
+static int start_one(struct webhooks *w, struct outbound_event *e, const char *endpoint) {
+    char *body = NULL;
+    if (w->app->store->ops->event_body(w->app->store, e->seq, &body) != 0 || !body)
+        return -1;
     struct transfer *t = xcalloc(1, sizeof *t);
     t->w = w;
     snprintf(t->id, sizeof t->id, "%s", e->id);
-    t->campaign_seq = e->campaign_seq;
+    snprintf(t->account, sizeof t->account, "%s", e->account_id);
+    t->campaign = campaign_key(e);
     t->attempts = e->attempts;
     t->created_at = e->created_at;
-    endpoint_of(e->url, t->endpoint, sizeof t->endpoint);
-    t->body = e->body;
-    e->body = NULL;
+    snprintf(t->endpoint, sizeof t->endpoint, "%s", endpoint);
+    t->body = body;
     char sig[300];
     if (signature(w, e->account_id, t->body, sig, sizeof sig) != 0) {
         free(t->body);
@@ -299,6 +323,9 @@ static int start_one(struct webhooks *w, struct outbound_event *e) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* no proxy from the environment: the address check must see the
+     * endpoint itself, not a proxy that would connect anywhere for us */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
@@ -310,21 +337,6 @@ static int start_one(struct webhooks *w, struct outbound_event *e) {
     return 0;
 }
 
-static int may_start(const struct webhooks *w, const struct outbound_event *e) {
-    char endpoint[256];
-    endpoint_of(e->url, endpoint, sizeof endpoint);
-    int same_endpoint = 0;
-    for (size_t i = 0; i < w->nlive; i++) {
-        const struct transfer *t = w->live[i];
-        if (strcmp(t->id, e->id) == 0)
-            return 0; /* already under way */
-        if (e->campaign_seq && t->campaign_seq == e->campaign_seq)
-            return 0; /* in order per campaign */
-        same_endpoint += strcmp(t->endpoint, endpoint) == 0;
-    }
-    return same_endpoint < MAX_PER_ENDPOINT;
-}
-
 void webhooks_poll(struct webhooks *w) {
     int64_t now = clock_now_ms();
     if (w->next_due && w->next_due > now)
@@ -332,25 +344,34 @@ void webhooks_poll(struct webhooks *w) {
     if (w->nlive >= MAX_IN_FLIGHT)
         return;
     struct store *st = w->app->store;
-    /* read past events held back by a per-campaign or per-endpoint limit,
-     * a page at a time, so one busy endpoint cannot hide the others */
-    int64_t after_at = -1, after_seq = 0;
-    for (int page = 0; page < 50 && w->nlive < MAX_IN_FLIGHT; page++) {
-        struct outbound_event *due = NULL;
-        size_t n = 0;
-        if (st->ops->events_due(st, now, after_at, after_seq, 200, &due, &n) != 0)
-            return;
-        for (size_t i = 0; i < n && w->nlive < MAX_IN_FLIGHT; i++)
-            if (may_start(w, &due[i]))
-                start_one(w, &due[i]);
-        if (n) {
-            after_at = due[n - 1].next_attempt_at;
-            after_seq = due[n - 1].seq;
-        }
-        outbound_events_free(due, n);
-        if (n < 200)
-            break;
+    /* the outbox answers a bounded, per-account interleaved set of campaign
+     * heads, so one account's backlog cannot hide another's */
+    struct outbound_event *due = NULL;
+    size_t n = 0;
+    if (st->ops->events_due(st, now, DUE_PER_URL, DUE_PER_ACCOUNT, DUE_LIMIT, &due, &n) != 0)
+        return;
+    char(*endpoints)[256] = xcalloc(n ? n : 1, sizeof *endpoints);
+    struct slot_item *pending = xcalloc(n ? n : 1, sizeof *pending);
+    for (size_t i = 0; i < n; i++) {
+        endpoint_of(due[i].url, endpoints[i], sizeof endpoints[i]);
+        pending[i] = (struct slot_item){due[i].account_id, endpoints[i], campaign_key(&due[i])};
     }
+    struct slot_item live[MAX_IN_FLIGHT];
+    for (size_t j = 0; j < w->nlive; j++)
+        live[j] =
+            (struct slot_item){w->live[j]->account, w->live[j]->endpoint, w->live[j]->campaign};
+    static const struct slot_caps caps = {MAX_IN_FLIGHT, MAX_PER_ACCOUNT, MAX_PER_ENDPOINT};
+    size_t *pick = xcalloc(n ? n : 1, sizeof *pick);
+    size_t k = slots_pick(pending, n, live, w->nlive, &caps, w->turn, pick);
+    for (size_t j = 0; j < k; j++) {
+        struct outbound_event *e = &due[pick[j]];
+        if (start_one(w, e, endpoints[pick[j]]) == 0)
+            snprintf(w->turn, sizeof w->turn, "%s", e->account_id);
+    }
+    free(pick);
+    free(pending);
+    free(endpoints);
+    outbound_events_free(due, n);
     int64_t next = 0;
     st->ops->events_next(st, &next, NULL);
     /* due events held back by a limit are looked at again when a delivery

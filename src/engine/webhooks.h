@@ -10,9 +10,12 @@
  * exponential backoff and jitter (5 s doubling, at most 1 h apart) until
  * 24 h after the event, then the event is marked failed.
  *
- * Limits: 64 deliveries in flight, 4 per endpoint (scheme://host:port) so
- * a slow or dead endpoint delays only itself, 1 per campaign so a
- * campaign's events arrive in order where possible. Redirects are not
+ * Limits: 64 deliveries in flight, 16 per account and 4 per endpoint
+ * (scheme://host:port) so a slow or dead endpoint, or one account's
+ * backlog, delays only itself; 1 per campaign so a campaign's events arrive
+ * in order where possible. Free slots go to the accounts in turn
+ * (engine/webhook_slots.c); a delivery takes at most 5 s to connect and 10 s
+ * in all, so a hanging endpoint holds a slot for 10 s. Redirects are not
  * followed; response bodies are read up to 64 KiB and dropped; only http
  * and https; no loopback, link-local or private address unless
  * CAMPAIGND_WEBHOOK_ALLOW_PRIVATE=1 (checked on the resolved address, at

@@ -578,6 +578,7 @@ static const struct store_ops sqlite_ops = {
     .complete_finished = sqlite_complete_finished,
     .expire_ended = sqlite_expire_ended,
     .events_due = sqlite_events_due,
+    .event_body = sqlite_event_body,
     .event_result = sqlite_event_result,
     .events_next = sqlite_events_next,
     .event_list = sqlite_event_list,

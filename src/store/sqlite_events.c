@@ -116,11 +116,29 @@ int sqlite_emit(struct sqlite_conn *conn, int64_t campaign_seq, enum event_kind 
 
 /* ---- delivery side ---- */
 
+/* Each campaign's head: its earliest due next_attempt_at, then the lowest
+ * seq at that time (both through the index events_pending_by_campaign, so
+ * a large backlog is not sorted); an event without a campaign is its own
+ * head. Then window functions rank the heads per account and URL, then per
+ * account (the URLs in turn); the answer interleaves the accounts. */
 static const char SQL_DUE[] =
-    "SELECT e.seq, e.id, e.account_id, coalesce(e.campaign_seq, 0), e.url, e.body, e.attempts, "
-    "e.created_at, e.next_attempt_at FROM events e WHERE e.state = 'pending' "
-    "AND e.next_attempt_at <= ?1 AND (e.next_attempt_at > ?3 OR (e.next_attempt_at = ?3 "
-    "AND e.seq > ?4)) ORDER BY e.next_attempt_at, e.seq LIMIT ?2";
+    "WITH firsts AS (SELECT campaign_seq AS c, min(next_attempt_at) AS t FROM events "
+    "WHERE state = 'pending' AND next_attempt_at <= ?1 AND campaign_seq IS NOT NULL "
+    "GROUP BY campaign_seq), "
+    "due AS (SELECT (SELECT min(x.seq) FROM events x WHERE x.campaign_seq = f.c "
+    "AND x.state = 'pending' AND x.next_attempt_at = f.t) AS seq FROM firsts f "
+    "UNION ALL SELECT seq FROM events WHERE state = 'pending' AND next_attempt_at <= ?1 "
+    "AND campaign_seq IS NULL), "
+    "heads AS (SELECT e.seq, e.account_id, e.next_attempt_at, row_number() OVER "
+    "(PARTITION BY e.account_id, e.url ORDER BY e.next_attempt_at, e.seq) AS in_url "
+    "FROM due d JOIN events e ON e.seq = d.seq), "
+    "ranked AS (SELECT seq, next_attempt_at, row_number() OVER "
+    "(PARTITION BY account_id ORDER BY in_url, next_attempt_at, seq) AS in_account "
+    "FROM heads WHERE in_url <= ?2) "
+    "SELECT e.seq, e.id, e.account_id, coalesce(e.campaign_seq, 0), e.url, e.attempts, "
+    "e.created_at, e.next_attempt_at FROM ranked r JOIN events e ON e.seq = r.seq "
+    "WHERE r.in_account <= ?3 ORDER BY r.in_account, r.next_attempt_at, r.seq LIMIT ?4";
+static const char SQL_BODY[] = "SELECT body FROM events WHERE seq = ?1";
 static const char SQL_NEXT[] = "SELECT min(next_attempt_at) FROM events WHERE state = 'pending'";
 static const char SQL_RESULT[] =
     "UPDATE events SET state = ?2, attempts = attempts + 1, last_attempt_at = ?3, "
@@ -128,16 +146,16 @@ static const char SQL_RESULT[] =
     "delivered_at = CASE WHEN ?2 = 'delivered' THEN ?3 ELSE delivered_at END WHERE id = ?1";
 static const char SQL_PENDING[] = "SELECT count(*) FROM events WHERE state = 'pending'";
 
-int sqlite_events_due(struct store *st, int64_t now, int64_t after_at, int64_t after_seq,
+int sqlite_events_due(struct store *st, int64_t now, size_t per_url, size_t per_account,
                       size_t limit, struct outbound_event **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_DUE);
     sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, (int64_t)limit);
-    sqlite3_bind_int64(s, 3, after_at);
-    sqlite3_bind_int64(s, 4, after_seq);
+    sqlite3_bind_int64(s, 2, (int64_t)per_url);
+    sqlite3_bind_int64(s, 3, (int64_t)per_account);
+    sqlite3_bind_int64(s, 4, (int64_t)limit);
     struct outbound_event *list = xcalloc(limit + 1, sizeof *list);
     size_t count = 0;
     int rc;
@@ -149,10 +167,9 @@ int sqlite_events_due(struct store *st, int64_t now, int64_t after_at, int64_t a
                  (const char *)sqlite3_column_text(s, 2));
         e->campaign_seq = sqlite3_column_int64(s, 3);
         e->url = sqlite_col_text(s, 4);
-        e->body = sqlite_col_text(s, 5);
-        e->attempts = sqlite3_column_int(s, 6);
-        e->created_at = sqlite3_column_int64(s, 7);
-        e->next_attempt_at = sqlite3_column_int64(s, 8);
+        e->attempts = sqlite3_column_int(s, 5);
+        e->created_at = sqlite3_column_int64(s, 6);
+        e->next_attempt_at = sqlite3_column_int64(s, 7);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -162,6 +179,20 @@ int sqlite_events_due(struct store *st, int64_t now, int64_t after_at, int64_t a
     *out = list;
     *n = count;
     return STORE_OK;
+}
+
+int sqlite_event_body(struct store *st, int64_t seq, char **body) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    *body = NULL;
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_BODY);
+    sqlite3_bind_int64(s, 1, seq);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *body = sqlite_col_text(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sqlite_err(conn, rc, "event_body");
 }
 
 int sqlite_event_result(struct store *st, const char *id, const char *state, int http_status,

@@ -149,8 +149,9 @@ int sqlite_sender_account(struct store *st, enum channel ch, const char *sender,
 int sqlite_inbound_insert(struct store *st, const char *account_id, enum channel ch,
                           const char *from, const char *to, const char *body, const char *action,
                           int64_t now);
-int sqlite_events_due(struct store *st, int64_t now, int64_t after_at, int64_t after_seq,
+int sqlite_events_due(struct store *st, int64_t now, size_t per_url, size_t per_account,
                       size_t limit, struct outbound_event **out, size_t *n);
+int sqlite_event_body(struct store *st, int64_t seq, char **body);
 int sqlite_event_result(struct store *st, const char *id, const char *state, int http_status,
                         const char *error, int64_t next_attempt_at, int64_t now);
 int sqlite_events_next(struct store *st, int64_t *next, int64_t *pending);

@@ -140,7 +140,12 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE accounts ADD COLUMN webhook_secret_prev TEXT;"
     "ALTER TABLE accounts ADD COLUMN webhook_secret_prev_until INTEGER;",
 
-    /* 7: named providers (settings as JSON, secrets included) and the
+    /* 7: webhook delivery finds each campaign's oldest due event without
+     * sorting the whole outbox (sqlite_events_due) */
+    "CREATE INDEX events_pending_by_campaign ON events(campaign_seq, next_attempt_at, seq) "
+    "WHERE state = 'pending';",
+
+    /* 8: named providers (settings as JSON, secrets included) and the
      * provider each carrier names */
     "CREATE TABLE providers ("
     "  name TEXT PRIMARY KEY, type TEXT NOT NULL, settings TEXT NOT NULL,"

@@ -337,10 +337,18 @@ struct store_ops {
                           char account_id[48]);
     /* ---- event webhooks ---- */
 
-    /* Pending events due at now, oldest first (by next_attempt_at, seq),
-     * after the position (after_at, after_seq); after_at -1 = from the start. */
-    int (*events_due)(struct store *st, int64_t now, int64_t after_at, int64_t after_seq,
+    /* Candidates for delivery among the pending events due at now, so that
+     * no account's or endpoint's backlog hides another's: only each
+     * campaign's oldest due event (by next_attempt_at, seq; the one in
+     * flight, if any, so the campaign waits), at most per_url of those per
+     * account and URL, at most per_account per account (the URLs taking
+     * turns), at most limit in all; ordered so that every account's first
+     * comes before any account's second, and so on, oldest first within a
+     * rank. Bodies are not read (body is NULL): see event_body. */
+    int (*events_due)(struct store *st, int64_t now, size_t per_url, size_t per_account,
                       size_t limit, struct outbound_event **out, size_t *n);
+    /* The body of the event of that seq (*body NULL when it is gone). */
+    int (*event_body)(struct store *st, int64_t seq, char **body);
     /* Records a delivery attempt: state "delivered", "pending" (again at
      * next_attempt_at) or "failed" (given up). */
     int (*event_result)(struct store *st, const char *id, const char *state, int http_status,

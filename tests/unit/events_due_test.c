@@ -1,0 +1,167 @@
+/* events_due_test.c - the outbox's answer to delivery (events_due and
+ * event_body of the SQLite store): only each campaign's oldest due event,
+ * at most per_url of those per account and URL and per_account per account,
+ * the accounts interleaved, so one account's backlog (or one of its URLs')
+ * cannot hide another's events however large it is.
+ *
+ * The events are written straight into the events table of a store opened
+ * in a temporary file (a second SQLite connection, foreign keys off), then
+ * read back through the store's ops. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOW 5000000
+
+struct fx {
+    char path[160];
+    struct store *st;
+    sqlite3 *db;
+    int n;
+};
+
+static int fx_setup(void **state) {
+    static int count;
+    struct fx *f = calloc(1, sizeof *f);
+    snprintf(f->path, sizeof f->path, "/tmp/campaignd-eventsdue-%ld-%d.db", (long)getpid(),
+             count++);
+    unlink(f->path);
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "sqlite:%s", f->path);
+    if (store_open(url, &f->st, err, sizeof err) != 0)
+        fail_msg("store_open: %s", err);
+    assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
+    sqlite3_busy_timeout(f->db, 5000);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state) {
+    struct fx *f = *state;
+    sqlite3_close(f->db);
+    f->st->ops->close(f->st);
+    char aux[200];
+    unlink(f->path);
+    snprintf(aux, sizeof aux, "%s-wal", f->path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", f->path);
+    unlink(aux);
+    free(f);
+    return 0;
+}
+
+/* An event of campaign (0 = none) to url, due at `at`; its id is "evt_<n>". */
+static void add(struct fx *f, const char *account, int64_t campaign, const char *url, int64_t at,
+                const char *state) {
+    char sql[512], cseq[24] = "NULL";
+    if (campaign)
+        snprintf(cseq, sizeof cseq, "%lld", (long long)campaign);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events(id, account_id, campaign_seq, type, url, body, state, "
+             "next_attempt_at, created_at) VALUES ('evt_%d', '%s', %s, 'call.ended', '%s', "
+             "'{\"n\":%d}', '%s', %lld, %lld)",
+             f->n, account, cseq, url, f->n, state, (long long)at, (long long)at);
+    f->n++;
+    char *err = NULL;
+    if (sqlite3_exec(f->db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err);
+}
+
+static size_t due(struct fx *f, size_t per_url, size_t per_account, size_t limit,
+                  struct outbound_event **out) {
+    size_t n = 0;
+    assert_int_equal(f->st->ops->events_due(f->st, NOW, per_url, per_account, limit, out, &n), 0);
+    return n;
+}
+
+static void test_heads_only_due_pending(void **state) {
+    struct fx *f = *state;
+    add(f, "acct_a", 1, "http://x/1", NOW - 30, "pending");   /* evt_0: head of 1 */
+    add(f, "acct_a", 1, "http://x/1", NOW - 40, "pending");   /* evt_1: older: the head */
+    add(f, "acct_a", 2, "http://x/1", NOW + 1000, "pending"); /* evt_2: waiting a retry */
+    add(f, "acct_a", 2, "http://x/1", NOW - 10, "pending");   /* evt_3: goes ahead */
+    add(f, "acct_a", 3, "http://x/1", NOW - 90, "delivered"); /* evt_4 */
+    add(f, "acct_a", 3, "http://x/1", NOW - 80, "failed");    /* evt_5 */
+    add(f, "acct_a", 0, "http://x/1", NOW - 5, "pending");    /* evt_6, no campaign */
+    add(f, "acct_a", 0, "http://x/1", NOW - 6, "pending");    /* evt_7, no campaign */
+    struct outbound_event *ev = NULL;
+    size_t n = due(f, 10, 10, 100, &ev);
+    assert_int_equal(n, 4);
+    const char *want[] = {"evt_1", "evt_3", "evt_7", "evt_6"}; /* oldest first */
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(ev[i].id, want[i]);
+        assert_null(ev[i].body);
+        assert_string_equal(ev[i].url, "http://x/1");
+        assert_string_equal(ev[i].account_id, "acct_a");
+    }
+    assert_int_equal(ev[0].campaign_seq, 1);
+    assert_int_equal(ev[2].campaign_seq, 0);
+    char *body = NULL;
+    assert_int_equal(f->st->ops->event_body(f->st, ev[0].seq, &body), 0);
+    assert_string_equal(body, "{\"n\":1}");
+    free(body);
+    assert_int_equal(f->st->ops->event_body(f->st, 999999, &body), 0);
+    assert_null(body);
+    outbound_events_free(ev, n);
+}
+
+/* 2,000 campaigns of one account, all older than another account's one:
+ * the other account's event is still among the first two answered. */
+static void test_a_backlog_hides_no_other_account(void **state) {
+    struct fx *f = *state;
+    sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL);
+    for (int c = 1; c <= 2000; c++)
+        for (int k = 0; k < 2; k++)
+            add(f, "acct_big", c, c % 2 ? "http://slow1/h" : "http://slow2/h", NOW - 100000 + c,
+                "pending");
+    add(f, "acct_small", 5000, "http://quick/h", NOW - 1, "pending");
+    add(f, "acct_small", 5001, "http://quick/h", NOW - 1, "pending");
+    sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL);
+    struct outbound_event *ev = NULL;
+    size_t n = due(f, 8, 64, 1024, &ev);
+    /* acct_big: 8 heads per URL, 2 URLs; acct_small: 2 */
+    assert_int_equal(n, 18);
+    int big = 0, small = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ev[i].account_id, "acct_small") == 0) {
+            small++;
+            assert_true(i < 4); /* rank 1 and 2 of each account come first */
+        } else {
+            big++;
+        }
+    }
+    assert_int_equal(big, 16);
+    assert_int_equal(small, 2);
+    /* the big account's URLs take turns */
+    assert_string_not_equal(strcmp(ev[0].account_id, "acct_big") == 0 ? ev[0].url : ev[1].url,
+                            strcmp(ev[2].account_id, "acct_big") == 0 ? ev[2].url : ev[3].url);
+    outbound_events_free(ev, n);
+    /* a tight limit still reaches both accounts */
+    n = due(f, 8, 64, 2, &ev);
+    assert_int_equal(n, 2);
+    assert_string_not_equal(ev[0].account_id, ev[1].account_id);
+    outbound_events_free(ev, n);
+    /* per_account caps an account's share of the answer */
+    n = due(f, 1000, 5, 1024, &ev);
+    assert_int_equal(n, 7);
+    outbound_events_free(ev, n);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_heads_only_due_pending, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_backlog_hides_no_other_account, fx_setup,
+                                        fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
