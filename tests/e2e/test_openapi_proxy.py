@@ -470,6 +470,17 @@ def step_sms(w, key):
                json_body={"channel": "sms", "from": "+14155550110",
                           "to": body["config"]["from"], "body": "STOP"})
     assert r.json() == {"action": "opted_out"}
+    # the sender belongs to this account: another account cannot send from it
+    other = w.call("POST", "/v1/admin/accounts", 201, admin=True,
+                   json_body={"name": "other-" + secrets.token_hex(4)}).json()["api_key"]
+    taken = sms_body(config=dict(body["config"]))
+    r = w.call("POST", "/v1/campaigns", 409, key=other, json_body=taken)
+    assert r.json()["error"]["code"] == "sender_in_use"
+    draft = w.call("POST", "/v1/campaigns", 201, key=other, json_body=sms_body(
+        config={"from": "OT" + secrets.token_hex(3), "body": "Hi"})).json()
+    r = w.call("PATCH", "/v1/campaigns/" + draft["id"], 409, key=other,
+               json_body={"config": body["config"]})
+    assert r.json()["error"]["code"] == "sender_in_use"
     w.refused("POST", "/v1/providers/sim/inbound", 422, "invalid_argument", admin=True,
               json_body={"channel": "fax", "from": "+14155550110", "to": "x", "body": "STOP"})
     return c
