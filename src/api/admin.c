@@ -10,7 +10,13 @@
 #include <string.h>
 
 void admin_create_account(struct request *req) {
-    json_t *name = req->json ? json_object_get(req->json, "name") : NULL;
+    /* the body is required: an empty one is not JSON, as on every other
+     * operation that takes fields (campaigns, opt-outs, carriers) */
+    if (!req->json) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        return;
+    }
+    json_t *name = json_object_get(req->json, "name");
     if (!name || !json_is_string(name) || utf8_length(json_string_value(name)) < 1 ||
         utf8_length(json_string_value(name)) > 200) {
         reply_error(req, 422, "invalid_argument", "name",

@@ -220,3 +220,11 @@ def test_api_key_not_stored_in_plaintext_with_idempotency_key(server, client):
     assert r.status_code == 201, r.text
     key = r.json()["api_key"]
     assert key.encode() not in _db_bytes(server)
+
+
+def test_create_account_empty_body_is_invalid_json(client):
+    # as on every operation whose body carries required fields: an empty
+    # body is not JSON (400), not a JSON object missing "name" (422)
+    for headers in ({"Content-Type": "application/json"}, {"Content-Type": None}):
+        r = client.admin("POST", "/v1/admin/accounts", data=b"", headers=headers)
+        assert_error(r, 400, "invalid_json")
