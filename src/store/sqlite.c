@@ -71,8 +71,12 @@ static sqlite3 *open_db(const char *path, long max_pages) {
         return NULL;
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    /* journal_size_limit: a -wal file that grew in a burst (or while the
+     * disk was full and checkpoints failed) is cut back to 64 MiB at the
+     * next checkpoint, so it does not keep the space for good */
     if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;") != SQLITE_OK) {
+                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                 "PRAGMA journal_size_limit=67108864;") != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;
     }
