@@ -13,13 +13,20 @@ While full: writes answer 503 unavailable with Retry-After and change
 nothing, reads answer, the engine backs off (a handful of log lines, little
 CPU), SIGTERM exits 0 at once, a restart comes up. When space returns the
 campaign finishes by itself: every recipient terminal, counters adding up,
-no attempt made twice."""
+no attempt made twice.
+
+Webhooks: an event delivered while its result cannot be stored is not
+delivered again in a loop (one try per 5 s), and is recorded once space
+returns."""
 import collections
+import json
 import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -244,3 +251,84 @@ def test_full_disk_backs_off_answers_503_and_resumes(store, start_server):
         assert row["disposition"] == want, row
     assert all(x["ended_at"] for x in calls)
     acct.client.close()
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that answers `status` and counts
+    deliveries per event id."""
+
+    def __init__(self):
+        self.status = 500
+        self.seen = collections.Counter()
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with outer.lock:
+                    outer.seen[json.loads(body)["id"]] += 1
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def counts(self):
+        with self.lock:
+            return collections.Counter(self.seen)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_webhook_result_not_stored_is_not_redelivered_in_a_loop(start_server, tmp_path):
+    """On a tmpfs only: with a page cap an UPDATE of a delivery in place
+    still finds room, on a full file system the -wal file cannot grow."""
+    fs = Tmpfs(tmp_path)
+    rec = Receiver()
+    try:
+        srv = start_server(env=dict(ENV, CAMPAIGND_WEBHOOK_ALLOW_PRIVATE="1"), db=fs.db)
+        acct = srv.client().create_account()
+        c = acct.create_campaign(config={"caller_id": "+14155550100", "webhook_url": rec.url})
+        r = acct.post("/v1/campaigns/%s/recipients" % c["id"],
+                      json={"recipients": [{"phone_number": "+1415555%04d" % i}
+                                           for i in range(10)]})
+        assert r.status_code == 200, r.text
+        assert acct.post("/v1/campaigns/%s/start" % c["id"]).status_code == 200
+        # the receiver refuses everything: events wait for their next try
+        wait_for(lambda: acct.get_campaign(c["id"])["status"] == "completed", 30, "completion")
+        wait_for(lambda: len(rec.counts()) >= 5, 30, "first delivery tries")
+        fs.fill()
+
+        rec.status = 200  # accepted, but the result cannot be stored
+        before = rec.counts()
+        wait_for(lambda: rec.counts() != before, 30, "a delivery while full")
+        window = 4.0
+        start = rec.counts()
+        time.sleep(window)
+        grew = rec.counts() - start
+        # one try per event per 5 s (jittered backoffs may add one); the
+        # bug: hundreds, as fast as the receiver answers
+        assert max(grew.values(), default=0) <= 2, grew
+        assert sum(grew.values()) <= 2 * len(rec.counts()), grew
+
+        fs.free()
+
+        def all_delivered():
+            r = acct.get("/v1/events", params={"campaign_id": c["id"], "page_size": 1000})
+            assert r.status_code == 200, r.text
+            states = [e["delivery"]["state"] for e in r.json()["data"]]
+            return states and all(s == "delivered" for s in states)
+        wait_for(all_delivered, 60, "every event recorded as delivered")
+        assert len(log_lines(srv)) < 80, "\n".join(log_lines(srv)[-80:])
+        srv.stop()
+    finally:
+        rec.close()
+        fs.close()
