@@ -62,6 +62,9 @@ static const struct setting settings[] = {
      N(default_whatsapp_concurrency), "100", 1, 1000000,
      "default-whatsapp carrier: most submits awaiting the provider"},
     {"log-level", "CAMPAIGND_LOG_LEVEL", T(log_level), "info", 0, 0, "debug, info, warn or error"},
+    {"sqlite-max-pages", "CAMPAIGND_SQLITE_MAX_PAGES", N(sqlite_max_pages), "0", 0, 2147483647,
+     "for tests and operations: cap the SQLite database at this many pages (PRAGMA "
+     "max_page_count; 4 KiB each); writes past it fail as on a full disk. 0 = no cap"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

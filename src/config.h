@@ -22,6 +22,7 @@ struct config {
     long default_sms_rate, default_sms_burst, default_sms_concurrency;
     long default_whatsapp_rate, default_whatsapp_burst, default_whatsapp_concurrency;
     char *log_level;
+    long sqlite_max_pages; /* for tests and operations: a size cap, 0 = none */
 };
 
 enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = -1 };

@@ -79,10 +79,19 @@ int reply_lookup_failed(struct request *req, int rc, const char *what) {
     return 1;
 }
 
+/* Transient store errors answer 503 with Retry-After: a lock held past the
+ * busy timeout, or storage full / failing (the operator frees space, and
+ * the same request then succeeds; see docs/operators.md). */
+#define RETRY_AFTER_FULL_S 5
+
 void reply_store_error(struct request *req, int err) {
     if (err == STORE_EBUSY) {
         req->retry_after = 1;
         reply_error(req, 503, "unavailable", NULL, "the database is busy; retry shortly");
+    } else if (err == STORE_EFULL) {
+        req->retry_after = RETRY_AFTER_FULL_S;
+        reply_error(req, 503, "unavailable", NULL,
+                    "the database cannot store changes now (storage full); retry later");
     } else {
         reply_error(req, 500, "internal", NULL, "internal error");
     }

@@ -15,6 +15,13 @@
  *      lane with due work, the earliest due time of queued work, a provider
  *      report, or a wake-up from the API. No polling.
  *
+ * A failing store (disk full, I/O errors, a lock held too long) puts the
+ * engine in backoff (backoff.c): no pass runs before the next try is due,
+ * the delay doubles up to a few seconds, a line is logged when it changes
+ * and then once a minute; reports, wake-ups and unclaims wait in memory
+ * and the first write that succeeds ends the backoff. A stop request is
+ * looked at on every pass, so SIGTERM is prompt even in a busy loop.
+ *
  * Crash safety: a claim commits before the provider hears of the attempt;
  * at start every attempt still in flight is sent again, which providers
  * treat idempotently by attempt id (never a second dial), and ends are
@@ -22,6 +29,7 @@
  * Thread: everything here runs on the engine thread except engine_wake(). */
 #include "engine/engine.h"
 #include "api/app.h"
+#include "engine/backoff.h"
 #include "engine/inforce.h"
 #include "engine/fairness.h"
 #include "engine/pacer.h"
@@ -80,7 +88,62 @@ struct engine {
 
     struct attempt_end *ends; /* reported, not yet stored */
     size_t nends, capends;
+
+    struct attempt *unclaims; /* throttled, not yet put back in the queue */
+    size_t nunclaims;
+    int64_t unclaim_due;
+
+    int reconciled; /* the attempts in flight at start were handed over */
+    int closed;     /* the loop's handles are closing */
+
+    struct backoff backoff;
+    int pass_failed; /* a store error (STORE_E*) in this pass, 0 = none */
+    int pass_wrote;  /* a store write succeeded in this pass */
 };
+
+/* ---- store trouble ---- */
+
+/* Notes the result of a store call for the backoff and returns it. Only
+ * writes (`write`) prove the store healthy again: reads still work on a
+ * full disk. */
+static int noted(struct engine *e, int rc, int write) {
+    if (rc == STORE_OK)
+        e->pass_wrote |= write;
+    else if (rc != STORE_ENOTFOUND && !e->pass_failed)
+        e->pass_failed = rc;
+    return rc;
+}
+
+/* At the end of a pass: lengthen or end the backoff, and say so rarely. */
+static void settle_backoff(struct engine *e) {
+    int64_t now = clock_now_ms();
+    struct backoff *b = &e->backoff;
+    if (e->pass_failed) {
+        switch (backoff_failed(b, now)) {
+        case BACKOFF_LONGER:
+            log_warn("engine: the store fails (%s); backing off, next try in %lld ms",
+                     store_strerror(e->pass_failed), (long long)b->delay_ms);
+            break;
+        case BACKOFF_STILL:
+            log_warn("engine: the store still fails (%s): %ld tries over %lld s; trying every "
+                     "%lld ms (see docs/operators.md, \"Full disk\")",
+                     store_strerror(e->pass_failed), b->failures,
+                     (long long)((now - b->since) / 1000), (long long)b->delay_ms);
+            break;
+        case BACKOFF_QUIET:
+            break;
+        }
+    } else if (e->pass_wrote) {
+        long failures = b->failures;
+        int64_t since = b->since;
+        if (backoff_succeeded(b))
+            log_info("engine: the store takes writes again after %ld failed tries over %lld s; "
+                     "resuming",
+                     failures, (long long)((now - since) / 1000));
+    }
+    e->pass_failed = 0;
+    e->pass_wrote = 0;
+}
 
 /* ---- lanes ---- */
 
@@ -131,25 +194,30 @@ static struct lane *lane_get(struct engine *e, const char *name) {
 
 /* ---- reloads ---- */
 
-static void reload_carriers(struct engine *e) {
+static int reload_carriers(struct engine *e) {
     struct carrier *list;
     size_t n;
-    if (carriers_load(e->st, e->app->cfg, &list, &n) != 0)
-        return; /* keep the old limits; the next wake tries again */
+    int rc = noted(e, carriers_load(e->st, e->app->cfg, &list, &n), 0);
+    if (rc != 0)
+        return rc; /* keep the old limits; the next pass tries again */
     carriers_free(e->carriers, e->ncarriers);
     e->carriers = list;
     e->ncarriers = n;
     for (size_t i = 0; i < e->nlanes; i++)
         lane_limits(e, &e->lanes[i]);
+    return 0;
 }
 
-static void reload_campaigns(struct engine *e) {
+/* Returns 0, or a store error when a part could not be read (the caller
+ * asks for another reload). */
+static int reload_campaigns(struct engine *e) {
     struct engine_campaign *list;
     size_t n;
     int completed = 0;
-    e->st->ops->complete_finished(e->st, clock_now_ms(), &completed);
-    if (e->st->ops->engine_campaigns(e->st, &list, &n) != 0)
-        return;
+    int failed = noted(e, e->st->ops->complete_finished(e->st, clock_now_ms(), &completed), 1);
+    int rc = noted(e, e->st->ops->engine_campaigns(e->st, &list, &n), 0);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < e->ncampaigns; i++)
         engine_campaign_clear(&e->campaigns[i]);
     free(e->campaigns);
@@ -163,12 +231,17 @@ static void reload_campaigns(struct engine *e) {
     for (size_t c = 0; c < n; c++) {
         char **lanes;
         size_t nl;
-        if (e->st->ops->campaign_lanes(e->st, list[c].seq, &lanes, &nl) != 0)
+        int lrc = noted(e, e->st->ops->campaign_lanes(e->st, list[c].seq, &lanes, &nl), 0);
+        if (lrc != 0) {
+            if (lrc != STORE_ENOTFOUND)
+                failed = lrc;
             continue;
+        }
         for (size_t k = 0; k < nl; k++) {
             int64_t due = NO_WORK;
-            if (e->st->ops->lane_next_due(e->st, lanes[k], list[c].seq, &due) != 0)
-                due = NO_WORK;
+            int drc = noted(e, e->st->ops->lane_next_due(e->st, lanes[k], list[c].seq, &due), 0);
+            if (drc != 0) /* nothing queued: no work; a failed read: look again */
+                due = drc == STORE_ENOTFOUND ? NO_WORK : clock_now_ms();
             struct lane *l = lane_get(e, lanes[k]);
             l->work = xrealloc(l->work, (l->nwork + 1) * sizeof *l->work);
             l->work[l->nwork].campaign = c;
@@ -178,6 +251,7 @@ static void reload_campaigns(struct engine *e) {
         }
         free(lanes);
     }
+    return failed;
 }
 
 /* ---- ends ---- */
@@ -206,12 +280,10 @@ static void apply_ends(struct engine *e) {
         return;
     size_t n = e->nends;
     struct attempt_applied *applied = xcalloc(n, sizeof *applied);
-    int rc = e->st->ops->apply_ends(e->st, e->ends, n, clock_now_ms(), applied);
+    int rc = noted(e, e->st->ops->apply_ends(e->st, e->ends, n, clock_now_ms(), applied), 1);
     if (rc) {
-        log_warn("engine: could not store %zu attempt reports (%s); retrying", n,
-                 store_strerror(rc));
         free(applied);
-        return; /* kept in e->ends: the next pass tries again */
+        return; /* kept in e->ends: the next pass (after the backoff) tries again */
     }
     for (size_t i = 0; i < n; i++) {
         if (!applied[i].applied)
@@ -235,6 +307,29 @@ static const char *campaign_from(const struct engine_campaign *c, json_t **confi
                       : c->channel == CHANNEL_SMS ? "from"
                                                   : "sender";
     return json_string_value(json_object_get(*config, key));
+}
+
+/* Puts throttled attempts back in the queue, due after a pause, and frees
+ * their in-flight slots; on a store error they wait for the next pass. */
+static void flush_unclaims(struct engine *e) {
+    if (e->nunclaims == 0)
+        return;
+    int64_t now = clock_now_ms();
+    int64_t due = e->unclaim_due > now ? e->unclaim_due : now;
+    if (noted(e, e->st->ops->unclaim(e->st, e->unclaims, e->nunclaims, due), 1) != 0)
+        return;
+    for (size_t i = 0; i < e->nunclaims; i++) {
+        struct lane *l = lane_find(e, e->unclaims[i].lane);
+        if (!l)
+            continue;
+        pacer_ended(&l->pacer);
+        pacer_back_off(&l->pacer, (double)now, THROTTLE_BACKOFF_MS);
+        struct attempt_applied again = {.campaign_seq = e->unclaims[i].campaign_seq,
+                                        .retry_due = due};
+        snprintf(again.lane, sizeof again.lane, "%s", l->name);
+        note_retry(e, &again);
+    }
+    e->nunclaims = 0;
 }
 
 /* Hands claimed attempts to the provider and deals with its answers. */
@@ -267,20 +362,16 @@ static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
         }
     }
     if (nthrottled) {
-        int64_t due = now + THROTTLE_BACKOFF_MS;
-        if (e->st->ops->unclaim(e->st, throttled, nthrottled, due) == 0) {
-            for (size_t i = 0; i < nthrottled; i++) {
-                struct lane *l = lane_find(e, throttled[i].lane);
-                if (!l)
-                    continue;
-                pacer_ended(&l->pacer);
-                pacer_back_off(&l->pacer, (double)now, THROTTLE_BACKOFF_MS);
-                struct attempt_applied again = {.campaign_seq = throttled[i].campaign_seq,
-                                                .retry_due = due};
-                snprintf(again.lane, sizeof again.lane, "%s", l->name);
-                note_retry(e, &again);
-            }
+        /* they wait in memory until they are back in the queue: their
+         * in-flight slots stay taken until then */
+        e->unclaims = xrealloc(e->unclaims, (e->nunclaims + nthrottled) * sizeof *e->unclaims);
+        for (size_t i = 0; i < nthrottled; i++) {
+            e->unclaims[e->nunclaims] = throttled[i];
+            e->unclaims[e->nunclaims].text = NULL; /* owned by the caller */
+            e->nunclaims++;
         }
+        e->unclaim_due = now + THROTTLE_BACKOFF_MS;
+        flush_unclaims(e);
     }
     free(throttled);
     free(answers);
@@ -334,23 +425,25 @@ static void claim_and_send(struct engine *e) {
     if (nreq > 0) {
         struct attempt *attempts = xcalloc(total_want, sizeof *attempts);
         size_t got = 0;
-        int rc = e->st->ops->claim(e->st, reqs, nreq, now, attempts, &got);
+        int rc = noted(e, e->st->ops->claim(e->st, reqs, nreq, now, attempts, &got), 1);
         e->claimed_last = rc == 0;
-        if (rc) {
-            log_warn("engine: claim failed (%s); retrying", store_strerror(rc));
-        } else {
+        if (rc == 0) {
             for (size_t i = 0; i < nreq; i++) {
                 struct lane *l = lane_find(e, reqs[i].lane);
                 pacer_started(&l->pacer, (double)now, reqs[i].got);
                 if (reqs[i].scanned < reqs[i].want) {
+                    int64_t due = NO_WORK;
                     /* drained what is due: learn when the next one is */
                     for (size_t k = 0; k < l->nwork; k++) {
                         struct lane_work *w = &l->work[k];
                         if (&e->campaigns[w->campaign] != reqs[i].campaign)
                             continue;
-                        if (e->st->ops->lane_next_due(e->st, l->name, reqs[i].campaign->seq,
-                                                      &w->next_due) != 0)
-                            w->next_due = NO_WORK;
+                        int drc = noted(
+                            e,
+                            e->st->ops->lane_next_due(e->st, l->name, reqs[i].campaign->seq, &due),
+                            0);
+                        /* nothing queued: no work; a failed read: look again */
+                        w->next_due = drc == 0 ? due : drc == STORE_ENOTFOUND ? NO_WORK : now;
                     }
                 }
             }
@@ -370,11 +463,12 @@ static void claim_and_send(struct engine *e) {
 
 static void on_timer(uv_timer_t *t);
 
-/* Sleeps until the next thing can happen. */
-static void arm(struct engine *e) {
+/* Sleeps until the next thing can happen; `retry`: a store call of this
+ * pass failed and must be tried again. In backoff, never before retry_at. */
+static void arm(struct engine *e, int retry) {
     int64_t now = clock_now_ms();
     int64_t next = NO_WORK;
-    if (e->nends)
+    if (e->nends || e->nunclaims || retry || !e->reconciled)
         next = now;
     int64_t hook = webhooks_next_due(e->webhooks);
     if (hook && hook < next)
@@ -410,64 +504,18 @@ static void arm(struct engine *e) {
         uv_timer_stop(&e->timer);
         return;
     }
+    if (e->backoff.delay_ms && next < e->backoff.retry_at)
+        next = e->backoff.retry_at;
     uv_update_time(&e->loop); /* the timer counts from the loop's clock */
     uv_timer_start(&e->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
-}
-
-static void pass(struct engine *e) {
-    uv_mutex_lock(&e->mu);
-    int events = e->events;
-    e->events = 0;
-    uv_mutex_unlock(&e->mu);
-    if (events & ENGINE_CARRIERS)
-        reload_carriers(e);
-    int had_ends = e->nends > 0; /* applying them writes events */
-    apply_ends(e);
-    int64_t now = clock_now_ms();
-    if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
-        if (e->st->ops->expire_ended(e->st, now, &e->next_end) != 0)
-            e->next_end = now + 1000; /* try again shortly */
-    if (events & ENGINE_CAMPAIGNS)
-        reload_campaigns(e);
-    claim_and_send(e);
-    if (had_ends || events || e->claimed_last)
-        webhooks_kick(e->webhooks); /* changes may have written events */
-    webhooks_poll(e->webhooks);
-    arm(e);
-}
-
-static void on_timer(uv_timer_t *t) {
-    pass(t->data);
-}
-
-static void close_handle(uv_handle_t *h, void *arg) {
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
-static void on_async(uv_async_t *a) {
-    struct engine *e = a->data;
-    uv_mutex_lock(&e->mu);
-    int stopping = e->stopping;
-    uv_mutex_unlock(&e->mu);
-    if (!stopping) {
-        pass(e);
-        return;
-    }
-    apply_ends(e);
-    webhooks_close(e->webhooks);
-    e->provider->ops->close(e->provider);
-    uv_walk(&e->loop, close_handle, NULL);
 }
 
 static void reconcile(struct engine *e) {
     struct attempt *list;
     size_t n;
-    if (e->st->ops->in_flight(e->st, &list, &n) != 0) {
-        log_error("engine: cannot read the attempts in flight");
-        return;
-    }
+    if (noted(e, e->st->ops->in_flight(e->st, &list, &n), 0) != 0)
+        return; /* the next pass tries again */
+    e->reconciled = 1;
     for (size_t i = 0; i < n; i++)
         pacer_started(&lane_get(e, list[i].lane)->pacer, 0, 1);
     if (n)
@@ -482,12 +530,93 @@ static void reconcile(struct engine *e) {
     free(list);
 }
 
+static void close_handle(uv_handle_t *h, void *arg) {
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Stores what it can (one try each: the process is stopping; what is not
+ * stored is found again at the next start), closes every handle: the loop
+ * then ends. */
+static void shut_down(struct engine *e) {
+    e->closed = 1;
+    apply_ends(e);
+    flush_unclaims(e);
+    webhooks_close(e->webhooks);
+    e->provider->ops->close(e->provider);
+    uv_walk(&e->loop, close_handle, NULL);
+}
+
+static void pass(struct engine *e) {
+    if (e->closed)
+        return;
+    int64_t now = clock_now_ms();
+    int waiting = backoff_waiting(&e->backoff, now);
+    int events = 0;
+    uv_mutex_lock(&e->mu);
+    int stopping = e->stopping;
+    if (!stopping && !waiting) {
+        events = e->events;
+        e->events = 0;
+    }
+    uv_mutex_unlock(&e->mu);
+    if (stopping) {
+        shut_down(e);
+        return;
+    }
+    if (waiting) {
+        /* wake-ups and reports wait for the end of the delay; then the
+         * pass tries again whatever failed */
+        uv_update_time(&e->loop);
+        uv_timer_start(&e->timer, on_timer, (uint64_t)(e->backoff.retry_at - now), 0);
+        return;
+    }
+    int again = 0; /* reloads to try again */
+    flush_unclaims(e);
+    if ((events & ENGINE_CARRIERS) && reload_carriers(e) != 0)
+        again |= ENGINE_CARRIERS;
+    int had_ends = e->nends > 0; /* applying them writes events */
+    apply_ends(e);
+    now = clock_now_ms();
+    if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
+        if (noted(e, e->st->ops->expire_ended(e->st, now, &e->next_end), 1) != 0)
+            e->next_end = now + 1000; /* try again shortly */
+    if ((events & ENGINE_CAMPAIGNS) && reload_campaigns(e) != 0)
+        again |= ENGINE_CAMPAIGNS;
+    if (!e->reconciled)
+        reconcile(e);
+    /* with the store failing, claiming or delivering would only fail too
+     * (or deliver events whose result cannot be stored) */
+    if (!e->pass_failed)
+        claim_and_send(e);
+    if (!e->pass_failed) {
+        if (had_ends || events || e->claimed_last)
+            webhooks_kick(e->webhooks); /* changes may have written events */
+        webhooks_poll(e->webhooks);
+    }
+    if (again) {
+        uv_mutex_lock(&e->mu);
+        e->events |= again;
+        uv_mutex_unlock(&e->mu);
+    }
+    int failed = e->pass_failed != 0;
+    settle_backoff(e);
+    arm(e, failed);
+}
+
+static void on_timer(uv_timer_t *t) {
+    pass(t->data);
+}
+
+/* A wake-up from the API, or engine_stop(): pass() looks at both. */
+static void on_async(uv_async_t *a) {
+    pass(a->data);
+}
+
 static void run(void *arg) {
     struct engine *e = arg;
-    reload_carriers(e);
-    reload_campaigns(e);
-    reconcile(e);
-    pass(e);
+    pass(e); /* reloads everything (engine_start set the events), reconciles */
     uv_run(&e->loop, UV_RUN_DEFAULT);
 }
 
@@ -558,6 +687,7 @@ void engine_stop(struct engine *e) {
     free(e->lanes);
     carriers_free(e->carriers, e->ncarriers);
     free(e->ends);
+    free(e->unclaims);
     uv_mutex_destroy(&e->mu);
     free(e);
 }

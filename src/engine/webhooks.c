@@ -31,6 +31,7 @@
 #define DUE_LIMIT 1024
 #define MAX_RESPONSE_BYTES (64 * 1024)
 #define GIVE_UP_MS (24LL * 3600 * 1000)
+#define STORE_RETRY_MS 5000 /* a result that could not be stored: look again after */
 
 struct transfer {
     struct webhooks *w;
@@ -91,8 +92,9 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
     struct store *st = w->app->store;
     /* a body over the read limit aborts the read; a 2xx already counts */
     int ok = status >= 200 && status <= 299 && (code == CURLE_OK || code == CURLE_WRITE_ERROR);
+    int stored;
     if (ok) {
-        st->ops->event_result(st, t->id, "delivered", (int)status, NULL, now, now);
+        stored = st->ops->event_result(st, t->id, "delivered", (int)status, NULL, now, now);
         metrics_webhook(w->app->metrics, 1, 0);
     } else {
         char err[300];
@@ -105,8 +107,8 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
         int attempts = t->attempts + 1;
         int64_t next = now + backoff_ms(attempts);
         int give_up = next - t->created_at > GIVE_UP_MS;
-        st->ops->event_result(st, t->id, give_up ? "failed" : "pending", (int)status, err,
-                              give_up ? now : next, now);
+        stored = st->ops->event_result(st, t->id, give_up ? "failed" : "pending", (int)status, err,
+                                       give_up ? now : next, now);
         metrics_webhook(w->app->metrics, 0, give_up);
         log_info("webhook %s attempt %d failed (%s)%s", t->id, attempts, err,
                  give_up ? ": given up" : "");
@@ -119,7 +121,9 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
         if (w->live[i] == t)
             w->live[i] = w->live[--w->nlive];
     free(t);
-    w->next_due = 0; /* look again */
+    /* look again; but when the store could not take the result (disk full)
+     * the event is still due: wait, or it would be delivered in a loop */
+    w->next_due = stored == 0 ? 0 : now + STORE_RETRY_MS;
 }
 
 static void check_done(struct webhooks *w) {

@@ -24,6 +24,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ struct pending {
     struct attempt_end o;
 };
 
+#define FAIL_LOG_EVERY_MS 10000
+
 struct sim {
     struct provider base;
     uv_loop_t *loop;
@@ -45,6 +48,7 @@ struct sim {
     long call_ms, report_ms;
     struct pending *heap;
     size_t n, cap;
+    struct ratelimit fail_log; /* its state file full: a line per window, not per send */
 };
 
 static void heap_push(struct sim *s, const struct pending *p) {
@@ -214,7 +218,11 @@ static int sim_send(struct provider *p, struct attempt *a, size_t n,
         }
     }
     if (rc != 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        log_error("sim: cannot store attempts: %s", sqlite3_errmsg(s->db));
+        long held = 0;
+        if (ratelimit_allow(&s->fail_log, clock_now_ms(), FAIL_LOG_EVERY_MS, &held))
+            log_error("sim: cannot store attempts: %s (the engine retries them as throttled; "
+                      "%ld more such failures in the last %ds not logged)",
+                      sqlite3_errmsg(s->db), held, FAIL_LOG_EVERY_MS / 1000);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         free(fresh);
         return -1;

@@ -10,13 +10,20 @@
 #include "store/sqlite_internal.h"
 #include "store/sqlite_schema.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 10000
+#define FULL_LOG_EVERY_MS 10000 /* storage-full lines: at most one per window */
+
+/* Shared by every thread: a full disk fails every write, API and engine
+ * alike, and must not turn into a line per failure. */
+static struct ratelimit full_log = RATELIMIT_INIT;
 
 static void conn_close(struct sqlite_conn *c) {
     for (int i = 0; i < c->ncache; i++)
@@ -54,7 +61,7 @@ static int exec(sqlite3 *db, const char *sql) {
     return rc;
 }
 
-static sqlite3 *open_db(const char *path) {
+static sqlite3 *open_db(const char *path, long max_pages) {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(
         path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -64,10 +71,23 @@ static sqlite3 *open_db(const char *path) {
         return NULL;
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    /* journal_size_limit: a -wal file that grew in a burst (or while the
+     * disk was full and checkpoints failed) is cut back to 64 MiB at the
+     * next checkpoint, so it does not keep the space for good */
     if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;") != SQLITE_OK) {
+                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                 "PRAGMA journal_size_limit=67108864;") != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;
+    }
+    if (max_pages > 0) {
+        /* a size cap: writes past it fail with SQLITE_FULL, as on a full disk */
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count=%ld", max_pages);
+        if (exec(db, pragma) != SQLITE_OK) {
+            sqlite3_close(db);
+            return NULL;
+        }
     }
     return db;
 }
@@ -77,7 +97,7 @@ struct sqlite_conn *sqlite_conn_get(struct store *st) {
     struct sqlite_conn *c = pthread_getspecific(s->key);
     if (c)
         return c;
-    sqlite3 *db = open_db(s->path);
+    sqlite3 *db = open_db(s->path, s->max_pages);
     if (!db)
         return NULL;
     c = xcalloc(1, sizeof *c);
@@ -130,6 +150,17 @@ int sqlite_err(struct sqlite_conn *c, int rc, const char *what) {
     case SQLITE_LOCKED:
         log_warn("sqlite: %s: busy", what);
         return STORE_EBUSY;
+    case SQLITE_FULL:  /* disk full (ENOSPC, a quota) or max_page_count reached */
+    case SQLITE_IOERR: /* a read or write, fsync or lock the OS refused */
+    {
+        long held = 0;
+        if (ratelimit_allow(&full_log, clock_now_ms(), FULL_LOG_EVERY_MS, &held))
+            log_error("sqlite: %s: %s (storage full or failing; %ld more such errors in the "
+                      "last %ds not logged)",
+                      what, c ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc), held,
+                      FULL_LOG_EVERY_MS / 1000);
+        return STORE_EFULL;
+    }
     }
     log_error("sqlite: %s: %s", what, c ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
     return STORE_EIO;
@@ -597,12 +628,13 @@ static const struct store_ops sqlite_ops = {
     .inbound_insert = sqlite_inbound_insert,
 };
 
-int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen) {
+int store_sqlite_open(const char *path, const struct store_options *opts, struct store **out,
+                      char *err, size_t errlen) {
     if (!path[0]) {
         snprintf(err, errlen, "sqlite: empty database path");
         return STORE_EIO;
     }
-    sqlite3 *db = open_db(path);
+    sqlite3 *db = open_db(path, opts->max_pages);
     if (!db) {
         snprintf(err, errlen, "cannot open SQLite database %s", path);
         return STORE_EIO;
@@ -614,6 +646,7 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
     struct sqlite_store *s = xcalloc(1, sizeof *s);
     s->base.ops = &sqlite_ops;
     s->path = xstrdup(path);
+    s->max_pages = opts->max_pages;
     pthread_mutex_init(&s->mu, NULL);
     pthread_key_create(&s->key, thread_conn_destroy);
     *out = &s->base;

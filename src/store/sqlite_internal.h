@@ -28,6 +28,7 @@ struct sqlite_conn {
 struct sqlite_store {
     struct store base;
     char *path;
+    long max_pages; /* 0 = SQLite's default */
     pthread_key_t key;
     pthread_mutex_t mu;
     struct sqlite_conn *conns; /* every open connection, for close */

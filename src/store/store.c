@@ -19,6 +19,8 @@ const char *store_strerror(int err) {
         return "database error";
     case STORE_ESTATE:
         return "the object's state forbids the change";
+    case STORE_EFULL:
+        return "storage full or failing";
     }
     return "unknown store error";
 }
@@ -91,8 +93,16 @@ void event_page_clear(struct event_page *p) {
 }
 
 int store_open(const char *url, struct store **out, char *err, size_t errlen) {
+    return store_open_with(url, NULL, out, err, errlen);
+}
+
+int store_open_with(const char *url, const struct store_options *opts, struct store **out,
+                    char *err, size_t errlen) {
+    static const struct store_options defaults = {0};
+    if (!opts)
+        opts = &defaults;
     if (strncmp(url, "sqlite:", 7) == 0)
-        return store_sqlite_open(url + 7, out, err, errlen);
+        return store_sqlite_open(url + 7, opts, out, err, errlen);
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
         snprintf(err, errlen, "the PostgreSQL backend is not built yet; use sqlite:PATH");
         return STORE_EIO;

@@ -11,6 +11,8 @@
  * transaction of its own. Writes begin immediately (no lock upgrade later).
  *
  * Errors: 0 is success, negative is a STORE_E* code (store_strerror).
+ * STORE_EBUSY and STORE_EFULL are transient: the same call may succeed
+ * later (lock released, space freed); callers retry with a backoff.
  * Ownership: output structs are filled with new strings the caller releases
  * with the matching *_clear function; input pointers are borrowed. */
 #ifndef CAMPAIGND_STORE_H
@@ -34,6 +36,7 @@ enum store_error {
     STORE_EBUSY = -3,     /* the database stayed locked past the busy timeout */
     STORE_EIO = -4,       /* any other database failure (logged) */
     STORE_ESTATE = -5,    /* the object's state forbids the change */
+    STORE_EFULL = -6,     /* storage full or failing (disk full, I/O error): retry later */
 };
 const char *store_strerror(int err);
 
@@ -379,10 +382,20 @@ struct store {
     const struct store_ops *ops;
 };
 
-/* Opens the store named by url ("sqlite:PATH"), applying migrations.
- * 0 or a STORE_E* code with a reason in err. */
-int store_open(const char *url, struct store **out, char *err, size_t errlen);
+/* Tuning of a store; zero fields mean the backend's defaults. */
+struct store_options {
+    long max_pages; /* SQLite: PRAGMA max_page_count on every connection
+                     * (a size cap, for tests and operations; 0 = none) */
+};
 
-int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
+/* Opens the store named by url ("sqlite:PATH"), applying migrations.
+ * 0 or a STORE_E* code with a reason in err. store_open_with takes
+ * options (NULL = defaults). */
+int store_open(const char *url, struct store **out, char *err, size_t errlen);
+int store_open_with(const char *url, const struct store_options *opts, struct store **out,
+                    char *err, size_t errlen);
+
+int store_sqlite_open(const char *path, const struct store_options *opts, struct store **out,
+                      char *err, size_t errlen);
 
 #endif

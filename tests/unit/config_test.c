@@ -102,6 +102,7 @@ static void test_defaults(void **state) {
     assert_int_equal(c.default_whatsapp_burst, 1);
     assert_int_equal(c.default_whatsapp_concurrency, 100);
     assert_string_equal(c.log_level, "info");
+    assert_int_equal(c.sqlite_max_pages, 0); /* no size cap */
     config_free(&c);
     assert_null(c.listen);
     assert_null(c.log_level);
@@ -309,6 +310,7 @@ static void test_flags(void **state) {
                     "1000000",
                     "--log-level",
                     "warn",
+                    "--sqlite-max-pages=1024",
                     "--data-dir",
                     "--odd-dir"}; /* a text value may start with dashes */
     if (load(&c, ARGC(argv), argv, err, sizeof err) != CONFIG_OK)
@@ -322,6 +324,7 @@ static void test_flags(void **state) {
     assert_int_equal(c.default_voice_burst, 1000000);
     assert_string_equal(c.log_level, "warn");
     assert_string_equal(c.data_dir, "--odd-dir");
+    assert_int_equal(c.sqlite_max_pages, 1024);
     config_free(&c);
 
     char *empty[] = {"campaignd", "--admin-token="};
@@ -422,7 +425,9 @@ static void test_help_text(void **state) {
                              "--webhook-allow-private",
                              "--default-whatsapp-concurrency",
                              "CAMPAIGND_DEFAULT_WHATSAPP_CONCURRENCY",
-                             "--log-level"};
+                             "--log-level",
+                             "--sqlite-max-pages",
+                             "CAMPAIGND_SQLITE_MAX_PAGES"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
         if (strstr(text, needles[i]) == NULL)
             fail_msg("help text lacks \"%s\"", needles[i]);
