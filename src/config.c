@@ -34,8 +34,6 @@ static const struct setting settings[] = {
     {"data-dir", "CAMPAIGND_DATA_DIR", T(data_dir), "", 0, 0,
      "folder of phone-number data (timezones/map_data.txt); default: data/ beside the binary"},
     {"threads", "CAMPAIGND_THREADS", N(threads), "8", 1, 256, "HTTP worker threads"},
-    {"sim-state", "CAMPAIGND_SIM_STATE", T(sim_state), NULL, 0, 0,
-     "the simulated provider's state file (default: the database path + \"-sim\")"},
     {"sim-call-ms", "CAMPAIGND_SIM_CALL_MS", N(sim_call_ms), "300", 0, 3600000,
      "how long a simulated call lasts, ms"},
     {"sim-report-ms", "CAMPAIGND_SIM_REPORT_MS", N(sim_report_ms), "200", 0, 3600000,

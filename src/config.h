@@ -14,7 +14,6 @@ struct config {
     char *admin_token; /* NULL = admin API off */
     char *data_dir;    /* phone-number data tables */
     long threads;      /* HTTP worker threads */
-    char *sim_state;   /* the simulated provider's own state file */
     long sim_call_ms;
     long sim_report_ms;
     long webhook_allow_private;

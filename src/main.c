@@ -59,14 +59,6 @@ static struct tzmap *load_tzmap(const struct config *cfg) {
     return m;
 }
 
-static char *sim_state_path(const struct config *cfg) {
-    if (cfg->sim_state && cfg->sim_state[0])
-        return xstrdup(cfg->sim_state);
-    if (strncmp(cfg->database, "sqlite:", 7) == 0)
-        return xasprintf("%s-sim", cfg->database + 7);
-    return xstrdup("campaignd-sim.db");
-}
-
 int main(int argc, char **argv) {
     struct config cfg;
     char err[512];
@@ -108,7 +100,6 @@ int main(int argc, char **argv) {
         goto out;
     app.metrics = metrics_new();
     app.tzmap = load_tzmap(&cfg);
-    app.sim_state_path = sim_state_path(&cfg);
     if (engine_start(&app, &app.engine) != 0)
         goto out;
     if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0)
@@ -125,7 +116,6 @@ out:
      * stop the engine (in-flight attempts stay for the next start), close */
     server_stop(server);
     engine_stop(app.engine);
-    free(app.sim_state_path);
     metrics_free(app.metrics);
     tzmap_free(app.tzmap);
     if (app.store)

@@ -18,7 +18,6 @@ struct app {
     uint8_t page_secret[32];
     struct campaign_rules rules;
     struct metrics *metrics;
-    char *sim_state_path;  /* the simulated provider's own SQLite file */
     struct engine *engine; /* NULL in tools that only serve the API */
     struct tzmap *tzmap;   /* phone prefix -> time zones; NULL without the data */
 };

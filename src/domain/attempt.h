@@ -22,6 +22,18 @@ struct attempt {
     /* engine bookkeeping */
     char lane[LANE_MAX + 1];
     int64_t campaign_seq;
+    char provider[65]; /* the named provider that carries it */
+    int submit_state;  /* enum submit_state */
+};
+
+/* Where an attempt stands toward its provider: claimed but never handed
+ * over (safe to hand over), handed over with its fate not known yet (never
+ * handed over again), or its fate known. Moves only forward. */
+enum submit_state {
+    SUBMIT_PENDING = 0,
+    SUBMIT_SUBMITTING = 1,
+    SUBMIT_ACCEPTED = 2,
+    SUBMIT_REJECTED = 3
 };
 
 /* A provider's report on an attempt. Voice: how the call ended (status).

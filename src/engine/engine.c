@@ -22,10 +22,22 @@
  * and the first write that succeeds ends the backoff. A stop request is
  * looked at on every pass, so SIGTERM is prompt even in a busy loop.
  *
- * Crash safety: a claim commits before the provider hears of the attempt;
- * at start every attempt still in flight is sent again, which providers
- * treat idempotently by attempt id (never a second dial), and ends are
- * applied idempotently (a repeated report changes nothing).
+ * Providers: one open instance per named provider (provider_set.c), kept
+ * in step with the providers in force; a lane's carrier names the one that
+ * carries it. Hand-over is asynchronous (provider.h): attempts are marked as
+ * being submitted (one transaction) before submit() takes them, and their
+ * fates and reports come back through on_provider_event(), which queues
+ * them for the next pass (fates as submit marks and first ends, reports as
+ * ends, throttles as give-backs). Stored reports are acked to the provider
+ * they came from.
+ *
+ * Crash safety, at most once toward a provider: a claim commits before the
+ * provider hears of the attempt, and the "submitting" mark commits before
+ * the request leaves. At start (reconcile) an attempt never handed over is
+ * handed over; one marked submitting is handed over again only when its
+ * provider's lookup says it certainly never received it; otherwise it
+ * waits for its reports. Ends are applied idempotently (a repeated report
+ * changes nothing).
  * Thread: everything here runs on the engine thread except engine_wake(). */
 #include "engine/engine.h"
 #include "api/app.h"
@@ -33,6 +45,7 @@
 #include "engine/inforce.h"
 #include "engine/fairness.h"
 #include "engine/pacer.h"
+#include "engine/provider_set.h"
 #include "engine/webhooks.h"
 #include "providers/provider.h"
 #include "util/alloc.h"
@@ -73,7 +86,7 @@ struct engine {
     int events;   /* engine_event bits, guarded by mu */
     int stopping; /* guarded by mu */
     uv_mutex_t mu;
-    struct provider *provider;
+    struct provider_set *providers;
     struct webhooks *webhooks;
 
     struct engine_campaign *campaigns;
@@ -86,8 +99,12 @@ struct engine {
     int64_t next_end; /* the next schedule.end_at to act on, 0 = none */
     int claimed_last; /* the last claim changed recipients */
 
-    struct attempt_end *ends; /* reported, not yet stored */
+    struct attempt_end *ends;                /* reported, not yet stored */
+    char (*end_from)[PROVIDER_NAME_MAX + 1]; /* the provider to ack each to ("" = none) */
     size_t nends, capends;
+
+    struct submit_mark *marks; /* fates learnt, not yet stored */
+    size_t nmarks, capmarks;
 
     struct attempt *unclaims; /* throttled, not yet put back in the queue */
     size_t nunclaims;
@@ -100,6 +117,8 @@ struct engine {
     int pass_failed; /* a store error (STORE_E*) in this pass, 0 = none */
     int pass_wrote;  /* a store write succeeded in this pass */
 };
+
+static void on_timer(uv_timer_t *t);
 
 /* ---- store trouble ---- */
 
@@ -208,6 +227,19 @@ static int reload_carriers(struct engine *e) {
     return 0;
 }
 
+/* Opens, reopens and closes providers to match the ones in force. 0, or
+ * nonzero to try again at the next pass. */
+static int reload_providers(struct engine *e) {
+    struct provider_def *defs;
+    size_t n;
+    int rc = noted(e, providers_load(e->st, e->app->cfg, &defs, &n), 0);
+    if (rc != 0)
+        return rc;
+    int failed = provider_set_sync(e->providers, defs, n);
+    providers_free(defs, n);
+    return failed;
+}
+
 /* Returns 0, or a store error when a part could not be read (the caller
  * asks for another reload). */
 static int reload_campaigns(struct engine *e) {
@@ -256,13 +288,33 @@ static int reload_campaigns(struct engine *e) {
 
 /* ---- ends ---- */
 
-static void on_report(void *ctx, const struct attempt_end *end) {
-    struct engine *e = ctx;
+/* Queues an end for the next pass; from = the provider to ack it to once
+ * stored, or NULL when it needs no ack (an end the engine derived from a
+ * submit's fate). */
+static void queue_end(struct engine *e, const struct attempt_end *end,
+                      const struct provider *from) {
     if (e->nends == e->capends) {
         e->capends = e->capends ? e->capends * 2 : 256;
         e->ends = xrealloc(e->ends, e->capends * sizeof *e->ends);
+        e->end_from = xrealloc(e->end_from, e->capends * sizeof *e->end_from);
     }
-    e->ends[e->nends++] = *end;
+    e->ends[e->nends] = *end;
+    snprintf(e->end_from[e->nends], sizeof e->end_from[e->nends], "%s", from ? from->name : "");
+    e->nends++;
+}
+
+static void queue_mark(struct engine *e, const char *id, enum channel ch, int state,
+                       const char *provider_id) {
+    if (e->nmarks == e->capmarks) {
+        e->capmarks = e->capmarks ? e->capmarks * 2 : 256;
+        e->marks = xrealloc(e->marks, e->capmarks * sizeof *e->marks);
+    }
+    struct submit_mark *m = &e->marks[e->nmarks++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->attempt_id, sizeof m->attempt_id, "%s", id);
+    m->channel = ch;
+    m->state = state;
+    snprintf(m->provider_id, sizeof m->provider_id, "%s", provider_id ? provider_id : "");
 }
 
 static void note_retry(struct engine *e, const struct attempt_applied *a) {
@@ -273,6 +325,31 @@ static void note_retry(struct engine *e, const struct attempt_applied *a) {
         if (e->campaigns[l->work[i].campaign].seq == a->campaign_seq &&
             a->retry_due < l->work[i].next_due)
             l->work[i].next_due = a->retry_due;
+}
+
+/* Acks each stored report to the provider it came from (runs of one
+ * provider at a time). */
+static void ack_ends(struct engine *e, size_t n) {
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(e->end_from[j], e->end_from[i]) == 0)
+            j++;
+        struct provider *p = e->end_from[i][0] && e->providers
+                                 ? provider_set_find(e->providers, e->end_from[i])
+                                 : NULL;
+        if (p)
+            p->ops->ack(p, e->ends + i, j - i);
+        i = j;
+    }
+}
+
+/* Stores the fates learnt since the last pass (the provider's id of
+ * accepted attempts); on a store error they wait for the next pass. */
+static void apply_marks(struct engine *e) {
+    if (e->nmarks == 0)
+        return;
+    if (noted(e, e->st->ops->submits_mark(e->st, e->marks, e->nmarks), 1) == 0)
+        e->nmarks = 0;
 }
 
 static void apply_ends(struct engine *e) {
@@ -294,7 +371,7 @@ static void apply_ends(struct engine *e) {
         if (applied[i].retry_due)
             note_retry(e, &applied[i]);
     }
-    e->provider->ops->ack(e->provider, e->ends, n);
+    ack_ends(e, n);
     free(applied);
     e->nends = 0;
 }
@@ -323,7 +400,7 @@ static void flush_unclaims(struct engine *e) {
         if (!l)
             continue;
         pacer_ended(&l->pacer);
-        pacer_back_off(&l->pacer, (double)now, THROTTLE_BACKOFF_MS);
+        pacer_back_off(&l->pacer, (double)now, (double)(due - now));
         struct attempt_applied again = {.campaign_seq = e->unclaims[i].campaign_seq,
                                         .retry_due = due};
         snprintf(again.lane, sizeof again.lane, "%s", l->name);
@@ -332,49 +409,119 @@ static void flush_unclaims(struct engine *e) {
     e->nunclaims = 0;
 }
 
-/* Hands claimed attempts to the provider and deals with its answers. */
+/* Queues attempts to go back to the queue at the next pass (a throttle, or
+ * a hand-over that did not happen), after retry_after_ms or the default
+ * pause. Their in-flight slots stay taken until then. Texts are not kept. */
+static void requeue(struct engine *e, const struct attempt *a, size_t n, int64_t retry_after_ms) {
+    if (n == 0)
+        return;
+    e->unclaims = xrealloc(e->unclaims, (e->nunclaims + n) * sizeof *e->unclaims);
+    for (size_t i = 0; i < n; i++) {
+        e->unclaims[e->nunclaims] = a[i];
+        e->unclaims[e->nunclaims].text = NULL;
+        e->nunclaims++;
+    }
+    int64_t due = clock_now_ms() + (retry_after_ms > 0 ? retry_after_ms : THROTTLE_BACKOFF_MS);
+    if (due > e->unclaim_due)
+        e->unclaim_due = due;
+}
+
+/* Hands attempts to their providers. They are marked as being submitted
+ * first, in one transaction: from then on an attempt is never handed over
+ * again unless its provider says it never received it. The attempts'
+ * texts move to the providers; the array stays the caller's. */
 static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
     if (n == 0)
         return;
-    enum provider_answer *answers = xcalloc(n, sizeof *answers);
-    if (e->provider->ops->send(e->provider, a, n, answers) != 0)
-        for (size_t i = 0; i < n; i++)
-            answers[i] = PROVIDER_THROTTLED; /* could not hand over: try again later */
-    size_t nthrottled = 0;
-    struct attempt *throttled = xcalloc(n, sizeof *throttled);
-    int64_t now = clock_now_ms();
+    struct submit_mark *m = xcalloc(n, sizeof *m);
     for (size_t i = 0; i < n; i++) {
-        if (answers[i] == PROVIDER_THROTTLED) {
-            throttled[nthrottled++] = a[i];
+        snprintf(m[i].attempt_id, sizeof m[i].attempt_id, "%s", a[i].call_id);
+        m[i].channel = a[i].channel;
+        m[i].state = SUBMIT_SUBMITTING;
+    }
+    int rc = noted(e, e->st->ops->submits_mark(e->st, m, n), 1);
+    free(m);
+    if (rc != 0) {
+        requeue(e, a, n, 0); /* never left: back to the queue */
+        return;
+    }
+    char *taken = xcalloc(n, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (taken[i])
             continue;
+        size_t k = 0;
+        for (size_t j = i; j < n; j++)
+            k += !taken[j] && strcmp(a[j].provider, a[i].provider) == 0;
+        struct attempt *batch = xcalloc(k, sizeof *batch);
+        size_t b = 0;
+        for (size_t j = i; j < n; j++) {
+            if (taken[j] || strcmp(a[j].provider, a[i].provider) != 0)
+                continue;
+            taken[j] = 1;
+            batch[b] = a[j];
+            a[j].text = NULL; /* moves with the batch */
+            b++;
         }
+        struct provider *p = provider_set_find(e->providers, batch[0].provider);
+        if (p && p->ops->submit(p, batch, k) == 0)
+            continue; /* the provider owns the batch */
+        if (!p)
+            log_warn("engine: no provider %s is open: %zu attempts wait", batch[0].provider, k);
+        requeue(e, batch, k, 0);
+        for (size_t j = 0; j < k; j++)
+            free(batch[j].text);
+        free(batch);
+    }
+    free(taken);
+}
+
+/* A provider's event, on the engine's loop: stored at the next pass. */
+static void on_provider_event(void *ctx, struct provider *p, const struct provider_event *ev) {
+    struct engine *e = ctx;
+    const struct attempt_end *end = &ev->end;
+    if (ev->kind == PROVIDER_EVENT_REPORT) {
+        queue_end(e, end, p);
+    } else if (ev->fate == PROVIDER_ACCEPTED || ev->fate == PROVIDER_REJECTED) {
+        int accepted = ev->fate == PROVIDER_ACCEPTED;
+        queue_mark(e, end->call_id, end->channel, accepted ? SUBMIT_ACCEPTED : SUBMIT_REJECTED,
+                   accepted ? end->provider_call_id : NULL);
         /* voice: a refused dial is a hard failure; messaging: the submit's
          * answer is the message's first status (sent or failed) */
-        struct attempt_end end = {.channel = a[i].channel, .ended_at = now};
-        snprintf(end.call_id, sizeof end.call_id, "%s", a[i].call_id);
-        snprintf(end.provider_call_id, sizeof end.provider_call_id, "%s", a[i].provider_id);
-        if (a[i].channel != CHANNEL_VOICE) {
-            end.mstatus = answers[i] == PROVIDER_ACCEPTED ? MSG_SENT : MSG_FAILED;
-            on_report(e, &end);
-        } else if (answers[i] == PROVIDER_REJECTED) {
-            end.status = CALL_FAILED;
-            on_report(e, &end);
+        struct attempt_end first = {.channel = end->channel, .ended_at = clock_now_ms()};
+        snprintf(first.call_id, sizeof first.call_id, "%s", end->call_id);
+        snprintf(first.provider_call_id, sizeof first.provider_call_id, "%s",
+                 end->provider_call_id);
+        if (end->channel != CHANNEL_VOICE) {
+            first.mstatus = accepted ? MSG_SENT : MSG_FAILED;
+            queue_end(e, &first, NULL);
+        } else if (!accepted) {
+            first.status = CALL_FAILED;
+            queue_end(e, &first, NULL);
         }
+    } else if (ev->fate == PROVIDER_THROTTLED) {
+        struct attempt a = {.channel = end->channel, .campaign_seq = ev->campaign_seq};
+        snprintf(a.call_id, sizeof a.call_id, "%s", end->call_id);
+        snprintf(a.lane, sizeof a.lane, "%s", ev->lane);
+        requeue(e, &a, 1, ev->retry_after_ms);
     }
-    if (nthrottled) {
-        /* they wait in memory until they are back in the queue: their
-         * in-flight slots stay taken until then */
-        e->unclaims = xrealloc(e->unclaims, (e->nunclaims + nthrottled) * sizeof *e->unclaims);
-        for (size_t i = 0; i < nthrottled; i++) {
-            e->unclaims[e->nunclaims] = throttled[i];
-            e->unclaims[e->nunclaims].text = NULL; /* owned by the caller */
-            e->nunclaims++;
-        }
-        e->unclaim_due = now + THROTTLE_BACKOFF_MS;
-        flush_unclaims(e);
+    /* PROVIDER_UNKNOWN: the attempt stays marked as being submitted and
+     * waits for a report */
+    uv_timer_start(&e->timer, on_timer, 0, 0);
+}
+
+/* The provider that carries a lane: its carrier's, or, for a carrier
+ * deleted while recipients wait, the channel's built-in carrier's. */
+static const char *lane_provider(struct engine *e, const char *lane, enum channel ch) {
+    size_t n = strcspn(lane, "|");
+    const char *builtin = carrier_builtin_name(ch), *fallback = PROVIDER_BUILTIN;
+    for (size_t i = 0; i < e->ncarriers; i++) {
+        const struct carrier *c = &e->carriers[i];
+        if (strlen(c->name) == n && strncmp(c->name, lane, n) == 0)
+            return c->provider[0] ? c->provider : PROVIDER_BUILTIN;
+        if (strcmp(c->name, builtin) == 0 && c->provider[0])
+            fallback = c->provider;
     }
-    free(throttled);
-    free(answers);
+    return fallback;
 }
 
 static void claim_and_send(struct engine *e) {
@@ -413,7 +560,7 @@ static void claim_and_send(struct engine *e) {
             r->lane = l->name;
             r->campaign = c;
             r->from = campaign_from(c, &configs[nreq]);
-            r->provider = e->provider->ops->name;
+            r->provider = lane_provider(e, l->name, c->channel);
             r->want = want[i];
             nreq++;
             total_want += want[i];
@@ -428,6 +575,11 @@ static void claim_and_send(struct engine *e) {
         int rc = noted(e, e->st->ops->claim(e->st, reqs, nreq, now, attempts, &got), 1);
         e->claimed_last = rc == 0;
         if (rc == 0) {
+            /* the claim answers each request's attempts in turn */
+            for (size_t i = 0, k = 0; i < nreq; i++)
+                for (size_t j = 0; j < reqs[i].got && k < got; j++, k++)
+                    snprintf(attempts[k].provider, sizeof attempts[k].provider, "%s",
+                             reqs[i].provider);
             for (size_t i = 0; i < nreq; i++) {
                 struct lane *l = lane_find(e, reqs[i].lane);
                 pacer_started(&l->pacer, (double)now, reqs[i].got);
@@ -468,7 +620,7 @@ static void on_timer(uv_timer_t *t);
 static void arm(struct engine *e, int retry) {
     int64_t now = clock_now_ms();
     int64_t next = NO_WORK;
-    if (e->nends || e->nunclaims || retry || !e->reconciled)
+    if (e->nends || e->nmarks || e->nunclaims || retry || !e->reconciled)
         next = now;
     int64_t hook = webhooks_next_due(e->webhooks);
     if (hook && hook < next)
@@ -510,23 +662,88 @@ static void arm(struct engine *e, int retry) {
     uv_timer_start(&e->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
 }
 
+/* At start: every attempt still in flight holds its lane's slot. One never
+ * handed over (pending) is handed over now; one being handed over when the
+ * process stopped is asked about: the provider holds it (its fate is
+ * accepted), certainly never got it (handed over now), or cannot tell (it
+ * waits for its report, never sent twice); accepted ones wait for their
+ * reports. */
 static void reconcile(struct engine *e) {
     struct attempt *list;
     size_t n;
-    if (noted(e, e->st->ops->in_flight(e->st, &list, &n), 0) != 0)
+    if (noted(e, e->st->ops->submits_in_flight(e->st, &list, &n), 0) != 0)
         return; /* the next pass tries again */
     e->reconciled = 1;
     for (size_t i = 0; i < n; i++)
         pacer_started(&lane_get(e, list[i].lane)->pacer, 0, 1);
-    if (n)
-        log_info("engine: reconciling %zu attempts in flight with the provider", n);
-    /* the provider knows each by attempt id: known ones are not dialled again */
-    for (size_t off = 0; off < n; off += CLAIM_BATCH_MAX) {
-        size_t k = n - off < CLAIM_BATCH_MAX ? n - off : CLAIM_BATCH_MAX;
-        send_attempts(e, list + off, k);
+    struct attempt *again = xcalloc(n + 1, sizeof *again);
+    size_t nagain = 0, held_count = 0, unknown = 0, waiting = 0;
+    const char **ids = xcalloc(n + 1, sizeof *ids);
+    int *held = xcalloc(n + 1, sizeof *held);
+    char(*pids)[64] = xcalloc(n + 1, sizeof *pids);
+    char *done = xcalloc(n + 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].submit_state == SUBMIT_PENDING) {
+            again[nagain] = list[i];
+            list[i].text = NULL;
+            nagain++;
+            done[i] = 1;
+        } else if (list[i].submit_state != SUBMIT_SUBMITTING) {
+            waiting++;
+            done[i] = 1;
+        }
     }
+    /* the ones being handed over: ask their providers, one provider at a time */
+    for (size_t i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        size_t k = 0;
+        size_t *idx = xcalloc(n, sizeof *idx);
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && strcmp(list[j].provider, list[i].provider) == 0) {
+                idx[k] = j;
+                ids[k++] = list[j].call_id;
+                done[j] = 1;
+            }
+        struct provider *p = provider_set_find(e->providers, list[i].provider);
+        int asked = p && p->ops->lookup && p->ops->lookup(p, ids, k, held, pids) == 0;
+        for (size_t q = 0; q < k; q++) {
+            struct attempt *a = &list[idx[q]];
+            if (!asked || held[q] < 0) {
+                unknown++;
+            } else if (held[q] == 0) {
+                again[nagain] = *a;
+                a->text = NULL;
+                nagain++;
+            } else {
+                struct provider_event ev = {.kind = PROVIDER_EVENT_FATE, .fate = PROVIDER_ACCEPTED};
+                snprintf(ev.end.call_id, sizeof ev.end.call_id, "%s", a->call_id);
+                ev.end.channel = a->channel;
+                snprintf(ev.end.provider_call_id, sizeof ev.end.provider_call_id, "%s", pids[q]);
+                on_provider_event(e, p, &ev);
+                held_count++;
+            }
+        }
+        free(idx);
+    }
+    if (n)
+        log_info("engine: %zu attempts in flight at start: %zu handed over now (never "
+                 "received), %zu held by their provider, %zu awaiting reports, %zu of unknown "
+                 "fate (never sent again)",
+                 n, nagain, held_count, waiting, unknown);
+    for (size_t off = 0; off < nagain; off += CLAIM_BATCH_MAX) {
+        size_t k = nagain - off < CLAIM_BATCH_MAX ? nagain - off : CLAIM_BATCH_MAX;
+        send_attempts(e, again + off, k);
+    }
+    for (size_t i = 0; i < nagain; i++)
+        free(again[i].text);
     for (size_t i = 0; i < n; i++)
         free(list[i].text);
+    free(again);
+    free(ids);
+    free(held);
+    free(pids);
+    free(done);
     free(list);
 }
 
@@ -541,10 +758,13 @@ static void close_handle(uv_handle_t *h, void *arg) {
  * then ends. */
 static void shut_down(struct engine *e) {
     e->closed = 1;
-    apply_ends(e);
+    /* providers first: closing delivers the fates they already know */
+    provider_set_free(e->providers);
+    e->providers = NULL;
+    apply_marks(e);
+    apply_ends(e); /* unacked: the reports come again after the restart */
     flush_unclaims(e);
     webhooks_close(e->webhooks);
-    e->provider->ops->close(e->provider);
     uv_walk(&e->loop, close_handle, NULL);
 }
 
@@ -576,6 +796,9 @@ static void pass(struct engine *e) {
     flush_unclaims(e);
     if ((events & ENGINE_CARRIERS) && reload_carriers(e) != 0)
         again |= ENGINE_CARRIERS;
+    if ((events & ENGINE_PROVIDERS) && reload_providers(e) != 0)
+        again |= ENGINE_PROVIDERS;
+    apply_marks(e);
     int had_ends = e->nends > 0; /* applying them writes events */
     apply_ends(e);
     now = clock_now_ms();
@@ -620,8 +843,6 @@ static void run(void *arg) {
     uv_run(&e->loop, UV_RUN_DEFAULT);
 }
 
-static void on_report_cb(void *ctx, const struct attempt_end *end);
-
 static void on_webhook_change(void *ctx) {
     struct engine *e = ctx;
     uv_timer_start(&e->timer, on_timer, 0, 0);
@@ -637,28 +858,17 @@ int engine_start(struct app *app, struct engine **out) {
     e->async.data = e;
     uv_timer_init(&e->loop, &e->timer);
     e->timer.data = e;
-    if (provider_sim_open(&e->loop, app->sim_state_path, app->cfg->sim_call_ms,
-                          app->cfg->sim_report_ms, on_report_cb, e, &e->provider) != 0) {
-        uv_walk(&e->loop, close_handle, NULL);
-        uv_run(&e->loop, UV_RUN_DEFAULT);
-        uv_loop_close(&e->loop);
-        free(e);
-        return -1;
-    }
+    struct provider_env env = {
+        .loop = &e->loop, .store = e->st, .on_event = on_provider_event, .ctx = e};
+    e->providers = provider_set_new(&env);
     e->webhooks = webhooks_new(&e->loop, app, on_webhook_change, e);
-    e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS;
+    e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS;
     if (uv_thread_create(&e->thread, run, e) != 0) {
         log_error("engine: cannot start its thread");
         return -1;
     }
     *out = e;
     return 0;
-}
-
-static void on_report_cb(void *ctx, const struct attempt_end *end) {
-    struct engine *e = ctx;
-    on_report(e, end);
-    uv_timer_start(&e->timer, on_timer, 0, 0);
 }
 
 void engine_wake(struct engine *e, int events) {
@@ -687,6 +897,8 @@ void engine_stop(struct engine *e) {
     free(e->lanes);
     carriers_free(e->carriers, e->ncarriers);
     free(e->ends);
+    free(e->end_from);
+    free(e->marks);
     free(e->unclaims);
     uv_mutex_destroy(&e->mu);
     free(e);

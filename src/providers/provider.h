@@ -1,56 +1,107 @@
 /* provider.h - the interface every provider implements (sim now; twilio,
- * meta, smpp, http later). The engine hands attempts over with send() and
- * learns how each ended through the report callback; it never knows which
- * provider it talks to.
+ * meta, smpp, vapi, retell later), asynchronous, as libuv's are.
  *
- * Contract:
- *  - send() is idempotent by call_id: an attempt the provider already holds
- *    answers PROVIDER_ACCEPTED and is not started twice. This is how the
- *    engine reconciles in-flight attempts after a crash: it sends them again.
- *  - Voice: every accepted attempt's end is reported. Messaging: the answer
- *    to send() is the submit's fate (accepted = sent, rejected = failed);
- *    later status reports (delivered, read, undelivered) arrive through the
- *    callback. Reports are at-least-once: again after a restart until ack()
- *    says the engine stored them; the engine ignores repeats.
- *  - All calls happen on the engine's thread and loop; reports arrive there. */
+ * The engine hands a batch of claimed attempts to submit(), which takes
+ * ownership and returns at once. Every attempt's fate (accepted with the
+ * provider's id, rejected with a code, throttled with an optional
+ * retry-after, or unknown: the request may or may not have arrived) and
+ * every later report (a call's end, a message's delivery) come back through
+ * the one event callback, on the engine's loop, never from inside submit().
+ * A function that returns an error never calls the callback (libuv's rule).
+ *
+ * At most once toward a provider: the engine marks attempts as being
+ * submitted before calling submit(); after a crash, an attempt marked so is
+ * never submitted again unless the provider's lookup() says for certain that
+ * it never received it. Reports are at-least-once: a provider repeats them
+ * (after a restart too) until ack() says the engine stored them; the engine
+ * applies each at most once (forward-only moves).
+ *
+ * Instances are named (a provider row, or the built-in "sim"); the engine
+ * opens one per name through provider_open() (registry.c) and closes it when
+ * its settings change or the engine stops.
+ * Thread: every function runs on the engine's thread and loop. */
 #ifndef CAMPAIGND_PROVIDER_H
 #define CAMPAIGND_PROVIDER_H
 
 #include "domain/attempt.h"
+#include "domain/provider_def.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum provider_answer {
-    PROVIDER_ACCEPTED = 0,
-    PROVIDER_THROTTLED = 1, /* try again later; uses no retry */
-    PROVIDER_REJECTED = 2   /* a hard failure of this attempt */
+enum provider_fate {
+    PROVIDER_ACCEPTED = 0,  /* it has the attempt; provider_id names it there */
+    PROVIDER_REJECTED = 1,  /* a hard failure of this attempt (error_code) */
+    PROVIDER_THROTTLED = 2, /* over its limits: queue again, no attempt used */
+    PROVIDER_UNKNOWN = 3    /* the request may have arrived: never send it again */
 };
 
-typedef void (*provider_report_cb)(void *ctx, const struct attempt_end *o);
+enum provider_event_kind {
+    PROVIDER_EVENT_FATE,  /* the answer to a submit */
+    PROVIDER_EVENT_REPORT /* a later report: end (voice) or status (messaging) */
+};
+
+struct provider_event {
+    enum provider_event_kind kind;
+    enum provider_fate fate; /* FATE */
+    char lane[LANE_MAX + 1]; /* FATE: the attempt's lane and campaign, as submitted */
+    int64_t campaign_seq;
+    int64_t retry_after_ms; /* FATE, throttled: 0 = the provider gave none */
+    char error_code[32];    /* FATE, rejected: the provider's code, or "" */
+    struct attempt_end end; /* call_id and channel always; REPORT: the end; FATE,
+                               accepted: provider_call_id = the provider's id */
+};
 
 struct provider;
+typedef void (*provider_event_cb)(void *ctx, struct provider *p, const struct provider_event *ev);
 
 struct provider_ops {
-    const char *name;
-    /* Answers each of the n attempts in answers[] and sets the provider's
-     * own id of each accepted one (a[i].provider_id); 0, or -1 when the
-     * provider could take none of them (answers then unset). */
-    int (*send)(struct provider *p, struct attempt *a, size_t n, enum provider_answer *answers);
+    const char *type;
+    /* Takes ownership of batch (an array from xcalloc of n attempts, their
+     * texts included) and returns 0 at once; each attempt's fate arrives
+     * later through the callback. -1: took nothing (the caller still owns
+     * the batch), and no callback comes. */
+    int (*submit)(struct provider *p, struct attempt *batch, size_t n);
+    /* Optional (NULL when the provider cannot tell): for attempts whose
+     * submit fate is unknown, held[i] = 1 when the provider has attempt
+     * ids[i] (provider_ids[i] its id there, or ""), 0 when it certainly
+     * never received it, -1 when it cannot tell. 0, or -1 when it could
+     * answer none (held unset). */
+    int (*lookup)(struct provider *p, const char *const *ids, size_t n, int *held,
+                  char (*provider_ids)[64]);
     /* The engine stored these reports durably; the provider may forget them. */
     void (*ack)(struct provider *p, const struct attempt_end *ends, size_t n);
+    /* Stops; frees the provider once its handles are closed (uv_run to let
+     * it finish). Fates already known are delivered before it returns; no
+     * callback comes after. */
     void (*close)(struct provider *p);
 };
 
 struct provider {
     const struct provider_ops *ops;
-    provider_report_cb report;
-    void *report_ctx;
+    char name[PROVIDER_NAME_MAX + 1];
+    provider_event_cb on_event;
+    void *ctx;
 };
 
+/* What a provider may use: the engine's loop and store, and the callback. */
 struct uv_loop_s;
-/* The simulated provider (see sim.c). state_path is its own SQLite file. */
-int provider_sim_open(struct uv_loop_s *loop, const char *state_path, long call_ms, long report_ms,
-                      provider_report_cb report, void *ctx, struct provider **out);
+struct store;
+struct provider_env {
+    struct uv_loop_s *loop;
+    struct store *store;
+    provider_event_cb on_event;
+    void *ctx;
+};
+
+/* Opens the provider def describes (its type picks the implementation).
+ * 0, or -1 with the reason logged (an unknown type, a setting it refuses). */
+int provider_open(const struct provider_def *def, const struct provider_env *env,
+                  struct provider **out);
+
+/* The simulated provider (sim.c); its state lives in the main store, under
+ * the provider's name, so any node can deliver its reports. */
+int provider_sim_open(const struct provider_def *def, const struct provider_env *env,
+                      struct provider **out);
 
 #endif

@@ -1,7 +1,8 @@
 /* sim.c - the built-in simulated provider. It behaves as an outside carrier
- * would: it accepts an attempt, keeps it durably in its own SQLite file, and
- * reports what happens to it later, by the number's last digit (the
- * contract's table):
+ * would, through the asynchronous interface of provider.h: it accepts an
+ * attempt, keeps it durably, answers its fate a moment later (never from
+ * inside submit), and reports what happens to it later, by the number's
+ * last digit (the contract's table):
  *
  *   digit  voice                          sms                  whatsapp
  *   0-5    completed                      sent, delivered      sent, delivered, read
@@ -11,22 +12,23 @@
  *   9      no_answer on attempt 1,        sent                 sent, undelivered
  *          completed from attempt 2
  *
- * Voice calls end after CAMPAIGND_SIM_CALL_MS (busy and failed after a
- * quarter of it). Message reports come CAMPAIGND_SIM_REPORT_MS apart.
+ * Voice calls end after the provider's call_ms (busy and failed after a
+ * quarter of it). Message reports come report_ms apart.
  *
- * State: sim_accepted (every attempt ever accepted: a second send of the
- * same id is answered "accepted" and starts nothing) and sim_reports (the
- * reports still owed, deleted when the engine acks them). A restart loses
- * nothing: owed reports are loaded back and sent when due, again if they
- * had been sent but not acked. Due reports wait in a min-heap under one
- * libuv timer. Thread: the engine's. */
+ * State lives in the main store under the provider's name (sim_accepted:
+ * every attempt ever accepted, so a second submit of an id starts nothing;
+ * sim_reports: the reports still owed, deleted when the engine acks them),
+ * written before the fate is answered. A restart loses nothing: owed
+ * reports are loaded back and sent when due, again if they had been sent
+ * but not acked. lookup() answers for certain whether an attempt arrived.
+ * Due reports wait in a min-heap under one libuv timer; fates wait in a
+ * list under another, fired at once. Thread: the engine's. */
 #include "providers/provider.h"
+#include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "util/ratelimit.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +39,17 @@ struct pending {
     struct attempt_end o;
 };
 
-#define FAIL_LOG_EVERY_MS 10000
-
 struct sim {
     struct provider base;
-    uv_loop_t *loop;
-    uv_timer_t timer;
-    sqlite3 *db;
-    sqlite3_stmt *accept, *report, *remove;
+    struct store *st;
+    uv_timer_t timer;      /* the next owed report */
+    uv_timer_t fate_timer; /* answers to submits, delivered after submit returns */
     long call_ms, report_ms;
     struct pending *heap;
     size_t n, cap;
-    struct ratelimit fail_log; /* its state file full: a line per window, not per send */
+    struct provider_event *fates;
+    size_t nfates, capfates;
+    int closing;
 };
 
 static void heap_push(struct sim *s, const struct pending *p) {
@@ -85,28 +86,6 @@ static void heap_pop(struct sim *s) {
         s->heap[i] = t;
         i = m;
     }
-}
-
-static void arm(struct sim *s);
-
-static void on_timer(uv_timer_t *t) {
-    struct sim *s = t->data;
-    int64_t now = clock_now_ms();
-    while (s->n > 0 && s->heap[0].due <= now) {
-        struct attempt_end o = s->heap[0].o;
-        heap_pop(s);
-        s->base.report(s->base.report_ctx, &o);
-    }
-    arm(s);
-}
-
-static void arm(struct sim *s) {
-    if (s->n == 0) {
-        uv_timer_stop(&s->timer);
-        return;
-    }
-    int64_t wait = s->heap[0].due - clock_now_ms();
-    uv_timer_start(&s->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
 static int last_digit(const struct attempt *a) {
@@ -172,178 +151,191 @@ static size_t plan(const struct sim *s, const struct attempt *a, struct pending 
     return n;
 }
 
-static int report_key(const struct attempt_end *o) {
-    return o->channel == CHANNEL_VOICE ? (int)o->status : 100 + (int)o->mstatus;
+static void arm(struct sim *s);
+
+static void on_timer(uv_timer_t *t) {
+    struct sim *s = t->data;
+    int64_t now = clock_now_ms();
+    while (s->n > 0 && s->heap[0].due <= now) {
+        struct provider_event ev = {.kind = PROVIDER_EVENT_REPORT, .end = s->heap[0].o};
+        heap_pop(s);
+        s->base.on_event(s->base.ctx, &s->base, &ev);
+    }
+    arm(s);
 }
 
-static int sim_send(struct provider *p, struct attempt *a, size_t n,
-                    enum provider_answer *answers) {
+static void arm(struct sim *s) {
+    if (s->n == 0) {
+        uv_timer_stop(&s->timer);
+        return;
+    }
+    int64_t wait = s->heap[0].due - clock_now_ms();
+    uv_timer_start(&s->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+static void on_fates(uv_timer_t *t) {
+    struct sim *s = t->data;
+    /* a callback may submit again: take the list first */
+    struct provider_event *list = s->fates;
+    size_t n = s->nfates;
+    s->fates = NULL;
+    s->nfates = s->capfates = 0;
+    for (size_t i = 0; i < n; i++)
+        s->base.on_event(s->base.ctx, &s->base, &list[i]);
+    free(list);
+}
+
+static void sim_id(const char *call_id, char out[64]);
+
+static void queue_fate(struct sim *s, const struct attempt *a, enum provider_fate fate) {
+    if (s->nfates == s->capfates) {
+        s->capfates = s->capfates ? s->capfates * 2 : 64;
+        s->fates = xrealloc(s->fates, s->capfates * sizeof *s->fates);
+    }
+    struct provider_event *ev = &s->fates[s->nfates++];
+    memset(ev, 0, sizeof *ev);
+    ev->kind = PROVIDER_EVENT_FATE;
+    ev->fate = fate;
+    ev->end.channel = a->channel;
+    snprintf(ev->end.call_id, sizeof ev->end.call_id, "%s", a->call_id);
+    snprintf(ev->lane, sizeof ev->lane, "%s", a->lane);
+    ev->campaign_seq = a->campaign_seq;
+    if (fate == PROVIDER_ACCEPTED)
+        sim_id(a->call_id, ev->end.provider_call_id);
+    else
+        snprintf(ev->error_code, sizeof ev->error_code, "sim_refused");
+}
+
+static void free_batch(struct attempt *batch, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(batch[i].text);
+    free(batch);
+}
+
+static int sim_submit(struct provider *p, struct attempt *a, size_t n) {
     struct sim *s = (struct sim *)p;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return -1;
-    struct pending *fresh = xcalloc(3 * n + 1, sizeof *fresh);
-    size_t nfresh = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8) {
-            answers[i] = PROVIDER_REJECTED; /* the submit is refused */
-            continue;
-        }
-        answers[i] = PROVIDER_ACCEPTED;
-        snprintf(a[i].provider_id, sizeof a[i].provider_id, "SIM%s",
-                 strchr(a[i].call_id, '_') ? strchr(a[i].call_id, '_') + 1 : a[i].call_id);
-        sqlite3_bind_text(s->accept, 1, a[i].call_id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(s->accept);
-        sqlite3_reset(s->accept);
-        if (step != SQLITE_DONE) {
-            rc = -1;
-            break;
-        }
-        if (sqlite3_changes(s->db) == 0)
-            continue; /* known attempt: it is already under way */
-        struct pending owed[3];
-        size_t k = plan(s, &a[i], owed);
-        for (size_t j = 0; j < k && rc == 0; j++) {
-            const struct attempt_end *o = &owed[j].o;
-            sqlite3_bind_text(s->report, 1, o->call_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int(s->report, 2, report_key(o));
-            sqlite3_bind_int(s->report, 3, (int)o->channel);
-            sqlite3_bind_int64(s->report, 4, o->answered_at);
-            sqlite3_bind_int64(s->report, 5, o->ended_at);
-            sqlite3_bind_text(s->report, 6, o->provider_call_id, -1, SQLITE_STATIC);
-            if (sqlite3_step(s->report) != SQLITE_DONE)
-                rc = -1;
-            sqlite3_reset(s->report);
-            fresh[nfresh++] = owed[j];
-        }
+    const char **ids = xcalloc(n + 1, sizeof *ids);
+    struct pending *owed = xcalloc(3 * n + 1, sizeof *owed);
+    struct attempt_end *reports = xcalloc(3 * n + 1, sizeof *reports);
+    int *fresh = xcalloc(n + 1, sizeof *fresh);
+    size_t nids = 0, nowed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8)
+            continue; /* the submit is refused: nothing to keep */
+        ids[nids++] = a[i].call_id;
+        nowed += plan(s, &a[i], owed + nowed);
     }
-    if (rc != 0 || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        long held = 0;
-        if (ratelimit_allow(&s->fail_log, clock_now_ms(), FAIL_LOG_EVERY_MS, &held))
-            log_error("sim: cannot store attempts: %s (the engine retries them as throttled; "
-                      "%ld more such failures in the last %ds not logged)",
-                      sqlite3_errmsg(s->db), held, FAIL_LOG_EVERY_MS / 1000);
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        free(fresh);
-        return -1;
+    for (size_t k = 0; k < nowed; k++)
+        reports[k] = owed[k].o;
+    int rc =
+        nids ? s->st->ops->sim_accept(s->st, s->base.name, ids, nids, reports, nowed, fresh) : 0;
+    if (rc == 0) {
+        /* the reports of attempts new to the sim are owed from now on */
+        for (size_t i = 0, k = 0; i < nids; i++)
+            for (; k < nowed && strcmp(owed[k].o.call_id, ids[i]) == 0; k++)
+                if (fresh[i])
+                    heap_push(s, &owed[k]);
+        for (size_t i = 0; i < n; i++)
+            queue_fate(s, &a[i],
+                       a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8 ? PROVIDER_REJECTED
+                                                                               : PROVIDER_ACCEPTED);
+        uv_timer_start(&s->fate_timer, on_fates, 0, 0);
+        arm(s);
     }
-    for (size_t i = 0; i < nfresh; i++)
-        heap_push(s, &fresh[i]);
+    free(ids);
+    free(owed);
+    free(reports);
     free(fresh);
-    arm(s);
+    if (rc != 0)
+        return -1; /* the store refused (full, busy): the caller keeps the batch */
+    free_batch(a, n);
+    return 0;
+}
+
+/* The sim's id of an attempt: "SIM" and the attempt id's random part. */
+static void sim_id(const char *call_id, char out[64]) {
+    const char *us = strchr(call_id, '_');
+    snprintf(out, 64, "SIM%s", us ? us + 1 : call_id);
+}
+
+static int sim_lookup(struct provider *p, const char *const *ids, size_t n, int *held,
+                      char (*provider_ids)[64]) {
+    struct sim *s = (struct sim *)p;
+    if (s->st->ops->sim_held(s->st, s->base.name, ids, n, held) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        provider_ids[i][0] = '\0';
+        if (held[i])
+            sim_id(ids[i], provider_ids[i]);
+    }
     return 0;
 }
 
 static void sim_ack(struct provider *p, const struct attempt_end *ends, size_t n) {
     struct sim *s = (struct sim *)p;
-    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(s->remove, 1, ends[i].call_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s->remove, 2, report_key(&ends[i]));
-        sqlite3_step(s->remove);
-        sqlite3_reset(s->remove);
-    }
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    /* a failed ack only means the reports come again: the engine ignores repeats */
+    s->st->ops->sim_ack(s->st, s->base.name, ends, n);
 }
 
 static void on_closed(uv_handle_t *h) {
     struct sim *s = h->data;
+    if (--s->closing > 0)
+        return;
     free(s->heap);
+    free(s->fates);
     free(s);
 }
 
 static void sim_close(struct provider *p) {
     struct sim *s = (struct sim *)p;
-    sqlite3_finalize(s->accept);
-    sqlite3_finalize(s->report);
-    sqlite3_finalize(s->remove);
-    sqlite3_close(s->db);
+    on_fates(&s->fate_timer); /* fates already decided reach the engine */
     uv_timer_stop(&s->timer);
+    uv_timer_stop(&s->fate_timer);
+    s->closing = 2;
     uv_close((uv_handle_t *)&s->timer, on_closed);
+    uv_close((uv_handle_t *)&s->fate_timer, on_closed);
 }
 
 static const struct provider_ops sim_ops = {
-    .name = "sim",
-    .send = sim_send,
+    .type = "sim",
+    .submit = sim_submit,
+    .lookup = sim_lookup,
     .ack = sim_ack,
     .close = sim_close,
 };
 
-static int load_owed(struct sim *s) {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT call_id, kind, channel, answered_at, at, provider_id "
-                           "FROM sim_reports",
-                           -1, &q, NULL) != SQLITE_OK)
-        return -1;
-    size_t loaded = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        struct pending pe;
-        memset(&pe, 0, sizeof pe);
-        snprintf(pe.o.call_id, sizeof pe.o.call_id, "%s", (const char *)sqlite3_column_text(q, 0));
-        int kind = sqlite3_column_int(q, 1);
-        pe.o.channel = (enum channel)sqlite3_column_int(q, 2);
-        if (kind >= 100)
-            pe.o.mstatus = (enum message_status)(kind - 100);
-        else
-            pe.o.status = (enum call_status)kind;
-        pe.o.answered_at = sqlite3_column_int64(q, 3);
-        pe.o.ended_at = sqlite3_column_int64(q, 4);
-        snprintf(pe.o.provider_call_id, sizeof pe.o.provider_call_id, "%s",
-                 (const char *)sqlite3_column_text(q, 5));
-        pe.due = pe.o.ended_at;
-        heap_push(s, &pe);
-        loaded++;
-    }
-    sqlite3_finalize(q);
-    if (loaded)
-        log_info("sim: %zu reports owed from before the restart", loaded);
-    return 0;
+static long setting(const struct provider_def *def, const char *name, long dflt) {
+    json_t *v = json_object_get(def->settings, name);
+    return json_is_integer(v) ? (long)json_integer_value(v) : dflt;
 }
 
-int provider_sim_open(uv_loop_t *loop, const char *state_path, long call_ms, long report_ms,
-                      provider_report_cb report, void *ctx, struct provider **out) {
+int provider_sim_open(const struct provider_def *def, const struct provider_env *env,
+                      struct provider **out) {
+    struct attempt_end *owed = NULL;
+    size_t nowed = 0;
+    if (env->store->ops->sim_owed(env->store, def->name, &owed, &nowed) != 0) {
+        log_error("sim %s: cannot read the reports it owes", def->name);
+        return -1;
+    }
     struct sim *s = xcalloc(1, sizeof *s);
     s->base.ops = &sim_ops;
-    s->base.report = report;
-    s->base.report_ctx = ctx;
-    s->loop = loop;
-    s->call_ms = call_ms;
-    s->report_ms = report_ms;
-    if (sqlite3_open(state_path, &s->db) != SQLITE_OK ||
-        sqlite3_exec(s->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "CREATE TABLE IF NOT EXISTS sim_accepted (call_id TEXT PRIMARY KEY) "
-                     "WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS sim_reports (call_id TEXT NOT NULL,"
-                     " kind INTEGER NOT NULL, channel INTEGER NOT NULL, answered_at INTEGER,"
-                     " at INTEGER NOT NULL, provider_id TEXT NOT NULL,"
-                     " PRIMARY KEY (call_id, kind))",
-                     NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "INSERT INTO sim_accepted(call_id) VALUES (?1) "
-                           "ON CONFLICT(call_id) DO NOTHING",
-                           -1, &s->accept, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "INSERT INTO sim_reports(call_id, kind, channel, answered_at, at, "
-                           "provider_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                           -1, &s->report, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "DELETE FROM sim_reports WHERE call_id = ?1 AND kind = ?2", -1,
-                           &s->remove, NULL) != SQLITE_OK) {
-        log_error("sim: cannot open its state %s: %s", state_path, sqlite3_errmsg(s->db));
-        sqlite3_finalize(s->accept);
-        sqlite3_finalize(s->report);
-        sqlite3_close(s->db);
-        free(s);
-        return -1;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    uv_timer_init(loop, &s->timer);
+    snprintf(s->base.name, sizeof s->base.name, "%s", def->name);
+    s->base.on_event = env->on_event;
+    s->base.ctx = env->ctx;
+    s->st = env->store;
+    s->call_ms = setting(def, "call_ms", 300);
+    s->report_ms = setting(def, "report_ms", 100);
+    uv_timer_init(env->loop, &s->timer);
     s->timer.data = s;
-    if (load_owed(s) != 0) {
-        sim_close(&s->base);
-        return -1;
+    uv_timer_init(env->loop, &s->fate_timer);
+    s->fate_timer.data = s;
+    for (size_t i = 0; i < nowed; i++) {
+        struct pending pe = {.due = owed[i].ended_at, .o = owed[i]};
+        heap_push(s, &pe);
     }
+    free(owed);
+    if (nowed)
+        log_info("sim %s: %zu reports owed from before the restart", def->name, nowed);
     arm(s);
     *out = &s->base;
     return 0;

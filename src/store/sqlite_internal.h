@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#define SQLITE_STMT_CACHE 96
+#define SQLITE_STMT_CACHE 256 /* every static statement a connection may prepare */
 
 struct sqlite_conn {
     sqlite3 *db;
@@ -114,6 +114,17 @@ int sqlite_recipient_get(struct store *st, const char *account_id, const char *c
 int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n);
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
 int sqlite_carrier_delete(struct store *st, const char *name);
+int sqlite_submits_mark(struct store *st, const struct submit_mark *m, size_t n);
+int sqlite_submits_in_flight(struct store *st, struct attempt **out, size_t *n);
+int sqlite_attempt_by_provider_id(struct store *st, const char *provider, const char *provider_id,
+                                  char attempt_id[48], enum channel *ch);
+int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
+                      const struct attempt_end *reports, size_t nreports, int *fresh);
+int sqlite_sim_owed(struct store *st, const char *provider, struct attempt_end **out, size_t *n);
+int sqlite_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends,
+                   size_t n);
+int sqlite_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
+                    int *held);
 int sqlite_provider_list(struct store *st, struct provider_def **out, size_t *n);
 int sqlite_provider_put(struct store *st, const struct provider_def *d, int64_t now);
 int sqlite_provider_delete(struct store *st, const char *name);

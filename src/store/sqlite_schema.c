@@ -151,6 +151,23 @@ const char *const sqlite_migrations[] = {
     "  name TEXT PRIMARY KEY, type TEXT NOT NULL, settings TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
     "ALTER TABLE carriers ADD COLUMN provider TEXT NOT NULL DEFAULT 'sim';",
+
+    /* 9: at most once toward a provider: where each attempt stands
+     * (0 pending, 1 submitting, 2 accepted, 3 rejected), attempts found by
+     * their provider's id, and the simulated provider's state in the main
+     * store (it had a file of its own) */
+    "ALTER TABLE calls ADD COLUMN submit_state INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN submit_state INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX calls_by_provider_id ON calls(provider, provider_call_id) "
+    "  WHERE provider_call_id IS NOT NULL;"
+    "CREATE INDEX messages_by_provider_id ON messages(provider, provider_message_id) "
+    "  WHERE provider_message_id IS NOT NULL;"
+    "CREATE TABLE sim_accepted (provider TEXT NOT NULL, call_id TEXT NOT NULL,"
+    "  PRIMARY KEY (provider, call_id)) WITHOUT ROWID;"
+    "CREATE TABLE sim_reports (provider TEXT NOT NULL, call_id TEXT NOT NULL,"
+    "  kind INTEGER NOT NULL, channel INTEGER NOT NULL, answered_at INTEGER,"
+    "  at INTEGER NOT NULL, provider_id TEXT NOT NULL,"
+    "  PRIMARY KEY (provider, call_id, kind)) WITHOUT ROWID;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -206,6 +206,14 @@ struct webhook_secrets {
 
 struct store;
 
+/* One attempt's move toward its provider (sqlite_submits.c). */
+struct submit_mark {
+    char attempt_id[48];
+    enum channel channel;
+    int state;            /* enum submit_state */
+    char provider_id[64]; /* accepted: the provider's id, or "" */
+};
+
 struct store_ops {
     const char *name;
     void (*close)(struct store *st);
@@ -268,6 +276,30 @@ struct store_ops {
     int (*carrier_list)(struct store *st, struct carrier **out, size_t *n);
     int (*carrier_put)(struct store *st, const struct carrier *c, int64_t now);
     int (*carrier_delete)(struct store *st, const char *name);
+    /* ---- providers (engine thread) ---- */
+
+    /* Moves attempts forward toward their provider (a state below the
+     * current one changes nothing) and records the provider's id of
+     * accepted ones. One transaction. */
+    int (*submits_mark)(struct store *st, const struct submit_mark *m, size_t n);
+    /* Every attempt in flight (a call not ended, a message not yet sent or
+     * failed) with its provider and submit state; texts owned. */
+    int (*submits_in_flight)(struct store *st, struct attempt **out, size_t *n);
+    /* The attempt a provider knows by provider_id; ENOTFOUND when none. */
+    int (*attempt_by_provider_id)(struct store *st, const char *provider, const char *provider_id,
+                                  char attempt_id[48], enum channel *ch);
+    /* The simulated provider's state, under its name: records ids[0..n) as
+     * accepted and, for those new (fresh[i] = 1), the reports owed for them
+     * (matched by call_id), in one transaction. */
+    int (*sim_accept)(struct store *st, const char *provider, const char *const *ids, size_t n,
+                      const struct attempt_end *reports, size_t nreports, int *fresh);
+    int (*sim_owed)(struct store *st, const char *provider, struct attempt_end **out, size_t *n);
+    int (*sim_ack)(struct store *st, const char *provider, const struct attempt_end *ends,
+                   size_t n);
+    /* held[i] = 1 when the provider accepted ids[i], else 0. */
+    int (*sim_held)(struct store *st, const char *provider, const char *const *ids, size_t n,
+                    int *held);
+
     /* Providers an operator stored (the built-in sim is not a row). */
     int (*provider_list)(struct store *st, struct provider_def **out, size_t *n);
     int (*provider_put)(struct store *st, const struct provider_def *d, int64_t now);

@@ -1,0 +1,118 @@
+/* sqlite_sim.c - the simulated provider's durable state in the main store,
+ * under each sim provider's name: sim_accepted (every attempt it accepted:
+ * a second submit of the same id starts nothing) and sim_reports (reports
+ * it still owes, deleted when the engine acks them). Keeping them here, not
+ * in a file of its own, lets any node of a cluster deliver them. */
+#include "store/sqlite_internal.h"
+#include "util/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_ACCEPT[] =
+    "INSERT INTO sim_accepted(provider, call_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+static const char SQL_OWE[] =
+    "INSERT INTO sim_reports(provider, call_id, kind, channel, answered_at, at, provider_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+static const char SQL_OWED[] = "SELECT call_id, kind, channel, answered_at, at, provider_id "
+                               "FROM sim_reports WHERE provider = ?1";
+static const char SQL_ACK[] =
+    "DELETE FROM sim_reports WHERE provider = ?1 AND call_id = ?2 AND kind = ?3";
+static const char SQL_HELD[] = "SELECT 1 FROM sim_accepted WHERE provider = ?1 AND call_id = ?2";
+
+/* One key per report of an attempt: a call's end, or a message status. */
+static int report_kind(const struct attempt_end *o) {
+    return o->channel == CHANNEL_VOICE ? (int)o->status : 100 + (int)o->mstatus;
+}
+
+int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
+                      const struct attempt_end *reports, size_t nreports, int *fresh) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        sqlite3_stmt *s = sqlite_prep(conn, SQL_ACCEPT);
+        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, ids[i], -1, SQLITE_STATIC);
+        rc = sqlite_err(conn, sqlite3_step(s), "sim_accept");
+        sqlite3_reset(s);
+        fresh[i] = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+        for (size_t k = 0; k < nreports && rc == STORE_OK && fresh[i]; k++) {
+            const struct attempt_end *o = &reports[k];
+            if (strcmp(o->call_id, ids[i]) != 0)
+                continue;
+            s = sqlite_prep(conn, SQL_OWE);
+            sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 2, o->call_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 3, report_kind(o));
+            sqlite3_bind_int(s, 4, (int)o->channel);
+            sqlite3_bind_int64(s, 5, o->answered_at);
+            sqlite3_bind_int64(s, 6, o->ended_at);
+            sqlite3_bind_text(s, 7, o->provider_call_id, -1, SQLITE_STATIC);
+            rc = sqlite_err(conn, sqlite3_step(s), "sim_owe");
+            sqlite3_reset(s);
+        }
+    }
+    return sqlite_unit_end(conn, rc);
+}
+
+static void read_owed(sqlite3_stmt *s, void *item) {
+    struct attempt_end *o = item;
+    snprintf(o->call_id, sizeof o->call_id, "%s", (const char *)sqlite3_column_text(s, 0));
+    int kind = sqlite3_column_int(s, 1);
+    o->channel = (enum channel)sqlite3_column_int(s, 2);
+    if (kind >= 100)
+        o->mstatus = (enum message_status)(kind - 100);
+    else
+        o->status = (enum call_status)kind;
+    o->answered_at = sqlite3_column_int64(s, 3);
+    o->ended_at = sqlite3_column_int64(s, 4);
+    snprintf(o->provider_call_id, sizeof o->provider_call_id, "%s",
+             (const char *)sqlite3_column_text(s, 5));
+}
+
+int sqlite_sim_owed(struct store *st, const char *provider, struct attempt_end **out, size_t *n) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_OWED);
+    sqlite3_bind_text(s, 1, provider, -1, SQLITE_TRANSIENT);
+    return sqlite_read_all(conn, s, sizeof **out, read_owed, NULL, (void **)out, n, "sim_owed");
+}
+
+int sqlite_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends,
+                   size_t n) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        sqlite3_stmt *s = sqlite_prep(conn, SQL_ACK);
+        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, ends[i].call_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, report_kind(&ends[i]));
+        rc = sqlite_err(conn, sqlite3_step(s), "sim_ack");
+        sqlite3_reset(s);
+    }
+    return sqlite_unit_end(conn, rc);
+}
+
+int sqlite_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
+                    int *held) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s = sqlite_prep(conn, SQL_HELD);
+        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, ids[i], -1, SQLITE_STATIC);
+        int step = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return sqlite_err(conn, step, "sim_held");
+        held[i] = step == SQLITE_ROW;
+    }
+    return STORE_OK;
+}

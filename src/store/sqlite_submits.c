@@ -1,0 +1,104 @@
+/* sqlite_submits.c - where each attempt stands toward its provider
+ * (calls.submit_state, messages.submit_state: pending, submitting,
+ * accepted, rejected; forward only), the provider's id of accepted ones,
+ * the attempts in flight with their state for reconciliation after a
+ * restart, and finding an attempt by (provider, provider id). */
+#include "store/sqlite_internal.h"
+#include "util/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_MARK_CALL[] =
+    "UPDATE calls SET submit_state = ?2, provider_call_id = coalesce(?3, provider_call_id) "
+    "WHERE id = ?1 AND submit_state < ?2";
+static const char SQL_MARK_MSG[] =
+    "UPDATE messages SET submit_state = ?2, "
+    "provider_message_id = coalesce(?3, provider_message_id) WHERE id = ?1 AND submit_state < ?2";
+static const char SQL_IN_FLIGHT[] =
+    "SELECT c.id, c.to_number, c.from_number, c.attempt, c.created_at, c.lane, c.campaign_seq, "
+    "'voice', NULL, c.provider, c.submit_state FROM calls c WHERE c.ended_at IS NULL UNION ALL "
+    "SELECT m.id, m.to_number, m.from_id, m.attempt, m.created_at, m.lane, m.campaign_seq, "
+    "m.channel, coalesce(m.body, m.template), m.provider, m.submit_state FROM messages m "
+    "WHERE m.status = 'queued'";
+static const char SQL_BY_PROVIDER_CALL[] =
+    "SELECT id FROM calls WHERE provider = ?1 AND provider_call_id = ?2";
+static const char SQL_BY_PROVIDER_MSG[] =
+    "SELECT id, channel FROM messages WHERE provider = ?1 AND provider_message_id = ?2";
+
+int sqlite_submits_mark(struct store *st, const struct submit_mark *m, size_t n) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        sqlite3_stmt *s =
+            sqlite_prep(conn, m[i].channel == CHANNEL_VOICE ? SQL_MARK_CALL : SQL_MARK_MSG);
+        sqlite3_bind_text(s, 1, m[i].attempt_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 2, m[i].state);
+        sqlite_bind_text_or_null(s, 3, m[i].provider_id[0] ? m[i].provider_id : NULL);
+        rc = sqlite_err(conn, sqlite3_step(s), "submits_mark");
+        sqlite3_reset(s);
+    }
+    return sqlite_unit_end(conn, rc);
+}
+
+static void read_attempt(sqlite3_stmt *s, void *item) {
+    struct attempt *a = item;
+    snprintf(a->call_id, sizeof a->call_id, "%s", (const char *)sqlite3_column_text(s, 0));
+    snprintf(a->to, sizeof a->to, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(a->from, sizeof a->from, "%s", (const char *)sqlite3_column_text(s, 2));
+    a->attempt = sqlite3_column_int(s, 3);
+    a->created_at = sqlite3_column_int64(s, 4);
+    snprintf(a->lane, sizeof a->lane, "%s", (const char *)sqlite3_column_text(s, 5));
+    a->campaign_seq = sqlite3_column_int64(s, 6);
+    channel_parse((const char *)sqlite3_column_text(s, 7), &a->channel);
+    a->text = sqlite_col_text(s, 8);
+    snprintf(a->provider, sizeof a->provider, "%s", (const char *)sqlite3_column_text(s, 9));
+    a->submit_state = sqlite3_column_int(s, 10);
+}
+
+static void clear_attempt(void *item) {
+    free(((struct attempt *)item)->text);
+}
+
+int sqlite_submits_in_flight(struct store *st, struct attempt **out, size_t *n) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    return sqlite_read_all(conn, sqlite_prep(conn, SQL_IN_FLIGHT), sizeof **out, read_attempt,
+                           clear_attempt, (void **)out, n, "submits_in_flight");
+}
+
+int sqlite_attempt_by_provider_id(struct store *st, const char *provider, const char *provider_id,
+                                  char attempt_id[48], enum channel *ch) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_BY_PROVIDER_CALL);
+    sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, provider_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        snprintf(attempt_id, 48, "%s", (const char *)sqlite3_column_text(s, 0));
+        *ch = CHANNEL_VOICE;
+    }
+    sqlite3_reset(s);
+    if (step == SQLITE_ROW)
+        return STORE_OK;
+    if (step != SQLITE_DONE)
+        return sqlite_err(conn, step, "attempt_by_provider_id");
+    s = sqlite_prep(conn, SQL_BY_PROVIDER_MSG);
+    sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, provider_id, -1, SQLITE_STATIC);
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        snprintf(attempt_id, 48, "%s", (const char *)sqlite3_column_text(s, 0));
+        channel_parse((const char *)sqlite3_column_text(s, 1), ch);
+    }
+    sqlite3_reset(s);
+    if (step == SQLITE_ROW)
+        return STORE_OK;
+    return step == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, step, "attempt_by_provider_id");
+}
