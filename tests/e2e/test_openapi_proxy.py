@@ -5,7 +5,7 @@ with `npm ci`) runs as a validating proxy in front of a campaignd started
 for this module, and the walk below sends every operation of the document
 through it: accounts and keys, campaigns of every channel, uploads as JSON
 and CSV with invalid rows, recipients, calls, messages, opt-outs, carriers,
-events and the webhook secret, the lifecycle moves, idempotent replays and
+named providers and the carriers that name them, events and the webhook secret, the lifecycle moves, idempotent replays and
 the error answers.
 
 Three Prism processes:
@@ -343,6 +343,88 @@ def step_carriers(w):
     w.call("DELETE", "/v1/admin/carriers/" + name, 204, admin=True)
     r = w.call("DELETE", "/v1/admin/carriers/default-sms", 409, admin=True)
     assert r.json()["error"]["code"] == "carrier_builtin"
+    every = w.call("GET", "/v1/admin/carriers", 200, admin=True).json()["data"]
+    assert all(c["provider"] == "sim" for c in every if c["builtin"]), every
+
+
+def step_providers(w):
+    """Named providers, and a carrier that names one."""
+    listed = w.call("GET", "/v1/admin/providers", 200, admin=True).json()
+    assert listed["next_page_token"] is None
+    sim = [p for p in listed["data"] if p["name"] == "sim"]
+    assert sim and sim[0]["builtin"] is True and sim[0]["type"] == "sim", listed
+    assert sim[0]["secrets_set"] == []
+    assert w.call("GET", "/v1/admin/providers/sim", 200, admin=True).json() == sim[0]
+    w.call("GET", "/v1/admin/providers/no-such-provider", 404, admin=True)
+    w.refused("GET", "/v1/admin/providers", 401, "unauthenticated")
+
+    name = "contract-" + secrets.token_hex(3)
+    path = "/v1/admin/providers/" + name
+    r = w.call("PUT", path, 200, admin=True, json_body={"type": "sim", "call_ms": 50})
+    assert r.json() == {"name": name, "type": "sim", "call_ms": 50, "report_ms": 100,
+                        "secrets_set": [], "builtin": False}, r.text
+    assert w.call("GET", path, 200, admin=True).json() == r.json()
+    r = w.call("PUT", path, 200, admin=True,
+               json_body={"type": "sim", "name": name, "report_ms": 7},
+               headers={"Idempotency-Key": "ignored-" + secrets.token_hex(4)})
+    assert (r.json()["call_ms"], r.json()["report_ms"]) == (300, 7)
+    names = [p["name"] for p in w.call("GET", "/v1/admin/providers", 200,
+                                       admin=True).json()["data"]]
+    assert name in names and names == sorted(names)
+    # what the document refuses, the server refuses with the field
+    for body, field in (({}, "type"),
+                        ({"type": "twilio", "account_sid": "AC1", "auth_token": "x"}, "type"),
+                        ({"type": "sim", "call_ms": -1}, "call_ms"),
+                        ({"type": "sim", "report_ms": "fast"}, "report_ms"),
+                        ({"type": "sim", "colour": "red"}, "colour")):
+        r = w.refused("PUT", path, 422, "invalid_argument", admin=True, json_body=body)
+        assert r.json()["error"]["field"] == field, r.text
+    r = w.refused("PUT", "/v1/admin/providers/Bad_Name", 422, "invalid_argument", admin=True,
+                  json_body={"type": "sim"})
+    assert r.json()["error"]["field"] == "name"
+    # a name in the body that is not the path's: a schema cannot say so
+    r = w.call("PUT", path, 422, admin=True, json_body={"type": "sim", "name": "someone-else"})
+    assert r.json()["error"]["field"] == "name"
+    w.direct("PUT", path, 400, "invalid_json", admin=True, data=b"")
+    # the built-in sim is neither replaced nor deleted
+    r = w.call("PUT", "/v1/admin/providers/sim", 409, admin=True,
+               json_body={"type": "sim", "call_ms": 1})
+    assert r.json()["error"]["code"] == "provider_builtin"
+    r = w.call("DELETE", "/v1/admin/providers/sim", 409, admin=True)
+    assert r.json()["error"]["code"] == "provider_builtin"
+
+    # a carrier names it: it cannot go until the carrier points elsewhere
+    carrier = "/v1/admin/carriers/contract-" + secrets.token_hex(3)
+    body = {"channel": "voice", "prefixes": ["+3315"], "rate_per_second": 5,
+            "max_concurrent": 2, "provider": name}
+    r = w.call("PUT", carrier, 200, admin=True, json_body=body)
+    assert r.json()["provider"] == name
+    assert w.call("GET", carrier, 200, admin=True).json()["provider"] == name
+    r = w.call("DELETE", path, 409, admin=True)
+    assert r.json()["error"]["code"] == "provider_in_use"
+    assert carrier.rsplit("/", 1)[1] in r.json()["error"]["message"]
+    # no provider of that name: a schema cannot know, the server answers 422
+    r = w.call("PUT", carrier, 422, admin=True,
+               json_body=dict(body, provider="nobody-" + secrets.token_hex(3)))
+    assert r.json()["error"]["field"] == "provider"
+    r = w.refused("PUT", carrier, 422, "invalid_argument", admin=True,
+                  json_body=dict(body, provider="Not A Name"))
+    assert r.json()["error"]["field"] == "provider"
+    # a built-in carrier may name it too
+    cur = w.call("GET", "/v1/admin/carriers/default-sms", 200, admin=True).json()
+    keep = {k: cur[k] for k in ("channel", "rate_per_second", "burst", "max_concurrent")}
+    r = w.call("PUT", "/v1/admin/carriers/default-sms", 200, admin=True,
+               json_body=dict(keep, provider=name))
+    assert r.json()["provider"] == name and r.json()["builtin"] is True
+    r = w.call("PUT", "/v1/admin/carriers/default-sms", 200, admin=True,
+               json_body=dict(keep, provider=None))
+    assert r.json()["provider"] == "sim"
+    r = w.call("PUT", carrier, 200, admin=True, json_body=dict(body, provider="sim"))
+    assert r.json()["provider"] == "sim"
+    w.call("DELETE", carrier, 204, admin=True)
+    w.call("DELETE", path, 204, admin=True)
+    w.call("DELETE", path, 404, admin=True)
+    w.call("GET", path, 404, admin=True)
 
 
 RECIPIENTS_JSON = [
@@ -573,6 +655,7 @@ def test_walk_every_operation_through_prism(walk, doc):
     step_operations(walk)
     key = step_accounts_and_keys(walk)
     step_carriers(walk)
+    step_providers(walk)
     step_general_errors(walk, key)
     step_voice(walk, key)
     step_sms(walk, key)
