@@ -5,7 +5,7 @@ with `npm ci`) runs as a validating proxy in front of a campaignd started
 for this module, and the walk below sends every operation of the document
 through it: accounts and keys, campaigns of every channel, uploads as JSON
 and CSV with invalid rows, recipients, calls, messages, opt-outs, carriers,
-events and the webhook secret, the lifecycle moves, idempotent replays and
+named providers and the carriers that name them, events and the webhook secret, the lifecycle moves, idempotent replays and
 the error answers.
 
 Three Prism processes:
@@ -31,6 +31,8 @@ a body over Prism's size limit (413). Those requests go straight to the
 server, and the answer must be an error the operation declares; for 405,
 every path of the document is called with a method it does not list and
 must answer with an `Allow` header naming exactly the document's methods.
+Content-Length headers that disagree (which Prism's own parser refuses) go
+to the server raw, on every operation: 400 bad_request, declared by each.
 
 At the end, every operationId of the document must have been exercised.
 When Prism is not installed the tests skip, except under CI (env CI set)
@@ -343,6 +345,88 @@ def step_carriers(w):
     w.call("DELETE", "/v1/admin/carriers/" + name, 204, admin=True)
     r = w.call("DELETE", "/v1/admin/carriers/default-sms", 409, admin=True)
     assert r.json()["error"]["code"] == "carrier_builtin"
+    every = w.call("GET", "/v1/admin/carriers", 200, admin=True).json()["data"]
+    assert all(c["provider"] == "sim" for c in every if c["builtin"]), every
+
+
+def step_providers(w):
+    """Named providers, and a carrier that names one."""
+    listed = w.call("GET", "/v1/admin/providers", 200, admin=True).json()
+    assert listed["next_page_token"] is None
+    sim = [p for p in listed["data"] if p["name"] == "sim"]
+    assert sim and sim[0]["builtin"] is True and sim[0]["type"] == "sim", listed
+    assert sim[0]["secrets_set"] == []
+    assert w.call("GET", "/v1/admin/providers/sim", 200, admin=True).json() == sim[0]
+    w.call("GET", "/v1/admin/providers/no-such-provider", 404, admin=True)
+    w.refused("GET", "/v1/admin/providers", 401, "unauthenticated")
+
+    name = "contract-" + secrets.token_hex(3)
+    path = "/v1/admin/providers/" + name
+    r = w.call("PUT", path, 200, admin=True, json_body={"type": "sim", "call_ms": 50})
+    assert r.json() == {"name": name, "type": "sim", "call_ms": 50, "report_ms": 100,
+                        "secrets_set": [], "builtin": False}, r.text
+    assert w.call("GET", path, 200, admin=True).json() == r.json()
+    r = w.call("PUT", path, 200, admin=True,
+               json_body={"type": "sim", "name": name, "report_ms": 7},
+               headers={"Idempotency-Key": "ignored-" + secrets.token_hex(4)})
+    assert (r.json()["call_ms"], r.json()["report_ms"]) == (300, 7)
+    names = [p["name"] for p in w.call("GET", "/v1/admin/providers", 200,
+                                       admin=True).json()["data"]]
+    assert name in names and names == sorted(names)
+    # what the document refuses, the server refuses with the field
+    for body, field in (({}, "type"),
+                        ({"type": "twilio", "account_sid": "AC1", "auth_token": "x"}, "type"),
+                        ({"type": "sim", "call_ms": -1}, "call_ms"),
+                        ({"type": "sim", "report_ms": "fast"}, "report_ms"),
+                        ({"type": "sim", "colour": "red"}, "colour")):
+        r = w.refused("PUT", path, 422, "invalid_argument", admin=True, json_body=body)
+        assert r.json()["error"]["field"] == field, r.text
+    r = w.refused("PUT", "/v1/admin/providers/Bad_Name", 422, "invalid_argument", admin=True,
+                  json_body={"type": "sim"})
+    assert r.json()["error"]["field"] == "name"
+    # a name in the body that is not the path's: a schema cannot say so
+    r = w.call("PUT", path, 422, admin=True, json_body={"type": "sim", "name": "someone-else"})
+    assert r.json()["error"]["field"] == "name"
+    w.direct("PUT", path, 400, "invalid_json", admin=True, data=b"")
+    # the built-in sim is neither replaced nor deleted
+    r = w.call("PUT", "/v1/admin/providers/sim", 409, admin=True,
+               json_body={"type": "sim", "call_ms": 1})
+    assert r.json()["error"]["code"] == "provider_builtin"
+    r = w.call("DELETE", "/v1/admin/providers/sim", 409, admin=True)
+    assert r.json()["error"]["code"] == "provider_builtin"
+
+    # a carrier names it: it cannot go until the carrier points elsewhere
+    carrier = "/v1/admin/carriers/contract-" + secrets.token_hex(3)
+    body = {"channel": "voice", "prefixes": ["+3315"], "rate_per_second": 5,
+            "max_concurrent": 2, "provider": name}
+    r = w.call("PUT", carrier, 200, admin=True, json_body=body)
+    assert r.json()["provider"] == name
+    assert w.call("GET", carrier, 200, admin=True).json()["provider"] == name
+    r = w.call("DELETE", path, 409, admin=True)
+    assert r.json()["error"]["code"] == "provider_in_use"
+    assert carrier.rsplit("/", 1)[1] in r.json()["error"]["message"]
+    # no provider of that name: a schema cannot know, the server answers 422
+    r = w.call("PUT", carrier, 422, admin=True,
+               json_body=dict(body, provider="nobody-" + secrets.token_hex(3)))
+    assert r.json()["error"]["field"] == "provider"
+    r = w.refused("PUT", carrier, 422, "invalid_argument", admin=True,
+                  json_body=dict(body, provider="Not A Name"))
+    assert r.json()["error"]["field"] == "provider"
+    # a built-in carrier may name it too
+    cur = w.call("GET", "/v1/admin/carriers/default-sms", 200, admin=True).json()
+    keep = {k: cur[k] for k in ("channel", "rate_per_second", "burst", "max_concurrent")}
+    r = w.call("PUT", "/v1/admin/carriers/default-sms", 200, admin=True,
+               json_body=dict(keep, provider=name))
+    assert r.json()["provider"] == name and r.json()["builtin"] is True
+    r = w.call("PUT", "/v1/admin/carriers/default-sms", 200, admin=True,
+               json_body=dict(keep, provider=None))
+    assert r.json()["provider"] == "sim"
+    r = w.call("PUT", carrier, 200, admin=True, json_body=dict(body, provider="sim"))
+    assert r.json()["provider"] == "sim"
+    w.call("DELETE", carrier, 204, admin=True)
+    w.call("DELETE", path, 204, admin=True)
+    w.call("DELETE", path, 404, admin=True)
+    w.call("GET", path, 404, admin=True)
 
 
 RECIPIENTS_JSON = [
@@ -569,11 +653,47 @@ def step_general_errors(w, key):
     w.direct("GET", "/v1/campaigns", 413, "payload_too_large", key=key, data=big)
 
 
+def step_body_limits(w, key):
+    """Bodies the document accepts (config keeps unknown keys) and the server
+    refuses for what they hold: a NUL in a string, nesting past 32 levels,
+    more JSON values than a body may hold. Through the strict proxy: the
+    answers are ones the operations declare."""
+    body = voice_body()
+    body["config"]["crm_list"] = "a\u0000b"
+    r = w.call("POST", "/v1/campaigns", 422, key=key, json_body=body)
+    assert r.json()["error"] == {"code": "invalid_argument", "field": "config.crm_list",
+                                 "message": r.json()["error"]["message"]}, r.text
+    r = w.call("PUT", "/v1/admin/carriers/contract-nul", 422, admin=True, json_body={
+        "channel": "sms", "rate_per_second": 1, "max_concurrent": 1, "provider": None,
+        "prefixes": ["+3316"], "name": "contract-nul\u0000"})
+    assert r.json()["error"]["field"] == "name", r.text
+    deep = "leaf"
+    for _ in range(40):
+        deep = {"a": deep}
+    body = voice_body()
+    body["config"]["deep"] = deep
+    r = w.call("POST", "/v1/campaigns", 422, key=key, json_body=body)
+    assert r.json()["error"]["code"] == "invalid_argument"
+    assert r.json()["error"]["field"].startswith("config.deep.a.a"), r.text
+    body = voice_body()
+    body["config"]["many"] = [0] * 100001
+    r = w.call("POST", "/v1/campaigns", 413, key=key, json_body=body)
+    assert r.json()["error"]["code"] == "payload_too_large"
+    # within the limits, the same kinds of body are kept
+    body = voice_body()
+    body["config"]["deep"] = {"a": {"a": {"a": "leaf"}}}
+    body["config"]["many"] = [0] * 1000
+    c = w.call("POST", "/v1/campaigns", 201, key=key, json_body=body).json()
+    assert c["config"]["deep"] == body["config"]["deep"]
+
+
 def test_walk_every_operation_through_prism(walk, doc):
     step_operations(walk)
     key = step_accounts_and_keys(walk)
     step_carriers(walk)
+    step_providers(walk)
     step_general_errors(walk, key)
+    step_body_limits(walk, key)
     step_voice(walk, key)
     step_sms(walk, key)
     step_whatsapp(walk, key)
@@ -601,7 +721,53 @@ def test_405_allow_lists_the_documents_methods(server, doc):
         assert_error(r, 405, "method_not_allowed")
         allow = {m.strip() for m in r.headers.get("Allow", "").split(",") if m.strip()}
         assert allow == listed, "%s: Allow %s, the document lists %s" % (path, allow, listed)
-    # every operation declares the path's 405, and 413
+    # every operation declares the path's 405, and what any request may get:
+    # 400 bad_request, 413, 503 (bodies held at once, storage full)
     for (m, p), op in ops.items():
         declared = doc["paths"][p][m.lower()]["responses"]
-        assert "405" in declared and "413" in declared, "%s %s (%s)" % (m, p, op)
+        for status in ("400", "405", "413", "503"):
+            assert status in declared, "%s %s (%s) does not declare %s" % (m, p, op, status)
+
+
+def raw_request(server, data):
+    """Raw bytes on a new connection, straight to the server (Node's HTTP
+    parser in Prism refuses what these test itself); answers (status,
+    {header: value}, body) once the server closes or the body is complete."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10 * SLOW) as s:
+        s.sendall(data)
+        raw = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            raw += b
+            head, sep, body = raw.partition(b"\r\n\r\n")
+            lengths = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+            if sep and lengths and len(body) >= int(lengths[0].split(b":", 1)[1]):
+                break
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(b":")
+        headers[k.decode().strip().lower()] = v.decode().strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_disagreeing_content_lengths_on_every_operation(server, doc):
+    """Content-Length headers that disagree are refused before anything
+    else on every operation (Prism's parser would refuse them itself, so
+    this goes to the server): 400 bad_request, the connection closed, and
+    the operation declares 400."""
+    for (m, p), op in operations(doc).items():
+        path = re.sub(r"\{[^}]+\}", "x1", p)
+        body = b"{}"
+        req = (b"%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+               b"Content-Type: application/json\r\nContent-Length: 2\r\n"
+               b"Content-Length: 3\r\n\r\n%s" % (m.encode(), path.encode(),
+                                                 server.admin_token.encode(), body))
+        status, headers, resp = raw_request(server, req)
+        assert status == 400, "%s %s (%s): %d %s" % (m, p, op, status, resp)
+        assert json.loads(resp)["error"]["code"] == "bad_request", resp
+        assert headers.get("connection", "").lower() == "close", headers
+        assert "400" in doc["paths"][p][m.lower()]["responses"], "%s %s (%s)" % (m, p, op)
