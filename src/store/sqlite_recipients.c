@@ -117,7 +117,10 @@ int sqlite_recipients_insert(struct store *st, const char *account_id, const cha
             out->updated_at = now;
         }
     }
-    return sqlite_unit_end(conn, rc);
+    rc = sqlite_unit_end(conn, rc);
+    if (rc != STORE_OK)
+        campaign_clear(out); /* a failed insert leaves the caller nothing to free */
+    return rc;
 }
 
 int sqlite_recipient_list(struct store *st, const char *account_id, const char *campaign_id,

@@ -261,7 +261,9 @@ struct store_ops {
     /* Stores the recipients of one upload in one transaction, skipping
      * numbers already in the campaign, and adds the stored ones to total and
      * queued. STORE_ESTATE (nothing stored) when the campaign is completed or
-     * cancelled. out receives the campaign after the upload. */
+     * cancelled. out receives the campaign after the upload, or with
+     * STORE_ESTATE the campaign as it is; after any other error it holds
+     * nothing to clear. */
     int (*recipients_insert)(struct store *st, const char *account_id, const char *campaign_id,
                              struct recipient_new *items, size_t n, int64_t now,
                              struct campaign *out);
