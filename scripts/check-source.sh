@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Source checks: no banned functions (strcpy, strcat, sprintf, vsprintf,
-# gets, atoi, atol) in our C code, and every C file formatted by
-# .clang-format.
+# gets, atoi, atol) in our C code, no api/ header included below api/, and
+# every C file formatted by .clang-format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' 2>/dev/null || true)
@@ -9,6 +9,11 @@ files=$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/*.c' 'bench/*.c' 'fuz
 status=0
 if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol)\s*\(' $files; then
   echo "check-source: banned function above (use snprintf, strtol, buf_*)" >&2
+  status=1
+fi
+# layering: nothing below api/ includes api/ (main.c composes everything)
+if grep -nE '#include "api/' $(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 2>/dev/null | grep -vE '^src/(api/|main\.c)'); then
+  echo "check-source: only src/api/ and src/main.c may include api/ headers" >&2
   status=1
 fi
 if command -v clang-format >/dev/null; then

@@ -86,6 +86,9 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* the composition root: the store, the engine (which opens the
+     * providers) and the HTTP server, each given only what it needs */
+    static struct engine_stats engine_stats;
     struct app app = {.cfg = &cfg};
     app.rules.allow_private_webhooks = cfg.webhook_allow_private != 0;
     struct server *server = NULL;
@@ -98,9 +101,13 @@ int main(int argc, char **argv) {
     }
     if (app_load_secret(&app) != 0)
         goto out;
-    app.metrics = metrics_new();
+    app.metrics = metrics_new(&engine_stats);
     app.tzmap = load_tzmap(&cfg);
-    if (engine_start(&app, &app.engine) != 0)
+    struct engine_deps deps = {.store = app.store,
+                               .cfg = &cfg,
+                               .allow_private_webhooks = app.rules.allow_private_webhooks,
+                               .stats = &engine_stats};
+    if (engine_start(&deps, &app.engine) != 0)
         goto out;
     if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0)
         goto out;

@@ -21,13 +21,14 @@ struct series {
 };
 
 struct metrics {
-    uint64_t webhook_delivered, webhook_failed_attempts, webhook_given_up;
+    const struct engine_stats *engine; /* written by the engine thread */
     size_t nroutes;
     struct series *series; /* nroutes + 1: the last is "no route" */
 };
 
-struct metrics *metrics_new(void) {
+struct metrics *metrics_new(const struct engine_stats *engine) {
     struct metrics *m = xcalloc(1, sizeof *m);
+    m->engine = engine;
     router_routes(&m->nroutes);
     m->series = xcalloc(m->nroutes + 1, sizeof *m->series);
     return m;
@@ -57,16 +58,9 @@ void metrics_record(struct metrics *m, int route_index, int status, uint64_t dur
     __atomic_fetch_add(&s->sum_ns, duration_ns, __ATOMIC_RELAXED);
 }
 
-void metrics_webhook(struct metrics *m, int delivered, int given_up) {
-    if (delivered)
-        __atomic_fetch_add(&m->webhook_delivered, 1, __ATOMIC_RELAXED);
-    else
-        __atomic_fetch_add(&m->webhook_failed_attempts, 1, __ATOMIC_RELAXED);
-    if (given_up)
-        __atomic_fetch_add(&m->webhook_given_up, 1, __ATOMIC_RELAXED);
-}
-
 static void render_webhooks(struct metrics *m, int64_t depth, struct buf *out) {
+    static const struct engine_stats none;
+    const struct engine_stats *e = m->engine ? m->engine : &none;
     buf_printf(out,
                "# HELP campaignd_webhook_deliveries_total Webhook events delivered (2xx).\n"
                "# TYPE campaignd_webhook_deliveries_total counter\n"
@@ -77,9 +71,9 @@ static void render_webhooks(struct metrics *m, int64_t depth, struct buf *out) {
                "# HELP campaignd_webhook_given_up_total Webhook events marked failed after 24 h.\n"
                "# TYPE campaignd_webhook_given_up_total counter\n"
                "campaignd_webhook_given_up_total %llu\n",
-               (unsigned long long)__atomic_load_n(&m->webhook_delivered, __ATOMIC_RELAXED),
-               (unsigned long long)__atomic_load_n(&m->webhook_failed_attempts, __ATOMIC_RELAXED),
-               (unsigned long long)__atomic_load_n(&m->webhook_given_up, __ATOMIC_RELAXED));
+               (unsigned long long)__atomic_load_n(&e->webhook_delivered, __ATOMIC_RELAXED),
+               (unsigned long long)__atomic_load_n(&e->webhook_failed_attempts, __ATOMIC_RELAXED),
+               (unsigned long long)__atomic_load_n(&e->webhook_given_up, __ATOMIC_RELAXED));
     if (depth >= 0)
         buf_printf(out,
                    "# HELP campaignd_webhook_outbox_depth Events waiting for delivery.\n"

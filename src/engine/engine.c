@@ -40,7 +40,6 @@
  * changes nothing).
  * Thread: everything here runs on the engine thread except engine_wake(). */
 #include "engine/engine.h"
-#include "api/app.h"
 #include "engine/backoff.h"
 #include "engine/inforce.h"
 #include "engine/fairness.h"
@@ -77,7 +76,7 @@ struct lane {
 };
 
 struct engine {
-    struct app *app;
+    struct engine_deps deps;
     struct store *st;
     uv_thread_t thread;
     uv_loop_t loop;
@@ -216,7 +215,7 @@ static struct lane *lane_get(struct engine *e, const char *name) {
 static int reload_carriers(struct engine *e) {
     struct carrier *list;
     size_t n;
-    int rc = noted(e, carriers_load(e->st, e->app->cfg, &list, &n), 0);
+    int rc = noted(e, carriers_load(e->st, e->deps.cfg, &list, &n), 0);
     if (rc != 0)
         return rc; /* keep the old limits; the next pass tries again */
     carriers_free(e->carriers, e->ncarriers);
@@ -232,7 +231,7 @@ static int reload_carriers(struct engine *e) {
 static int reload_providers(struct engine *e) {
     struct provider_def *defs;
     size_t n;
-    int rc = noted(e, providers_load(e->st, e->app->cfg, &defs, &n), 0);
+    int rc = noted(e, providers_load(e->st, e->deps.cfg, &defs, &n), 0);
     if (rc != 0)
         return rc;
     int failed = provider_set_sync(e->providers, defs, n);
@@ -848,10 +847,10 @@ static void on_webhook_change(void *ctx) {
     uv_timer_start(&e->timer, on_timer, 0, 0);
 }
 
-int engine_start(struct app *app, struct engine **out) {
+int engine_start(const struct engine_deps *deps, struct engine **out) {
     struct engine *e = xcalloc(1, sizeof *e);
-    e->app = app;
-    e->st = app->store;
+    e->deps = *deps;
+    e->st = deps->store;
     uv_mutex_init(&e->mu);
     uv_loop_init(&e->loop);
     uv_async_init(&e->loop, &e->async, on_async);
@@ -861,7 +860,7 @@ int engine_start(struct app *app, struct engine **out) {
     struct provider_env env = {
         .loop = &e->loop, .store = e->st, .on_event = on_provider_event, .ctx = e};
     e->providers = provider_set_new(&env);
-    e->webhooks = webhooks_new(&e->loop, app, on_webhook_change, e);
+    e->webhooks = webhooks_new(&e->loop, &e->deps, on_webhook_change, e);
     e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS;
     if (uv_thread_create(&e->thread, run, e) != 0) {
         log_error("engine: cannot start its thread");

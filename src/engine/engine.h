@@ -4,8 +4,20 @@
 #ifndef CAMPAIGND_ENGINE_H
 #define CAMPAIGND_ENGINE_H
 
-struct app;
+#include "config.h"
+#include "engine/engine_stats.h"
+
 struct engine;
+struct store;
+
+/* What the engine is built from (main.c composes it): nothing of the HTTP
+ * layer. Borrowed; each must outlive the engine. */
+struct engine_deps {
+    struct store *store;
+    const struct config *cfg;
+    int allow_private_webhooks; /* deliver to private addresses (tests, dev) */
+    struct engine_stats *stats; /* counters for GET /metrics; may be NULL */
+};
 
 /* What changed, so the engine knows what to reload. */
 enum engine_event {
@@ -16,7 +28,7 @@ enum engine_event {
 
 /* Starts the engine thread: reconciles attempts left in flight by an earlier
  * run, then dispatches. 0, or -1 (logged). */
-int engine_start(struct app *app, struct engine **out);
+int engine_start(const struct engine_deps *deps, struct engine **out);
 /* Any thread: something changed; the engine looks within milliseconds. */
 void engine_wake(struct engine *e, int events);
 /* Stops dispatching, stores the ends already reported, joins the thread.

@@ -1,7 +1,7 @@
 /* webhooks.c - event delivery, see webhooks.h. */
 #include "engine/webhooks.h"
-#include "api/app.h"
-#include "api/metrics.h"
+#include "engine/engine.h"
+#include "store/store.h"
 #include "domain/webhook_url.h"
 #include "engine/webhook_slots.h"
 #include "util/alloc.h"
@@ -59,7 +59,7 @@ struct webhooks {
     uv_loop_t *loop;
     uv_timer_t timer;
     CURLM *multi;
-    struct app *app;
+    const struct engine_deps *deps;
     void (*changed)(void *);
     void *ctx;
     struct transfer *live[MAX_IN_FLIGHT];
@@ -89,13 +89,13 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     int64_t now = clock_now_ms();
-    struct store *st = w->app->store;
+    struct store *st = w->deps->store;
     /* a body over the read limit aborts the read; a 2xx already counts */
     int ok = status >= 200 && status <= 299 && (code == CURLE_OK || code == CURLE_WRITE_ERROR);
     int stored;
     if (ok) {
         stored = st->ops->event_result(st, t->id, "delivered", (int)status, NULL, now, now);
-        metrics_webhook(w->app->metrics, 1, 0);
+        engine_stats_webhook(w->deps->stats, 1, 0);
     } else {
         char err[300];
         if (t->refused[0])
@@ -109,7 +109,7 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
         int give_up = next - t->created_at > GIVE_UP_MS;
         stored = st->ops->event_result(st, t->id, give_up ? "failed" : "pending", (int)status, err,
                                        give_up ? now : next, now);
-        metrics_webhook(w->app->metrics, 0, give_up);
+        engine_stats_webhook(w->deps->stats, 0, give_up);
         log_info("webhook %s attempt %d failed (%s)%s", t->id, attempts, err,
                  give_up ? ": given up" : "");
     }
@@ -218,7 +218,7 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *addr) {
     (void)purpose;
     struct transfer *t = clientp;
-    if (!t->w->app->rules.allow_private_webhooks && webhook_sockaddr_is_private(&addr->addr)) {
+    if (!t->w->deps->allow_private_webhooks && webhook_sockaddr_is_private(&addr->addr)) {
         char host[INET6_ADDRSTRLEN] = "?";
         if (addr->family == AF_INET)
             inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
@@ -262,7 +262,7 @@ static int signature(struct webhooks *w, const char *account, const char *body, 
     memcpy(fresh, "whsec_", 6);
     ids_random_base62(fresh + 6, 32);
     struct webhook_secrets sec;
-    if (w->app->store->ops->webhook_secrets(w->app->store, account, fresh, &sec) != 0)
+    if (w->deps->store->ops->webhook_secrets(w->deps->store, account, fresh, &sec) != 0)
         return -1;
     int64_t now = clock_now_ms();
     long t = (long)(now / 1000);
@@ -289,7 +289,7 @@ static int64_t campaign_key(const struct outbound_event *e) {
 
 static int start_one(struct webhooks *w, struct outbound_event *e, const char *endpoint) {
     char *body = NULL;
-    if (w->app->store->ops->event_body(w->app->store, e->seq, &body) != 0 || !body)
+    if (w->deps->store->ops->event_body(w->deps->store, e->seq, &body) != 0 || !body)
         return -1;
     struct transfer *t = xcalloc(1, sizeof *t);
     t->w = w;
@@ -347,7 +347,7 @@ void webhooks_poll(struct webhooks *w) {
         return;
     if (w->nlive >= MAX_IN_FLIGHT)
         return;
-    struct store *st = w->app->store;
+    struct store *st = w->deps->store;
     /* the outbox answers a bounded, per-account interleaved set of campaign
      * heads, so one account's backlog cannot hide another's */
     struct outbound_event *due = NULL;
@@ -391,11 +391,11 @@ int64_t webhooks_next_due(const struct webhooks *w) {
     return w->next_due == INT64_MAX ? 0 : w->next_due;
 }
 
-struct webhooks *webhooks_new(uv_loop_t *loop, struct app *app, void (*changed)(void *),
-                              void *ctx) {
+struct webhooks *webhooks_new(uv_loop_t *loop, const struct engine_deps *deps,
+                              void (*changed)(void *), void *ctx) {
     struct webhooks *w = xcalloc(1, sizeof *w);
     w->loop = loop;
-    w->app = app;
+    w->deps = deps;
     w->changed = changed;
     w->ctx = ctx;
     uv_timer_init(loop, &w->timer);

@@ -26,14 +26,14 @@
 
 #include <stdint.h>
 
-struct app;
+struct engine_deps;
 struct webhooks;
 struct uv_loop_s;
 
 /* changed(ctx) is called (on the loop) when a delivery ended, so the
  * engine runs a pass and delivery continues. */
-struct webhooks *webhooks_new(struct uv_loop_s *loop, struct app *app, void (*changed)(void *),
-                              void *ctx);
+struct webhooks *webhooks_new(struct uv_loop_s *loop, const struct engine_deps *deps,
+                              void (*changed)(void *), void *ctx);
 /* Starts the deliveries that are due, as the limits allow. */
 void webhooks_poll(struct webhooks *w);
 /* New events may have been written: the next poll reads the outbox. */

@@ -157,7 +157,7 @@ static void test_resubmit_starts_nothing_and_restart_redelivers(void **state) {
     assert_int_equal(p->ops->submit(p, batch(1, ids, to, CHANNEL_VOICE), 1), 0);
     f->seen.in_submit = 0;
     assert_int_equal(f->seen.n, before); /* nothing from inside submit */
-    wait_events(f, 3); /* two fates and one end, in some order */
+    wait_events(f, 3);                   /* two fates and one end, in some order */
     assert_int_equal(find(f, "call_x", PROVIDER_EVENT_FATE, 0)->fate, PROVIDER_ACCEPTED);
     assert_int_equal(find(f, "call_x", PROVIDER_EVENT_FATE, 1)->fate, PROVIDER_ACCEPTED);
     assert_int_equal(find(f, "call_x", PROVIDER_EVENT_REPORT, 0)->end.status, CALL_COMPLETED);
