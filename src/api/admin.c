@@ -10,12 +10,7 @@
 #include <string.h>
 
 void admin_create_account(struct request *req) {
-    /* the body is required: an empty one is not JSON, as on every other
-     * operation that takes fields (campaigns, opt-outs, carriers) */
-    if (!req->json) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        return;
-    }
+    static const char *const known[] = {"name", NULL};
     json_t *name = json_object_get(req->json, "name");
     if (!name || !json_is_string(name) || utf8_length(json_string_value(name)) < 1 ||
         utf8_length(json_string_value(name)) > 200) {
@@ -23,14 +18,8 @@ void admin_create_account(struct request *req) {
                     "name must be a string of 1..200 characters");
         return;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(req->json, key, v) {
-        if (strcmp(key, "name") != 0) {
-            reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
-            return;
-        }
-    }
+    if (reply_if_unknown_field(req, known))
+        return;
     struct store *st = req->app->store;
     struct account a = {.name = (char *)json_string_value(name), .created_at = clock_now_ms()};
     ids_new("acct_", a.id);

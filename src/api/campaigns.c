@@ -23,13 +23,6 @@ static void reply_verr(struct request *req, const struct verr *e) {
     reply_error(req, 422, "invalid_argument", e->field, "%s", e->message);
 }
 
-static int require_body(struct request *req) {
-    if (req->json)
-        return 0;
-    reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-    return -1;
-}
-
 /* An sms from or a whatsapp sender belongs to the first account whose
  * campaign names it, so inbound opt-outs to it reach that account only.
  * Runs inside the request's write transaction, so two accounts claiming one
@@ -56,8 +49,6 @@ static int refuse_taken_sender(struct request *req, enum channel ch, json_t *con
 }
 
 void campaigns_create(struct request *req) {
-    if (require_body(req))
-        return;
     struct campaign_input in;
     struct verr e;
     if (campaign_validate_create(req->json, &req->app->rules, &in, &e) != 0) {
@@ -143,8 +134,6 @@ static void replace(char **slot, json_t *v) {
 }
 
 void campaigns_patch(struct request *req) {
-    if (require_body(req))
-        return;
     struct store *st = req->app->store;
     struct campaign c;
     int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);

@@ -111,10 +111,6 @@ static int refuse_provider(struct request *req, const struct carrier *c) {
 }
 
 void admin_put_carrier(struct request *req) {
-    if (!req->json) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        return;
-    }
     struct carrier c;
     struct verr e;
     if (carrier_from_json(req->params[0], req->json, &c, &e) != 0) {

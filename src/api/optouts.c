@@ -16,27 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int refuse_unknown(struct request *req, const char *const *known) {
-    const char *key;
-    json_t *v;
-    json_object_foreach(req->json, key, v) {
-        int ok = 0;
-        for (const char *const *k = known; *k; k++)
-            ok |= strcmp(*k, key) == 0;
-        if (!ok) {
-            reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 void optouts_create(struct request *req) {
     static const char *const known[] = {"phone_number", "channel", "category", NULL};
-    if (!req->json) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        return;
-    }
     json_t *phone = json_object_get(req->json, "phone_number");
     json_t *channel = json_object_get(req->json, "channel");
     json_t *category = json_object_get(req->json, "category");
@@ -67,7 +48,7 @@ void optouts_create(struct request *req) {
         }
         snprintf(o.category, sizeof o.category, "%s", name);
     }
-    if (refuse_unknown(req, known))
+    if (reply_if_unknown_field(req, known))
         return;
     ids_new("opt_", o.id);
     snprintf(o.account_id, sizeof o.account_id, "%s", req->account_id);
@@ -136,10 +117,6 @@ void optouts_delete(struct request *req) {
 
 void providers_sim_inbound(struct request *req) {
     static const char *const known[] = {"channel", "from", "to", "body", NULL};
-    if (!req->json) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        return;
-    }
     json_t *channel = json_object_get(req->json, "channel");
     json_t *from = json_object_get(req->json, "from");
     json_t *to = json_object_get(req->json, "to");
@@ -164,7 +141,7 @@ void providers_sim_inbound(struct request *req) {
         reply_error(req, 422, "invalid_argument", "body", "body must be a string of text");
         return;
     }
-    if (refuse_unknown(req, known))
+    if (reply_if_unknown_field(req, known))
         return;
     struct store *st = req->app->store;
     char account[48] = "";

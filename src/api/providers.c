@@ -69,10 +69,6 @@ static int carrier_using(struct request *req, const char *provider, char *carrie
 }
 
 void admin_put_provider(struct request *req) {
-    if (!req->json) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        return;
-    }
     if (refuse_builtin(req))
         return;
     struct provider_def d;

@@ -68,14 +68,9 @@ static int read_json(struct request *req, struct upload *u) {
                     "recipients must be an array of {phone_number, params}");
         return -1;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(req->json, key, v) {
-        if (strcmp(key, "recipients") != 0) {
-            reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
-            return -1;
-        }
-    }
+    static const char *const known[] = {"recipients", NULL};
+    if (reply_if_unknown_field(req, known))
+        return -1;
     if (json_array_size(list) > RECIPIENT_MAX_PER_UPLOAD)
         return too_many(req, json_array_size(list));
     u->n = json_array_size(list);
@@ -94,6 +89,8 @@ static int read_json(struct request *req, struct upload *u) {
             r->params_bad = !recipient_params_valid(params);
         }
         if (json_is_object(item)) {
+            const char *key;
+            json_t *v;
             json_object_foreach(item, key, v) {
                 if (strcmp(key, "phone_number") && strcmp(key, "params"))
                     r->params_bad = 1; /* an unknown key: the row is refused as a whole */

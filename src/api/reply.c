@@ -97,16 +97,25 @@ void reply_store_error(struct request *req, int err) {
     }
 }
 
-int reply_if_any_field(struct request *req) {
+int reply_if_unknown_field(struct request *req, const char *const *known) {
     const char *key;
     json_t *v;
     if (!req->json)
         return 0;
     json_object_foreach(req->json, key, v) {
-        reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
-        return -1;
+        int ok = 0;
+        for (const char *const *k = known; k && *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok) {
+            reply_error(req, 422, "invalid_argument", key, "unknown field %s", key);
+            return -1;
+        }
     }
     return 0;
+}
+
+int reply_if_any_field(struct request *req) {
+    return reply_if_unknown_field(req, NULL);
 }
 
 const char *request_query(struct request *req, const char *name) {

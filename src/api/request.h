@@ -76,6 +76,9 @@ void reply_store_error(struct request *req, int err);
 /* For endpoints that take no fields: answers 422 naming the first field of
  * the body and returns -1; 0 for an empty body or {}. */
 int reply_if_any_field(struct request *req);
+/* Answers 422 naming the first field of the body not in known (a
+ * NULL-terminated list) and returns -1; 0 when every field is known. */
+int reply_if_unknown_field(struct request *req, const char *const *known);
 
 /* A query parameter (decoded), or NULL. Borrowed. */
 const char *request_query(struct request *req, const char *name);

@@ -20,7 +20,10 @@ enum route_flags {
     ROUTE_LATE_EFFECTS = 1,
     /* The answer holds a secret shown once (api_key): the stored copy kept
      * for Idempotency-Key replays leaves it out. */
-    ROUTE_SECRET_ANSWER = 2
+    ROUTE_SECRET_ANSWER = 2,
+    /* The body carries required fields: an empty one is 400 invalid_json
+     * (answered by server.c before the handler runs). */
+    ROUTE_BODY_REQUIRED = 4
 };
 
 typedef void (*route_handler)(struct request *req);

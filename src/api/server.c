@@ -117,6 +117,10 @@ static int is_media_type(const char *ct, const char *want) {
 
 /* Parses the body for routes that take one. -1 when it answered. */
 static int read_body(struct request *req) {
+    if (req->body.len == 0 && (req->route->flags & ROUTE_BODY_REQUIRED)) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        return -1;
+    }
     if (req->route->body == BODY_NONE || req->body.len == 0)
         return 0;
     const char *ct = req->content_type;

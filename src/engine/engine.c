@@ -864,7 +864,7 @@ int engine_start(const struct engine_deps *deps, struct engine **out) {
     e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS;
     if (uv_thread_create(&e->thread, run, e) != 0) {
         log_error("engine: cannot start its thread");
-        return -1;
+        return ERROR_IO;
     }
     *out = e;
     return 0;

@@ -27,7 +27,7 @@ enum engine_event {
 };
 
 /* Starts the engine thread: reconciles attempts left in flight by an earlier
- * run, then dispatches. 0, or -1 (logged). */
+ * run, then dispatches. 0, or a negative ERROR_* code (logged). */
 int engine_start(const struct engine_deps *deps, struct engine **out);
 /* Any thread: something changed; the engine looks within milliseconds. */
 void engine_wake(struct engine *e, int events);

@@ -262,8 +262,9 @@ static int signature(struct webhooks *w, const char *account, const char *body, 
     memcpy(fresh, "whsec_", 6);
     ids_random_base62(fresh + 6, 32);
     struct webhook_secrets sec;
-    if (w->deps->store->ops->webhook_secrets(w->deps->store, account, fresh, &sec) != 0)
-        return -1;
+    int rc = w->deps->store->ops->webhook_secrets(w->deps->store, account, fresh, &sec);
+    if (rc != 0)
+        return rc;
     int64_t now = clock_now_ms();
     long t = (long)(now / 1000);
     char *signed_text = xasprintf("%ld.%s", t, body);
@@ -289,8 +290,9 @@ static int64_t campaign_key(const struct outbound_event *e) {
 
 static int start_one(struct webhooks *w, struct outbound_event *e, const char *endpoint) {
     char *body = NULL;
-    if (w->deps->store->ops->event_body(w->deps->store, e->seq, &body) != 0 || !body)
-        return -1;
+    int rc = w->deps->store->ops->event_body(w->deps->store, e->seq, &body);
+    if (rc != 0 || !body)
+        return rc ? rc : ERROR_NOTFOUND;
     struct transfer *t = xcalloc(1, sizeof *t);
     t->w = w;
     snprintf(t->id, sizeof t->id, "%s", e->id);
@@ -301,10 +303,10 @@ static int start_one(struct webhooks *w, struct outbound_event *e, const char *e
     snprintf(t->endpoint, sizeof t->endpoint, "%s", endpoint);
     t->body = body;
     char sig[300];
-    if (signature(w, e->account_id, t->body, sig, sizeof sig) != 0) {
+    if ((rc = signature(w, e->account_id, t->body, sig, sizeof sig)) != 0) {
         free(t->body);
         free(t);
-        return -1;
+        return rc;
     }
     char *h = xasprintf("Campaignd-Signature: %s", sig);
     t->headers = curl_slist_append(t->headers, "Content-Type: application/json");

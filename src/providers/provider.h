@@ -7,7 +7,8 @@
  * retry-after, or unknown: the request may or may not have arrived) and
  * every later report (a call's end, a message's delivery) come back through
  * the one event callback, on the engine's loop, never from inside submit().
- * A function that returns an error never calls the callback (libuv's rule).
+ * Errors follow util/error.h: 0, or a negative ERROR_* code; a function
+ * that returns an error never calls the callback (libuv's rule).
  *
  * At most once toward a provider: the engine marks attempts as being
  * submitted before calling submit(); after a crash, an attempt marked so is
@@ -25,6 +26,7 @@
 
 #include "domain/attempt.h"
 #include "domain/provider_def.h"
+#include "util/error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -59,14 +61,14 @@ struct provider_ops {
     const char *type;
     /* Takes ownership of batch (an array from xcalloc of n attempts, their
      * texts included) and returns 0 at once; each attempt's fate arrives
-     * later through the callback. -1: took nothing (the caller still owns
-     * the batch), and no callback comes. */
+     * later through the callback. A negative ERROR_* code: took nothing
+     * (the caller still owns the batch), and no callback comes. */
     int (*submit)(struct provider *p, struct attempt *batch, size_t n);
     /* Optional (NULL when the provider cannot tell): for attempts whose
      * submit fate is unknown, held[i] = 1 when the provider has attempt
      * ids[i] (provider_ids[i] its id there, or ""), 0 when it certainly
-     * never received it, -1 when it cannot tell. 0, or -1 when it could
-     * answer none (held unset). */
+     * never received it, -1 when it cannot tell. 0, or a negative ERROR_*
+     * code when it could answer none (held unset). */
     int (*lookup)(struct provider *p, const char *const *ids, size_t n, int *held,
                   char (*provider_ids)[64]);
     /* The engine stored these reports durably; the provider may forget them. */
@@ -95,7 +97,8 @@ struct provider_env {
 };
 
 /* Opens the provider def describes (its type picks the implementation).
- * 0, or -1 with the reason logged (an unknown type, a setting it refuses). */
+ * 0, or a negative ERROR_* code with the reason logged (ERROR_INVALID: an
+ * unknown type, a setting it refuses; ERROR_IO...: its state unreadable). */
 int provider_open(const struct provider_def *def, const struct provider_env *env,
                   struct provider **out);
 

@@ -22,5 +22,5 @@ int provider_open(const struct provider_def *def, const struct provider_env *env
         if (strcmp(impls[i].type, def->type) == 0)
             return impls[i].open(def, env, out);
     log_error("providers: %s has type %s, which this server does not build", def->name, def->type);
-    return -1;
+    return ERROR_INVALID;
 }

@@ -247,7 +247,7 @@ static int sim_submit(struct provider *p, struct attempt *a, size_t n) {
     free(reports);
     free(fresh);
     if (rc != 0)
-        return -1; /* the store refused (full, busy): the caller keeps the batch */
+        return rc; /* the store refused (full, busy): the caller keeps the batch */
     free_batch(a, n);
     return 0;
 }
@@ -261,8 +261,9 @@ static void sim_id(const char *call_id, char out[64]) {
 static int sim_lookup(struct provider *p, const char *const *ids, size_t n, int *held,
                       char (*provider_ids)[64]) {
     struct sim *s = (struct sim *)p;
-    if (s->st->ops->sim_held(s->st, s->base.name, ids, n, held) != 0)
-        return -1;
+    int rc = s->st->ops->sim_held(s->st, s->base.name, ids, n, held);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         provider_ids[i][0] = '\0';
         if (held[i])
@@ -313,9 +314,10 @@ int provider_sim_open(const struct provider_def *def, const struct provider_env 
                       struct provider **out) {
     struct attempt_end *owed = NULL;
     size_t nowed = 0;
-    if (env->store->ops->sim_owed(env->store, def->name, &owed, &nowed) != 0) {
-        log_error("sim %s: cannot read the reports it owes", def->name);
-        return -1;
+    int rc = env->store->ops->sim_owed(env->store, def->name, &owed, &nowed);
+    if (rc != 0) {
+        log_error("sim %s: cannot read the reports it owes (%s)", def->name, error_str(rc));
+        return rc;
     }
     struct sim *s = xcalloc(1, sizeof *s);
     s->base.ops = &sim_ops;

@@ -6,23 +6,7 @@
 #include <string.h>
 
 const char *store_strerror(int err) {
-    switch (err) {
-    case STORE_OK:
-        return "ok";
-    case STORE_ENOTFOUND:
-        return "not found";
-    case STORE_ECONFLICT:
-        return "conflict with an existing row";
-    case STORE_EBUSY:
-        return "database busy";
-    case STORE_EIO:
-        return "database error";
-    case STORE_ESTATE:
-        return "the object's state forbids the change";
-    case STORE_EFULL:
-        return "storage full or failing";
-    }
-    return "unknown store error";
+    return error_str(err);
 }
 
 void idem_record_clear(struct idem_record *r) {

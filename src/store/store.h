@@ -26,18 +26,22 @@
 #include "domain/recipient.h"
 #include "domain/types.h"
 
+#include "util/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
+/* The store's names for the codes of util/error.h (one family). */
 enum store_error {
-    STORE_OK = 0,
-    STORE_ENOTFOUND = -1,
-    STORE_ECONFLICT = -2, /* a unique key is taken */
-    STORE_EBUSY = -3,     /* the database stayed locked past the busy timeout */
-    STORE_EIO = -4,       /* any other database failure (logged) */
-    STORE_ESTATE = -5,    /* the object's state forbids the change */
-    STORE_EFULL = -6,     /* storage full or failing (disk full, I/O error): retry later */
+    STORE_OK = ERROR_OK,
+    STORE_ENOTFOUND = ERROR_NOTFOUND,
+    STORE_ECONFLICT = ERROR_CONFLICT, /* a unique key is taken */
+    STORE_EBUSY = ERROR_BUSY,         /* the database stayed locked past the busy timeout */
+    STORE_EIO = ERROR_IO,             /* any other database failure (logged) */
+    STORE_ESTATE = ERROR_STATE,       /* the object's state forbids the change */
+    STORE_EFULL = ERROR_FULL,         /* storage full or failing (disk full, I/O error) */
 };
+/* error_str(), under the store's name. */
 const char *store_strerror(int err);
 
 struct account {
