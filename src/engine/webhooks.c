@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "store/store.h"
 #include "domain/webhook_url.h"
+#include "engine/curl_uv.h"
 #include "engine/webhook_slots.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -49,16 +50,8 @@ struct transfer {
     char refused[128]; /* why the connect was refused; libcurl owns error[] */
 };
 
-struct sock {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    struct webhooks *w;
-};
-
 struct webhooks {
-    uv_loop_t *loop;
-    uv_timer_t timer;
-    CURLM *multi;
+    struct curl_uv *http;
     const struct engine_deps *deps;
     void (*changed)(void *);
     void *ctx;
@@ -67,10 +60,6 @@ struct webhooks {
     int64_t next_due;
     char turn[48]; /* the account served last: the next turn is the one after */
 };
-
-static void on_closed_free(uv_handle_t *h) {
-    free(h->data);
-}
 
 /* ---- results ---- */
 
@@ -113,7 +102,6 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
         log_info("webhook %s attempt %d failed (%s)%s", t->id, attempts, err,
                  give_up ? ": given up" : "");
     }
-    curl_multi_remove_handle(w->multi, t->easy);
     curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     free(t->body);
@@ -126,80 +114,14 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
     w->next_due = stored == 0 ? 0 : now + STORE_RETRY_MS;
 }
 
-static void check_done(struct webhooks *w) {
-    CURLMsg *msg;
-    int left;
-    int any = 0;
-    while ((msg = curl_multi_info_read(w->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        struct transfer *t = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        finish(w, t, msg->data.result);
-        any = 1;
-    }
-    if (any)
-        w->changed(w->ctx);
-}
-
-/* ---- libcurl on libuv ---- */
-
-static void on_poll(uv_poll_t *h, int status, int events) {
-    struct sock *s = h->data;
-    int flags = status < 0 ? CURL_CSELECT_ERR : 0;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    int running;
-    curl_multi_socket_action(s->w->multi, s->fd, flags, &running);
-    check_done(s->w);
-}
-
-static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp) {
+/* A delivery ended (curl_uv): store its result, and let the engine run a
+ * pass so that delivery continues. */
+static void on_done(void *ctx, CURL *easy, CURLcode result) {
     (void)easy;
-    struct webhooks *w = userp;
-    struct sock *s = socketp;
-    if (action == CURL_POLL_REMOVE) {
-        if (s) {
-            uv_poll_stop(&s->poll);
-            uv_close((uv_handle_t *)&s->poll, on_closed_free);
-            curl_multi_assign(w->multi, fd, NULL);
-        }
-        return 0;
-    }
-    if (!s) {
-        s = xcalloc(1, sizeof *s);
-        s->fd = fd;
-        s->w = w;
-        uv_poll_init_socket(w->loop, &s->poll, fd);
-        s->poll.data = s;
-        curl_multi_assign(w->multi, fd, s);
-    }
-    int events = 0;
-    if (action & CURL_POLL_IN)
-        events |= UV_READABLE;
-    if (action & CURL_POLL_OUT)
-        events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, on_poll);
-    return 0;
-}
-
-static void on_timeout(uv_timer_t *t) {
-    struct webhooks *w = t->data;
-    int running;
-    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(w);
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
-    (void)multi;
-    struct webhooks *w = userp;
-    if (timeout_ms < 0)
-        uv_timer_stop(&w->timer);
-    else
-        uv_timer_start(&w->timer, on_timeout, (uint64_t)timeout_ms, 0);
-    return 0;
+    struct transfer *t = ctx;
+    struct webhooks *w = t->w;
+    finish(w, t, result);
+    w->changed(w->ctx);
 }
 
 /* ---- one delivery ---- */
@@ -337,9 +259,15 @@ static int start_one(struct webhooks *w, struct outbound_event *e, const char *e
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(c, CURLOPT_PRIVATE, t);
+    rc = curl_uv_start(w->http, c, on_done, t);
+    if (rc != 0) {
+        curl_easy_cleanup(c);
+        curl_slist_free_all(t->headers);
+        free(t->body);
+        free(t);
+        return rc;
+    }
     w->live[w->nlive++] = t;
-    curl_multi_add_handle(w->multi, c);
     return 0;
 }
 
@@ -396,17 +324,10 @@ int64_t webhooks_next_due(const struct webhooks *w) {
 struct webhooks *webhooks_new(uv_loop_t *loop, const struct engine_deps *deps,
                               void (*changed)(void *), void *ctx) {
     struct webhooks *w = xcalloc(1, sizeof *w);
-    w->loop = loop;
+    w->http = curl_uv_new(loop);
     w->deps = deps;
     w->changed = changed;
     w->ctx = ctx;
-    uv_timer_init(loop, &w->timer);
-    w->timer.data = w;
-    w->multi = curl_multi_init();
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
     return w;
 }
 
@@ -415,14 +336,12 @@ void webhooks_close(struct webhooks *w) {
         return;
     while (w->nlive) {
         struct transfer *t = w->live[--w->nlive];
-        curl_multi_remove_handle(w->multi, t->easy);
+        curl_uv_cancel(w->http, t->easy);
         curl_easy_cleanup(t->easy);
         curl_slist_free_all(t->headers);
         free(t->body);
         free(t);
     }
-    curl_multi_cleanup(w->multi);
-    uv_timer_stop(&w->timer);
-    w->timer.data = w;
-    uv_close((uv_handle_t *)&w->timer, on_closed_free);
+    curl_uv_free(w->http);
+    free(w);
 }
