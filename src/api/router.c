@@ -54,6 +54,10 @@ static const struct route routes[] = {
     {"GET", "/v1/webhook-secret", webhook_secret_get, AUTH_ACCOUNT, BODY_NONE, 0},
     {"POST", "/v1/webhook-secret/rotate", webhook_secret_rotate, AUTH_ACCOUNT, BODY_JSON,
      ROUTE_SECRET_ANSWER},
+    {"POST", "/v1/providers/{name}/calls/{call_id}", providers_call_report, AUTH_ADMIN, BODY_JSON,
+     ROUTE_BODY_REQUIRED | ROUTE_LATE_EFFECTS},
+    {"POST", "/v1/providers/{name}/messages/{message_id}", providers_message_report, AUTH_ADMIN,
+     BODY_JSON, ROUTE_BODY_REQUIRED | ROUTE_LATE_EFFECTS},
     {"POST", "/v1/providers/sim/inbound", providers_sim_inbound, AUTH_ADMIN, BODY_JSON,
      ROUTE_BODY_REQUIRED},
 };

@@ -38,7 +38,13 @@
  * provider's lookup says it certainly never received it; otherwise it
  * waits for its reports. Ends are applied idempotently (a repeated report
  * changes nothing).
- * Thread: everything here runs on the engine thread except engine_wake(). */
+ * Reports from outside (providers' HTTP callbacks) come through
+ * engine_report(), from any thread: written durably to the store's inbox,
+ * then a wake-up (uv_async_send); the pass reads the inbox, applies the
+ * reports with the others and deletes the rows it applied.
+ *
+ * Thread: everything here runs on the engine thread except engine_wake()
+ * and engine_report(). */
 #include "engine/engine.h"
 #include "engine/backoff.h"
 #include "engine/inforce.h"
@@ -101,6 +107,9 @@ struct engine {
     struct attempt_end *ends;                /* reported, not yet stored */
     char (*end_from)[PROVIDER_NAME_MAX + 1]; /* the provider to ack each to ("" = none) */
     size_t nends, capends;
+
+    int64_t inbox_read_to;   /* the inbox rows read so far (queued in ends) */
+    int64_t inbox_delete_to; /* ... and those to delete once the ends are stored */
 
     struct submit_mark *marks; /* fates learnt, not yet stored */
     size_t nmarks, capmarks;
@@ -373,6 +382,29 @@ static void apply_ends(struct engine *e) {
     ack_ends(e, n);
     free(applied);
     e->nends = 0;
+    /* the inbox rows those ends came from are applied: forget them (a
+     * failure only means they are read and applied again, harmlessly) */
+    if (e->inbox_delete_to && noted(e, e->st->ops->inbox_delete(e->st, e->inbox_delete_to), 1) == 0)
+        e->inbox_delete_to = 0;
+}
+
+/* Queues the reports waiting in the store's inbox (written by HTTP threads
+ * through engine_report) as ends of this pass. 0, or a store error. */
+static int read_inbox(struct engine *e) {
+    for (;;) {
+        struct inbox_report *rows = NULL;
+        size_t n = 0;
+        int rc = noted(e, e->st->ops->inbox_read(e->st, e->inbox_read_to, 2000, &rows, &n), 0);
+        if (rc != 0)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            queue_end(e, &rows[i].end, NULL);
+            e->inbox_read_to = e->inbox_delete_to = rows[i].seq;
+        }
+        free(rows);
+        if (n < 2000)
+            return 0;
+    }
 }
 
 /* ---- claims ---- */
@@ -797,6 +829,8 @@ static void pass(struct engine *e) {
         again |= ENGINE_CARRIERS;
     if ((events & ENGINE_PROVIDERS) && reload_providers(e) != 0)
         again |= ENGINE_PROVIDERS;
+    if ((events & ENGINE_INBOX) && read_inbox(e) != 0)
+        again |= ENGINE_INBOX;
     apply_marks(e);
     int had_ends = e->nends > 0; /* applying them writes events */
     apply_ends(e);
@@ -861,13 +895,21 @@ int engine_start(const struct engine_deps *deps, struct engine **out) {
         .loop = &e->loop, .store = e->st, .on_event = on_provider_event, .ctx = e};
     e->providers = provider_set_new(&env);
     e->webhooks = webhooks_new(&e->loop, &e->deps, on_webhook_change, e);
-    e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS;
+    e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS | ENGINE_INBOX;
     if (uv_thread_create(&e->thread, run, e) != 0) {
         log_error("engine: cannot start its thread");
         return ERROR_IO;
     }
     *out = e;
     return 0;
+}
+
+int engine_report(struct engine *e, struct store *st, const char *provider,
+                  const struct attempt_end *ends, size_t n) {
+    int rc = st->ops->inbox_put(st, provider, ends, n, clock_now_ms());
+    if (rc == 0)
+        engine_wake(e, ENGINE_INBOX);
+    return rc;
 }
 
 void engine_wake(struct engine *e, int events) {

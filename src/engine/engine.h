@@ -7,8 +7,11 @@
 #include "config.h"
 #include "engine/engine_stats.h"
 
+#include <stddef.h>
+
 struct engine;
 struct store;
+struct attempt_end;
 
 /* What the engine is built from (main.c composes it): nothing of the HTTP
  * layer. Borrowed; each must outlive the engine. */
@@ -23,7 +26,8 @@ struct engine_deps {
 enum engine_event {
     ENGINE_CAMPAIGNS = 1, /* a campaign moved, recipients were added */
     ENGINE_CARRIERS = 2,  /* carrier limits or routes changed */
-    ENGINE_PROVIDERS = 4  /* a provider was created, replaced or deleted */
+    ENGINE_PROVIDERS = 4, /* a provider was created, replaced or deleted */
+    ENGINE_INBOX = 8      /* reports from outside wait in the store's inbox */
 };
 
 /* Starts the engine thread: reconciles attempts left in flight by an earlier
@@ -31,6 +35,14 @@ enum engine_event {
 int engine_start(const struct engine_deps *deps, struct engine **out);
 /* Any thread: something changed; the engine looks within milliseconds. */
 void engine_wake(struct engine *e, int events);
+/* Any thread: the thread-safe entry for reports that arrive from outside
+ * (a provider's HTTP callback). Writes them durably to the store's inbox,
+ * then wakes the engine, which applies them (forward only) and empties the
+ * inbox. Answer the caller's peer 2xx only after this returned 0; on a
+ * negative ERROR_* code nothing was kept (answer 5xx: the peer retries).
+ * e may be NULL (the reports wait for the next engine to start). */
+int engine_report(struct engine *e, struct store *st, const char *provider,
+                  const struct attempt_end *ends, size_t n);
 /* Stops dispatching, stores the ends already reported, joins the thread.
  * Attempts still in flight stay dispatched; the next start reconciles them. */
 void engine_stop(struct engine *e);

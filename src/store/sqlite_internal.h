@@ -116,6 +116,8 @@ int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
 int sqlite_carrier_delete(struct store *st, const char *name);
 int sqlite_submits_mark(struct store *st, const struct submit_mark *m, size_t n);
 int sqlite_submits_in_flight(struct store *st, struct attempt **out, size_t *n);
+int sqlite_attempt_provider(struct store *st, const char *attempt_id, char provider[65],
+                            enum channel *ch);
 int sqlite_attempt_by_provider_id(struct store *st, const char *provider, const char *provider_id,
                                   char attempt_id[48], enum channel *ch);
 int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
@@ -125,6 +127,11 @@ int sqlite_sim_ack(struct store *st, const char *provider, const struct attempt_
                    size_t n);
 int sqlite_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
                     int *held);
+int sqlite_inbox_put(struct store *st, const char *provider, const struct attempt_end *ends,
+                     size_t n, int64_t now);
+int sqlite_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
+                      size_t *n);
+int sqlite_inbox_delete(struct store *st, int64_t up_to_seq);
 int sqlite_provider_list(struct store *st, struct provider_def **out, size_t *n);
 int sqlite_provider_put(struct store *st, const struct provider_def *d, int64_t now);
 int sqlite_provider_delete(struct store *st, const char *name);

@@ -167,7 +167,13 @@ const char *const sqlite_migrations[] = {
     "CREATE TABLE sim_reports (provider TEXT NOT NULL, call_id TEXT NOT NULL,"
     "  kind INTEGER NOT NULL, channel INTEGER NOT NULL, answered_at INTEGER,"
     "  at INTEGER NOT NULL, provider_id TEXT NOT NULL,"
-    "  PRIMARY KEY (provider, call_id, kind)) WITHOUT ROWID;",
+    "  PRIMARY KEY (provider, call_id, kind)) WITHOUT ROWID;"
+    /* reports from outside (providers' HTTP callbacks), durable before the
+     * callback is answered, until the engine applied them */
+    "CREATE TABLE provider_inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  provider TEXT NOT NULL, call_id TEXT NOT NULL, channel INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL, mstatus INTEGER NOT NULL, answered_at INTEGER,"
+    "  ended_at INTEGER NOT NULL, provider_id TEXT NOT NULL, received_at INTEGER NOT NULL);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

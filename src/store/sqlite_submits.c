@@ -71,6 +71,27 @@ int sqlite_submits_in_flight(struct store *st, struct attempt **out, size_t *n) 
                            clear_attempt, (void **)out, n, "submits_in_flight");
 }
 
+static const char SQL_PROVIDER_OF[] = "SELECT provider, 'voice' FROM calls WHERE id = ?1 UNION ALL "
+                                      "SELECT provider, channel FROM messages WHERE id = ?1";
+
+int sqlite_attempt_provider(struct store *st, const char *attempt_id, char provider[65],
+                            enum channel *ch) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_PROVIDER_OF);
+    sqlite3_bind_text(s, 1, attempt_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        snprintf(provider, 65, "%s", (const char *)sqlite3_column_text(s, 0));
+        channel_parse((const char *)sqlite3_column_text(s, 1), ch);
+    }
+    sqlite3_reset(s);
+    if (step == SQLITE_ROW)
+        return STORE_OK;
+    return step == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, step, "attempt_provider");
+}
+
 int sqlite_attempt_by_provider_id(struct store *st, const char *provider, const char *provider_id,
                                   char attempt_id[48], enum channel *ch) {
     struct sqlite_conn *conn = sqlite_conn_get(st);

@@ -210,6 +210,13 @@ struct webhook_secrets {
 
 struct store;
 
+/* A report from outside waiting in the inbox (sqlite_inbox.c). */
+struct inbox_report {
+    int64_t seq;
+    char provider[65];
+    struct attempt_end end;
+};
+
 /* One attempt's move toward its provider (sqlite_submits.c). */
 struct submit_mark {
     char attempt_id[48];
@@ -291,9 +298,20 @@ struct store_ops {
     /* Every attempt in flight (a call not ended, a message not yet sent or
      * failed) with its provider and submit state; texts owned. */
     int (*submits_in_flight)(struct store *st, struct attempt **out, size_t *n);
+    /* The provider and channel of an attempt (a call or message id);
+     * ENOTFOUND when none. */
+    int (*attempt_provider)(struct store *st, const char *attempt_id, char provider[65],
+                            enum channel *ch);
     /* The attempt a provider knows by provider_id; ENOTFOUND when none. */
     int (*attempt_by_provider_id)(struct store *st, const char *provider, const char *provider_id,
                                   char attempt_id[48], enum channel *ch);
+    /* The inbox of reports from outside: put (any thread, durable when it
+     * answers 0), read in arrival order after a seq, delete up to a seq. */
+    int (*inbox_put)(struct store *st, const char *provider, const struct attempt_end *ends,
+                     size_t n, int64_t now);
+    int (*inbox_read)(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
+                      size_t *n);
+    int (*inbox_delete)(struct store *st, int64_t up_to_seq);
     /* The simulated provider's state, under its name: records ids[0..n) as
      * accepted and, for those new (fresh[i] = 1), the reports owed for them
      * (matched by call_id), in one transaction. */

@@ -249,3 +249,170 @@ def test_restart_hands_over_only_what_never_arrived(start_server, tmp_path):
     assert len(per) == n and max(per.values()) == 1, "a recipient was dialled twice"
     assert all(x["provider_call_id"] for x in calls)
     acct.client.close()
+
+
+# ---- provider callbacks: the thread-safe, durable path into the engine
+
+def _dispatched_calls(acct, cid, want, timeout):
+    from helpers import SLOW
+    return _wait(lambda: (lambda calls: calls if len(calls) >= want else None)(
+        _pages(acct, "/v1/calls", {"campaign_id": cid})), timeout * SLOW, "dispatched calls")
+
+
+def test_call_report_from_outside_applies_forward_only(start_server):
+    srv = start_server(env={"CAMPAIGND_SIM_CALL_MS": "50"})
+    client = srv.client()
+    acct = client.create_account()
+    assert put(client, "sim-long", {"type": "sim", "call_ms": 3000}).status_code == 200
+    assert carrier(client, "long", provider="sim-long", prefixes=["+1212"]).status_code == 200
+    c = acct.create_campaign(retry_policy={"max_attempts": 1, "delay_seconds": 0})
+    r = acct.post("/v1/campaigns/%s/recipients" % c["id"],
+                  json={"recipients": [{"phone_number": "+12125550100"}]})
+    assert r.status_code == 200, r.text
+    assert acct.post("/v1/campaigns/%s/start" % c["id"]).status_code == 200
+    [call] = _dispatched_calls(acct, c["id"], 1, 20)
+    path = "/v1/providers/sim-long/calls/" + call["id"]
+    # the provider says busy long before its own simulated end
+    r = client.admin("POST", path, json={"status": "busy", "provider_id": "EXT1"})
+    assert r.status_code == 204, r.text
+    done = _wait(lambda: (lambda x: x if x["status"] == "completed" else None)(
+        acct.get_campaign(c["id"])), 20, "completion")
+    assert done["counters"]["dispositions"]["busy"] == 1
+    got = acct.get("/v1/calls/" + call["id"]).json()
+    assert got["status"] == "busy" and got["provider_call_id"] == "EXT1", got
+    # a repeated report, and the sim's own later end, change nothing
+    assert client.admin("POST", path, json={"status": "completed"}).status_code == 204
+    import time
+    time.sleep(3.5)
+    assert acct.get("/v1/calls/" + call["id"]).json()["status"] == "busy"
+    after = acct.get_campaign(c["id"])
+    assert after["counters"] == done["counters"]
+    client.close()
+
+
+def test_callback_refusals(start_server):
+    srv = start_server(env={"CAMPAIGND_SIM_CALL_MS": "2000"})
+    client = srv.client()
+    acct = client.create_account()
+    assert put(client, "sim-other", {"type": "sim"}).status_code == 200
+    c = acct.create_campaign()
+    acct.post("/v1/campaigns/%s/recipients" % c["id"],
+              json={"recipients": [{"phone_number": "+14155550100"}]})
+    acct.post("/v1/campaigns/%s/start" % c["id"])
+    [call] = _dispatched_calls(acct, c["id"], 1, 20)
+    ok = {"status": "completed"}
+    assert_error(client.admin("POST", "/v1/providers/nobody/calls/" + call["id"], json=ok),
+                 404, "not_found")
+    assert_error(client.admin("POST", "/v1/providers/sim/calls/call_nope", json=ok),
+                 404, "not_found")
+    # the attempt belongs to sim, not to sim-other
+    assert_error(client.admin("POST", "/v1/providers/sim-other/calls/" + call["id"], json=ok),
+                 404, "not_found")
+    # a call is not a message
+    assert_error(client.admin("POST", "/v1/providers/sim/messages/" + call["id"],
+                              json={"status": "delivered"}), 404, "not_found")
+    base = "/v1/providers/sim/calls/" + call["id"]
+    for body, field in [({"status": "ringing"}, "status"), ({"status": "bogus"}, "status"),
+                        ({}, "status"), ({"status": "completed", "ended_at": "yesterday"},
+                                         "ended_at"),
+                        ({"status": "completed", "colour": 1}, "colour")]:
+        assert_error(client.admin("POST", base, json=body), 422, "invalid_argument", field)
+    r = client.admin("POST", base, data=b"", headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "invalid_json")
+    assert acct.req("POST", base, json=ok).status_code == 401
+    # nothing above changed the call
+    assert acct.get("/v1/calls/" + call["id"]).json()["ended_at"] is None
+    client.close()
+
+
+def test_message_report_from_outside(start_server):
+    from helpers import sms_body
+    srv = start_server(env={"CAMPAIGND_SIM_REPORT_MS": "5000"})
+    client = srv.client()
+    acct = client.create_account()
+    s = acct.create_campaign(sms_body())
+    acct.post("/v1/campaigns/%s/recipients" % s["id"],
+              json={"recipients": [{"phone_number": "+14155550100", "params": {"name": "A"}}]})
+    acct.post("/v1/campaigns/%s/start" % s["id"])
+    [m] = _wait(lambda: (lambda ms: ms if ms and ms[0]["status"] == "sent" else None)(
+        _pages(acct, "/v1/messages", {"campaign_id": s["id"]})), 20, "sent")
+    r = client.admin("POST", "/v1/providers/sim/messages/" + m["id"],
+                     json={"status": "undelivered"})
+    assert r.status_code == 204, r.text
+    got = _wait(lambda: (lambda x: x if x["status"] == "undelivered" else None)(
+        acct.get("/v1/messages/" + m["id"]).json()), 20, "undelivered")
+    assert got["failed_at"] is not None
+    c = acct.get_campaign(s["id"])
+    assert c["counters"]["failed"] == 1 and c["counters"]["dispositions"]["undelivered"] == 1
+    client.close()
+
+
+def test_a_reported_end_survives_a_kill(start_server, tmp_path):
+    """The 204 comes after the report is durable: kill -9 at once, restart,
+    and the end holds."""
+    import signal
+    from helpers import SLOW
+    env = {"CAMPAIGND_SIM_CALL_MS": "600000"}  # the sim itself would end it in 10 minutes
+    db = tmp_path / "c.db"
+    srv = start_server(env=env, db=db, name="first")
+    client = srv.client()
+    acct = client.create_account()
+    c = acct.create_campaign()
+    acct.post("/v1/campaigns/%s/recipients" % c["id"],
+              json={"recipients": [{"phone_number": "+14155550100"}]})
+    acct.post("/v1/campaigns/%s/start" % c["id"])
+    [call] = _dispatched_calls(acct, c["id"], 1, 20)
+    r = client.admin("POST", "/v1/providers/sim/calls/" + call["id"],
+                     json={"status": "no_answer"})
+    assert r.status_code == 204
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait()
+    srv.stop(check=False)
+    client.close()
+    again = start_server(env=env, db=db, admin_token=srv.admin_token, name="second")
+    acct.client = again.client()
+    done = _wait(lambda: (lambda x: x if x["status"] == "completed" else None)(
+        acct.get_campaign(c["id"])), 20 * SLOW, "completion")
+    assert done["counters"]["dispositions"]["no_answer"] == 1
+    assert acct.get("/v1/calls/" + call["id"]).json()["status"] == "no_answer"
+    acct.client.close()
+
+
+def test_reports_from_many_threads_at_once_all_apply(start_server):
+    import concurrent.futures
+    from helpers import SLOW
+    srv = start_server(env={"CAMPAIGND_SIM_CALL_MS": "50"})
+    client = srv.client()
+    acct = client.create_account()
+    assert put(client, "sim-hold", {"type": "sim", "call_ms": 600000}).status_code == 200
+    r = client.admin("PUT", "/v1/admin/carriers/hold", json={
+        "channel": "voice", "prefixes": ["+1212"], "rate_per_second": 1000, "burst": 200,
+        "max_concurrent": 500, "provider": "sim-hold"})
+    assert r.status_code == 200, r.text
+    c = acct.create_campaign()
+    n = 200
+    acct.post("/v1/campaigns/%s/recipients" % c["id"],
+              json={"recipients": [{"phone_number": "+1212555%04d" % i} for i in range(n)]})
+    acct.post("/v1/campaigns/%s/start" % c["id"])
+    calls = _dispatched_calls(acct, c["id"], n, 30)
+    statuses = ["completed", "busy", "no_answer", "failed"]
+
+    def send(i):
+        cl = srv.client()
+        try:
+            return cl.admin("POST", "/v1/providers/sim-hold/calls/" + calls[i]["id"],
+                            json={"status": statuses[i % 4]}).status_code
+        finally:
+            cl.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(send, range(n)))
+    assert codes == [204] * n
+    done = _wait(lambda: (lambda x: x if x["status"] == "completed" else None)(
+        acct.get_campaign(c["id"])), 30 * SLOW, "completion")
+    disp = done["counters"]["dispositions"]
+    assert (disp["completed"], disp["busy"], disp["no_answer"], disp["failed"]) == (50, 50, 50, 50)
+    by_id = {x["id"]: x for x in _pages(acct, "/v1/calls", {"campaign_id": c["id"]})}
+    for i in range(n):
+        assert by_id[calls[i]["id"]]["status"] == statuses[i % 4]
+    client.close()
