@@ -91,7 +91,11 @@ class Tmpfs:
         return {}
 
     def fill(self):
-        with open(self.ballast, "wb") as f:
+        try:
+            f = open(self.ballast, "wb")
+        except OSError:
+            return  # already full (the server's own writes got there first)
+        with f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
@@ -100,7 +104,7 @@ class Tmpfs:
                 pass
 
     def free(self):
-        self.ballast.unlink()
+        self.ballast.unlink(missing_ok=True)
 
     def close(self):
         subprocess.run(["umount", "-l", str(self.dir)], capture_output=True)
