@@ -5,8 +5,10 @@ with `npm ci`) runs as a validating proxy in front of a campaignd started
 for this module, and the walk below sends every operation of the document
 through it: accounts and keys, campaigns of every channel, uploads as JSON
 and CSV with invalid rows, recipients, calls, messages, opt-outs, carriers,
-named providers and the carriers that name them, events and the webhook secret, the lifecycle moves, idempotent replays and
-the error answers.
+named providers and the carriers that name them, provider callbacks (a
+call reported busy, a message reported delivered, their refusals), events
+and the webhook secret, the lifecycle moves, idempotent replays and the
+error answers.
 
 Three Prism processes:
 
@@ -429,6 +431,94 @@ def step_providers(w):
     w.call("GET", path, 404, admin=True)
 
 
+def step_provider_callbacks(w, key):
+    """A provider's callbacks: a voice call reported busy while the named sim
+    provider still holds it (a long call_ms, so the report comes first), the
+    refusals, and an sms message reported delivered."""
+    name = "contract-cb-" + secrets.token_hex(3)
+    w.call("PUT", "/v1/admin/providers/" + name, 200, admin=True,
+           json_body={"type": "sim", "call_ms": 600000, "report_ms": 600000})
+    for channel in ("voice", "sms"):
+        w.call("PUT", "/v1/admin/carriers/%s-%s" % (name, channel), 200, admin=True,
+               json_body={"channel": channel, "prefixes": ["+1212"], "rate_per_second": 50,
+                          "max_concurrent": 10, "provider": name})
+
+    c = w.call("POST", "/v1/campaigns", 201, key=key, json_body=voice_body(
+        retry_policy={"max_attempts": 1, "delay_seconds": 0})).json()
+    w.call("POST", "/v1/campaigns/%s/recipients" % c["id"], 200, key=key,
+           json_body={"recipients": [{"phone_number": "+12125550100"}]})
+    w.call("POST", "/v1/campaigns/%s/start" % c["id"], 200, key=key)
+    [call] = wait_for(lambda: w.call("GET", "/v1/calls", 200, key=key,
+                                     params={"campaign_id": c["id"]}).json()["data"],
+                      "the call to be dialled")
+    assert call["status"] == "ringing" and call["provider"] == name, call
+    path = "/v1/providers/%s/calls/%s" % (name, call["id"])
+
+    # refusals a schema can say: the document refuses them as the server does
+    for body, field in (({"status": "ringing"}, "status"), ({}, "status"),
+                        ({"status": "busy", "ended_at": "yesterday"}, "ended_at"),
+                        ({"status": "busy", "provider_id": "x" * 64}, "provider_id"),
+                        ({"status": "busy", "colour": "red"}, "colour")):
+        r = w.refused("POST", path, 422, "invalid_argument", admin=True, json_body=body)
+        assert r.json()["error"]["field"] == field, r.text
+    w.refused("POST", path, 401, "unauthenticated", json_body={"status": "busy"})
+    w.refused("POST", "/v1/providers/Not_A_Name/calls/" + call["id"], 404, "not_found",
+              admin=True, json_body={"status": "busy"})
+    w.direct("POST", path, 400, "invalid_json", admin=True, data=b"")
+    # unknown ids a schema cannot know: the server's 404s, declared
+    for p in ("/v1/providers/nobody-%s/calls/%s" % (secrets.token_hex(3), call["id"]),
+              "/v1/providers/%s/calls/call_nope" % name,
+              "/v1/providers/sim/calls/" + call["id"],           # another provider's attempt
+              "/v1/providers/%s/messages/%s" % (name, call["id"])):  # a call is no message
+        r = w.call("POST", p, 404, admin=True,
+                   json_body={"status": "delivered" if "/messages/" in p else "busy"})
+        assert r.json()["error"]["code"] == "not_found", r.text
+    got = w.call("GET", "/v1/calls/" + call["id"], 200, key=key).json()
+    assert got["status"] == "ringing" and got["ended_at"] is None, got
+
+    # the provider says busy long before its own simulated end
+    provider_id = "EXT-" + secrets.token_hex(4)
+    w.call("POST", path, 204, admin=True,
+           json_body={"status": "busy", "answered_at": None, "provider_id": provider_id})
+    got = wait_for(lambda: (lambda x: x if x["status"] == "busy" else None)(
+        w.call("GET", "/v1/calls/" + call["id"], 200, key=key).json()), "the call to be busy")
+    assert got["provider_call_id"] == provider_id and got["ended_at"], got
+    done = wait_for(lambda: (lambda x: x if x["status"] == "completed" else None)(
+        w.call("GET", "/v1/campaigns/" + c["id"], 200, key=key).json()),
+        "the voice campaign to complete")
+    assert done["counters"]["dispositions"]["busy"] == 1, done
+    # forward only: a late report is kept (204) and changes nothing
+    w.call("POST", path, 204, admin=True, json_body={"status": "completed"})
+    w.call("GET", "/v1/campaigns/" + c["id"], 200, key=key)  # the engine has had its turn
+    time.sleep(0.3)
+    assert w.call("GET", "/v1/calls/" + call["id"], 200, key=key).json()["status"] == "busy"
+
+    # an sms message the provider accepted, then reports delivered
+    s = w.call("POST", "/v1/campaigns", 201, key=key, json_body=sms_body()).json()
+    w.call("POST", "/v1/campaigns/%s/recipients" % s["id"], 200, key=key, json_body={
+        "recipients": [{"phone_number": "+12125550101", "params": {"name": "Ada"}}]})
+    w.call("POST", "/v1/campaigns/%s/start" % s["id"], 200, key=key)
+    [m] = wait_for(lambda: (lambda ms: ms if ms and ms[0]["status"] == "sent" else None)(
+        w.call("GET", "/v1/messages", 200, key=key,
+               params={"campaign_id": s["id"]}).json()["data"]), "the message to be sent")
+    assert m["provider"] == name and m["delivered_at"] is None, m
+    mpath = "/v1/providers/%s/messages/%s" % (name, m["id"])
+    r = w.refused("POST", mpath, 422, "invalid_argument", admin=True,
+                  json_body={"status": "queued"})
+    assert r.json()["error"]["field"] == "status", r.text
+    r = w.call("POST", "/v1/providers/%s/calls/%s" % (name, m["id"]), 404, admin=True,
+               json_body={"status": "busy"})  # a message is no call
+    assert r.json()["error"]["message"] == "no such call", r.text
+    w.call("POST", mpath, 204, admin=True,
+           json_body={"status": "delivered", "ended_at": "2026-01-02T03:04:05+01:00",
+                      "provider_id": "SM" + secrets.token_hex(8)})
+    got = wait_for(lambda: (lambda x: x if x["status"] == "delivered" else None)(
+        w.call("GET", "/v1/messages/" + m["id"], 200, key=key).json()),
+        "the message to be delivered")
+    assert got["delivered_at"] == "2026-01-02T02:04:05.000Z", got
+    assert got["provider_message_id"].startswith("SM"), got
+
+
 RECIPIENTS_JSON = [
     {"phone_number": "+14155550100", "params": {"name": "Ada"}},
     {"phone_number": "+14155550101", "params": {"name": "Grace", "vip": True, "n": 3}},
@@ -692,6 +782,7 @@ def test_walk_every_operation_through_prism(walk, doc):
     key = step_accounts_and_keys(walk)
     step_carriers(walk)
     step_providers(walk)
+    step_provider_callbacks(walk, key)
     step_general_errors(walk, key)
     step_body_limits(walk, key)
     step_voice(walk, key)
