@@ -56,6 +56,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/strset.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -351,24 +352,58 @@ static void ack_ends(struct engine *e, size_t n) {
     }
 }
 
-/* Stores the fates learnt since the last pass (the provider's id of
- * accepted attempts); on a store error they wait for the next pass. */
-static void apply_marks(struct engine *e) {
-    if (e->nmarks == 0)
+/* A call accepted and ended within one pass needs no "accepted" mark: its
+ * end closes it (and carries the provider's id). Messages keep theirs: a
+ * message's reports leave its submit state alone. */
+static void drop_marks_of_ended(struct engine *e) {
+    if (e->nmarks == 0 || e->nends == 0)
         return;
-    if (noted(e, e->st->ops->submits_mark(e->st, e->marks, e->nmarks), 1) == 0)
-        e->nmarks = 0;
+    struct strset ended;
+    strset_init(&ended, e->nends);
+    for (size_t i = 0; i < e->nends; i++)
+        if (e->ends[i].channel == CHANNEL_VOICE && e->ends[i].provider_call_id[0])
+            strset_add(&ended, e->ends[i].call_id);
+    size_t kept = 0;
+    for (size_t i = 0; i < e->nmarks; i++) {
+        const struct submit_mark *m = &e->marks[i];
+        if (m->channel == CHANNEL_VOICE && m->state == SUBMIT_ACCEPTED &&
+            !strset_add(&ended, m->attempt_id))
+            continue; /* its end is in this batch */
+        e->marks[kept++] = *m;
+    }
+    e->nmarks = kept;
+    strset_free(&ended);
 }
 
-static void apply_ends(struct engine *e) {
-    if (e->nends == 0)
+/* Stores, in one transaction, the fates learnt since the last pass (submit
+ * marks: the provider's id of accepted attempts), the ends reported (each
+ * recipient, call or message, counters and events), and the deletion of
+ * the inbox rows those came from; then acks the reports to their providers.
+ * On a store error nothing of it is kept and everything waits for the next
+ * pass (after the backoff). */
+static void apply_reports(struct engine *e) {
+    if (e->nmarks == 0 && e->nends == 0)
         return;
     size_t n = e->nends;
-    struct attempt_applied *applied = xcalloc(n, sizeof *applied);
-    int rc = noted(e, e->st->ops->apply_ends(e->st, e->ends, n, clock_now_ms(), applied), 1);
-    if (rc) {
+    struct attempt_applied *applied = xcalloc(n + 1, sizeof *applied);
+    struct store *st = e->st;
+    drop_marks_of_ended(e);
+    int rc = st->ops->begin(st);
+    if (rc == 0) {
+        if (rc == 0 && e->nmarks)
+            rc = st->ops->submits_mark(st, e->marks, e->nmarks);
+        if (rc == 0 && n)
+            rc = st->ops->apply_ends(st, e->ends, n, clock_now_ms(), applied);
+        if (rc == 0 && e->inbox_delete_to)
+            rc = st->ops->inbox_delete(st, e->inbox_delete_to);
+        if (rc == 0)
+            rc = st->ops->commit(st);
+        else
+            st->ops->rollback(st);
+    }
+    if (noted(e, rc, 1) != 0) {
         free(applied);
-        return; /* kept in e->ends: the next pass (after the backoff) tries again */
+        return;
     }
     for (size_t i = 0; i < n; i++) {
         if (!applied[i].applied)
@@ -382,10 +417,8 @@ static void apply_ends(struct engine *e) {
     ack_ends(e, n);
     free(applied);
     e->nends = 0;
-    /* the inbox rows those ends came from are applied: forget them (a
-     * failure only means they are read and applied again, harmlessly) */
-    if (e->inbox_delete_to && noted(e, e->st->ops->inbox_delete(e->st, e->inbox_delete_to), 1) == 0)
-        e->inbox_delete_to = 0;
+    e->nmarks = 0;
+    e->inbox_delete_to = 0;
 }
 
 /* Queues the reports waiting in the store's inbox (written by HTTP threads
@@ -457,13 +490,26 @@ static void requeue(struct engine *e, const struct attempt *a, size_t n, int64_t
         e->unclaim_due = due;
 }
 
+static int mark_submitting(struct engine *e, const struct attempt *a, size_t n);
+static void dispatch_to_providers(struct engine *e, struct attempt *a, size_t n);
+
 /* Hands attempts to their providers. They are marked as being submitted
- * first, in one transaction: from then on an attempt is never handed over
- * again unless its provider says it never received it. The attempts'
- * texts move to the providers; the array stays the caller's. */
-static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
+ * before they leave: claimed ones are already (the claim writes them so, in
+ * its transaction); reconciled ones (`mark`) are marked here, in one
+ * transaction. From then on an attempt is never handed over again unless
+ * its provider says it never received it. The attempts' texts move to the
+ * providers; the array stays the caller's. */
+static void send_attempts(struct engine *e, struct attempt *a, size_t n, int mark) {
     if (n == 0)
         return;
+    if (mark && mark_submitting(e, a, n) != 0) {
+        requeue(e, a, n, 0); /* never left: back to the queue */
+        return;
+    }
+    dispatch_to_providers(e, a, n);
+}
+
+static int mark_submitting(struct engine *e, const struct attempt *a, size_t n) {
     struct submit_mark *m = xcalloc(n, sizeof *m);
     for (size_t i = 0; i < n; i++) {
         snprintf(m[i].attempt_id, sizeof m[i].attempt_id, "%s", a[i].call_id);
@@ -472,10 +518,11 @@ static void send_attempts(struct engine *e, struct attempt *a, size_t n) {
     }
     int rc = noted(e, e->st->ops->submits_mark(e->st, m, n), 1);
     free(m);
-    if (rc != 0) {
-        requeue(e, a, n, 0); /* never left: back to the queue */
-        return;
-    }
+    return rc;
+}
+
+/* Groups attempts by provider and submits each group. */
+static void dispatch_to_providers(struct engine *e, struct attempt *a, size_t n) {
     char *taken = xcalloc(n, 1);
     for (size_t i = 0; i < n; i++) {
         if (taken[i])
@@ -630,7 +677,7 @@ static void claim_and_send(struct engine *e) {
                     }
                 }
             }
-            send_attempts(e, attempts, got);
+            send_attempts(e, attempts, got, 0);
         }
         for (size_t i = 0; i < got; i++)
             free(attempts[i].text);
@@ -764,7 +811,7 @@ static void reconcile(struct engine *e) {
                  n, nagain, held_count, waiting, unknown);
     for (size_t off = 0; off < nagain; off += CLAIM_BATCH_MAX) {
         size_t k = nagain - off < CLAIM_BATCH_MAX ? nagain - off : CLAIM_BATCH_MAX;
-        send_attempts(e, again + off, k);
+        send_attempts(e, again + off, k, 1);
     }
     for (size_t i = 0; i < nagain; i++)
         free(again[i].text);
@@ -792,8 +839,7 @@ static void shut_down(struct engine *e) {
     /* providers first: closing delivers the fates they already know */
     provider_set_free(e->providers);
     e->providers = NULL;
-    apply_marks(e);
-    apply_ends(e); /* unacked: the reports come again after the restart */
+    apply_reports(e); /* unacked: the reports come again after the restart */
     flush_unclaims(e);
     webhooks_close(e->webhooks);
     uv_walk(&e->loop, close_handle, NULL);
@@ -831,9 +877,8 @@ static void pass(struct engine *e) {
         again |= ENGINE_PROVIDERS;
     if ((events & ENGINE_INBOX) && read_inbox(e) != 0)
         again |= ENGINE_INBOX;
-    apply_marks(e);
     int had_ends = e->nends > 0; /* applying them writes events */
-    apply_ends(e);
+    apply_reports(e);
     now = clock_now_ms();
     if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
         if (noted(e, e->st->ops->expire_ended(e->st, now, &e->next_end), 1) != 0)

@@ -37,13 +37,13 @@ static const char SQL_DISPATCH_MSG[] =
     "last_attempt_at = ?2, last_message_id = ?3, updated_at = ?2 WHERE seq = ?1";
 static const char SQL_CALL_INSERT[] =
     "INSERT INTO calls(id, account_id, campaign_seq, recipient_seq, agent_id, from_number, "
-    "to_number, attempt, status, carrier, lane, provider, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ringing', ?9, ?10, ?11, ?12)";
+    "to_number, attempt, status, carrier, lane, provider, created_at, submit_state) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ringing', ?9, ?10, ?11, ?12, 1)";
 static const char SQL_MSG_INSERT[] =
     "INSERT INTO messages(id, account_id, campaign_seq, recipient_seq, channel, from_id, "
     "to_number, attempt, body, template, status, carrier, lane, provider, segments, encoding, "
-    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, "
-    "?12, ?13, ?14, ?15, ?16, ?16)";
+    "created_at, updated_at, submit_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "'queued', ?11, ?12, ?13, ?14, ?15, ?16, ?16, 1)";
 static const char SQL_OPTED_OUT[] =
     "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND phone_number = ?2 AND channel = ?3 "
     "AND category IN ('', ?4) LIMIT 1";

@@ -32,6 +32,7 @@ int sqlite_sim_accept(struct store *st, const char *provider, const char *const 
     if (!conn)
         return STORE_EIO;
     int rc = sqlite_unit_begin(conn);
+    size_t k = 0; /* reports come grouped in the order of ids */
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         sqlite3_stmt *s = sqlite_prep(conn, SQL_ACCEPT);
         sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
@@ -39,10 +40,10 @@ int sqlite_sim_accept(struct store *st, const char *provider, const char *const 
         rc = sqlite_err(conn, sqlite3_step(s), "sim_accept");
         sqlite3_reset(s);
         fresh[i] = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
-        for (size_t k = 0; k < nreports && rc == STORE_OK && fresh[i]; k++) {
+        for (; k < nreports && rc == STORE_OK && strcmp(reports[k].call_id, ids[i]) == 0; k++) {
             const struct attempt_end *o = &reports[k];
-            if (strcmp(o->call_id, ids[i]) != 0)
-                continue;
+            if (!fresh[i])
+                continue; /* known: its reports are owed already */
             s = sqlite_prep(conn, SQL_OWE);
             sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 2, o->call_id, -1, SQLITE_STATIC);

@@ -314,7 +314,7 @@ struct store_ops {
     int (*inbox_delete)(struct store *st, int64_t up_to_seq);
     /* The simulated provider's state, under its name: records ids[0..n) as
      * accepted and, for those new (fresh[i] = 1), the reports owed for them
-     * (matched by call_id), in one transaction. */
+     * (grouped by call_id in the order of ids), in one transaction. */
     int (*sim_accept)(struct store *st, const char *provider, const char *const *ids, size_t n,
                       const struct attempt_end *reports, size_t nreports, int *fresh);
     int (*sim_owed)(struct store *st, const char *provider, struct attempt_end **out, size_t *n);
