@@ -22,6 +22,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import random
 import secrets
 import shutil
@@ -260,16 +261,30 @@ def main():
         srv.stop()
         with open(os.path.join(workdir, "stderr.log"), errors="replace") as f:
             log = f.read()
-        reconciled = sum(int(l.split("reconciling ")[1].split()[0])
-                         for l in log.splitlines() if "engine: reconciling" in l)
+        # "engine: N attempts in flight at start: A handed over now (never
+        # received), H held by their provider, W awaiting reports, U of
+        # unknown fate (never sent again)"
+        totals = [0, 0, 0, 0, 0]
+        pattern = re.compile(r"(\d+) attempts in flight at start: (\d+) handed over now .*?"
+                             r"(\d+) held by their provider, (\d+) awaiting reports, (\d+) of "
+                             r"unknown fate")
+        for line in log.splitlines():
+            m = pattern.search(line)
+            if m:
+                totals = [a + int(b) for a, b in zip(totals, m.groups())]
+        reconciled = totals[0]
         elapsed = time.monotonic() - t_start
         print()
         print("soak: OK  seed %d  recipients %d  kills %d (%d while running)  checks %d"
               % (seed, n, kills, kills_running, checks))
         print("soak: calls %d  succeeded %d  failed %d  lost 0  attempted twice 0"
               % (stats["calls"], counters["succeeded"], counters["failed"]))
-        print("soak: attempts reconciled after kills %d  restart to healthy max %.2fs mean %.2fs"
-              % (reconciled, max(restarts or [0]), sum(restarts) / max(1, len(restarts))))
+        print("soak: attempts in flight at restarts %d: handed over (never received) %d, held by "
+              "the provider %d, awaiting reports %d, unknown %d"
+              % tuple(totals))
+        print("soak: restart to healthy max %.2fs mean %.2fs"
+              % (max(restarts or [0]), sum(restarts) / max(1, len(restarts))))
+        check(totals[4] == 0, "attempts of unknown fate with the sim, which always tells")
         print("soak: rate %d/s  elapsed %.1fs" % (rate, elapsed))
         ok = True
     except Failed as e:
