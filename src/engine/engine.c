@@ -721,6 +721,7 @@ static void reconcile(struct engine *e, int at_start) {
         else
             free(list[i].text);
     }
+    size_t leased = n - ntaken; /* left to another node id's live lease */
     n = ntaken;
     struct attempt *again = xcalloc(n + 1, sizeof *again);
     size_t nagain = 0, held_count = 0, unknown = 0, waiting = 0;
@@ -772,11 +773,14 @@ static void reconcile(struct engine *e, int at_start) {
         }
         free(idx);
     }
-    if (n)
-        log_info("engine: %zu attempts in flight taken over: %zu handed over now (never "
+    /* the ones still leased to another id wait for their reports, or for
+     * their lease to run out (then a later tick takes them over) */
+    if (n + leased)
+        log_info("engine: %zu attempts in flight %s: %zu handed over now (never "
                  "received), %zu held by their provider, %zu awaiting reports, %zu of unknown "
-                 "fate (never sent again)",
-                 n, nagain, held_count, waiting, unknown);
+                 "fate (never sent again); %zu of those awaiting are leased to another node id",
+                 n + leased, at_start ? "at start" : "taken over", nagain, held_count,
+                 waiting + leased, unknown, leased);
     for (size_t off = 0; off < nagain; off += CLAIM_BATCH_MAX) {
         size_t k = nagain - off < CLAIM_BATCH_MAX ? nagain - off : CLAIM_BATCH_MAX;
         send_attempts(e, again + off, k);
