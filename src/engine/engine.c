@@ -893,8 +893,8 @@ static void on_async(uv_async_t *a) {
  * reload the campaigns (other writers may have queued work). */
 static void on_lease_timer(uv_timer_t *t) {
     struct engine *e = t->data;
-    if (e->closed || !e->reconciled || backoff_waiting(&e->backoff, clock_now_ms()))
-        return; /* the next tick */
+    if (e->closed || !e->reconciled || e->backoff.delay_ms)
+        return; /* the next tick; a failing store is the backoff's to retry */
     int64_t until = clock_now_ms() + e->deps.cfg->lease_ms;
     if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0)
         reconcile(e, 0);
