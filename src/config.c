@@ -1,6 +1,7 @@
 /* config.c - the settings table and its four sources, see config.h. */
 #include "config.h"
 #include "util/alloc.h"
+#include "util/ids.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -59,6 +60,10 @@ static const struct setting settings[] = {
     {"default-whatsapp-concurrency", "CAMPAIGND_DEFAULT_WHATSAPP_CONCURRENCY",
      N(default_whatsapp_concurrency), "100", 1, 1000000,
      "default-whatsapp carrier: most submits awaiting the provider"},
+    {"node-id", "CAMPAIGND_NODE_ID", T(node_id), NULL, 0, 0,
+     "this node's name on the attempts it claims (default: a random id per start)"},
+    {"lease-ms", "CAMPAIGND_LEASE_MS", N(lease_ms), "30000", 1000, 3600000,
+     "how long a claimed attempt stays this node's without renewal, ms (renewed every third)"},
     {"log-level", "CAMPAIGND_LOG_LEVEL", T(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"sqlite-max-pages", "CAMPAIGND_SQLITE_MAX_PAGES", N(sqlite_max_pages), "0", 0, 2147483647,
      "for tests and operations: cap the SQLite database at this many pages (PRAGMA "
@@ -210,6 +215,15 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         snprintf(err, errlen, "log-level must be debug, info, warn or error, got \"%s\"",
                  cfg->log_level);
         return CONFIG_ERROR;
+    }
+    if (cfg->node_id && (cfg->node_id[0] == '\0' || strlen(cfg->node_id) > 64)) {
+        snprintf(err, errlen, "node-id must be 1..64 characters");
+        return CONFIG_ERROR;
+    }
+    if (!cfg->node_id) { /* a new one per process start */
+        char id[IDS_MAX_LEN];
+        ids_new("node_", id);
+        cfg->node_id = xstrdup(id);
     }
     if (cfg->admin_token && cfg->admin_token[0] == '\0') {
         free(cfg->admin_token);

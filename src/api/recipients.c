@@ -14,6 +14,7 @@
 #include "api/paging.h"
 #include "domain/render.h"
 #include "domain/csv.h"
+#include "domain/due.h"
 #include "engine/engine.h"
 #include "domain/recipient.h"
 #include "domain/tzmap.h"
@@ -397,20 +398,16 @@ out:
     campaign_clear(&c);
 }
 
-/* What decides when a queued recipient may next be attempted. */
-struct attempt_rules {
-    int64_t start_at;
-    int has_window;
-    struct call_window window;
-};
-
-static int load_rules(struct request *req, struct attempt_rules *out) {
+/* What decides when a queued recipient may next be attempted (domain/due.c;
+ * a campaign past running has none of it). */
+static int load_rules(struct request *req, struct due_rules *out) {
     struct campaign c;
     int rc =
         req->app->store->ops->campaign_get(req->app->store, req->account_id, req->params[0], &c);
     if (rc)
         return rc;
     json_t *config = json_loads(c.config_json, 0, NULL);
+    memset(out, 0, sizeof *out);
     out->start_at =
         c.status == CAMPAIGN_RUNNING || c.status == CAMPAIGN_DRAFT || c.status == CAMPAIGN_PAUSED
             ? c.start_at
@@ -421,22 +418,13 @@ static int load_rules(struct request *req, struct attempt_rules *out) {
     return 0;
 }
 
-/* The earliest instant a queued recipient may be attempted: the latest of
- * its retry's due time, schedule.start_at and the next opening of its call
- * window; 0 (null) when that is now, or when it is not queued. */
-static int64_t next_attempt_at(const struct recipient *r, const struct attempt_rules *rules,
+/* next_attempt_at: for a queued recipient, the instant due.c answers when
+ * it lies ahead; 0 (null) when that is now, or when it is not queued. */
+static int64_t next_attempt_at(const struct recipient *r, const struct due_rules *rules,
                                int64_t now) {
     if (r->status != RECIPIENT_QUEUED)
         return 0;
-    int64_t at = r->due_at > now ? r->due_at : now;
-    if (rules->start_at > at)
-        at = rules->start_at;
-    if (rules->has_window) {
-        int64_t open =
-            window_next_open(&rules->window, rules->window.per_recipient ? r->zones : NULL, at);
-        /* zones whose windows never meet: the engine looks again daily */
-        at = open != INT64_MAX ? open : (at > now + 86400000 ? at : now + 86400000);
-    }
+    int64_t at = due_earliest(rules, r->due_at, r->zones, now);
     return at > now ? at : 0;
 }
 
@@ -472,7 +460,7 @@ void recipients_list(struct request *req) {
                                                   &f, p.cursor, p.limit, &page);
     if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    struct attempt_rules rules;
+    struct due_rules rules;
     rc = load_rules(req, &rules);
     if (rc) {
         recipient_page_clear(&page);
@@ -494,7 +482,7 @@ void recipients_get(struct request *req) {
                                                  req->params[1], &r);
     if (reply_lookup_failed(req, rc, "recipient"))
         return;
-    struct attempt_rules rules;
+    struct due_rules rules;
     rc = load_rules(req, &rules);
     if (rc)
         reply_store_error(req, rc);

@@ -24,6 +24,7 @@ struct attempt {
     int64_t campaign_seq;
     char provider[65]; /* the named provider that carries it */
     int submit_state;  /* enum submit_state */
+    int taken;         /* reconciliation: leased to this node now (0: another's live lease) */
 };
 
 /* Where an attempt stands toward its provider: claimed but never handed

@@ -24,6 +24,20 @@ const char *carrier_builtin_name(enum channel ch) {
     return (unsigned)ch < CHANNEL_COUNT ? builtin_names[ch] : "default-voice";
 }
 
+const struct carrier *carrier_for_lane(const struct carrier *list, size_t n, const char *lane,
+                                       enum channel ch) {
+    size_t len = strcspn(lane, "|"); /* a lane starts with its carrier's name */
+    const char *builtin = carrier_builtin_name(ch);
+    const struct carrier *fallback = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(list[i].name) == len && strncmp(list[i].name, lane, len) == 0)
+            return &list[i];
+        if (strcmp(list[i].name, builtin) == 0)
+            fallback = &list[i];
+    }
+    return fallback;
+}
+
 int carrier_is_builtin(const char *name, enum channel *ch) {
     for (int i = 0; i < CHANNEL_COUNT; i++) {
         if (strcmp(name, builtin_names[i]) == 0) {

@@ -38,6 +38,12 @@ struct carrier {
 void carrier_clear(struct carrier *c);
 /* The built-in carrier's name for a channel ("default-voice", ...). */
 const char *carrier_builtin_name(enum channel ch);
+/* The carrier that paces lane (of a campaign of channel ch): the one its
+ * carrier part names, or, when that carrier is gone (deleted while its
+ * recipients wait), the built-in carrier of ch; NULL when neither is in
+ * list[0..n). */
+const struct carrier *carrier_for_lane(const struct carrier *list, size_t n, const char *lane,
+                                       enum channel ch);
 /* 1 when name is one of the three built-in carriers; *ch gets its channel. */
 int carrier_is_builtin(const char *name, enum channel *ch);
 /* 1 when name is usable: 1..64 of [a-z0-9._-], starting alphanumeric. */

@@ -1,28 +1,51 @@
 /* recipient.c - the recipient's rules.
  *
- * The state machine (every move changes the recipient, the campaign's
- * stored counters and the attempt row in one store transaction):
+ * The state machine. Every move changes the recipient, the campaign's
+ * stored counters (a struct counter_delta, domain/move.h) and the attempt
+ * row in one store transaction; a rule in domain/ decides it, the store
+ * applies it as a guarded move (UPDATE ... WHERE seq = ? AND status =
+ * <expected>, counters only when the row moved), so a move applied twice
+ * changes nothing the second time:
  *
  *   (upload) ─▶ QUEUED ──claim──▶ DISPATCHED ──completed / sent──▶ SUCCEEDED
- *                ▲  │                  │
- *                │  │ opted out,       ├── no_answer / busy, retries left ──▶ QUEUED
- *                │  │ cancelled,       └── hard failure, retries exhausted ──▶ FAILED
- *                │  └ expired ───────────────────────────────────────────────▶ FAILED
- *   SUCCEEDED(sent) ── late failure report ──▶ FAILED(undelivered)
+ *                ▲  │  ▲               │  │                      (sent → delivered → read)
+ *                │  │  └─throttled─────┘  ├── no_answer / busy, retries left ──▶ QUEUED
+ *                │  │                     └── hard failure, retries exhausted ──▶ FAILED
+ *                │  ├ opted out, missing param (at its turn) ──────────────────────▶ FAILED
+ *                │  └ cancelled, expired ──────────────────────────────────────────▶ FAILED
+ *                └── outside its window / not yet due: QUEUED, due later
+ *   SUCCEEDED(sent / delivered) ── failure report ──▶ FAILED(undelivered)
  *
- * Who performs each move (all in src/store/, each one transaction):
- *   upload → QUEUED                    recipients_insert (sqlite_recipients.c)
- *   QUEUED → FAILED(cancelled)         campaign_move, MOVE_CANCEL (sqlite_campaigns.c)
- *   QUEUED → FAILED(expired)           expire_ended at schedule.end_at (sqlite_engine.c)
- *   QUEUED → DISPATCHED                claim (sqlite_engine.c claim_one)
- *   QUEUED → FAILED(opted_out,         claim, at the recipient's turn (fail_at_turn)
- *            missing_param)
- *   QUEUED → QUEUED (due later)        claim, outside the call window (set_due)
- *   DISPATCHED → SUCCEEDED / FAILED /  apply_ends: voice by domain/retry.c
- *                QUEUED (retry)        (apply_one), messages forward only
- *   SUCCEEDED(sent...) → FAILED        (apply_message_end)
- *            (undelivered)
- *   DISPATCHED → QUEUED (throttled)    unclaim, using no retry
+ * Which function decides each move, and which store operation applies it:
+ *
+ *   move                           decided by (domain/)        applied by (store/)
+ *   upload → QUEUED                recipient_check_number,     recipients_insert
+ *                                  recipient_params_valid      (sqlite_recipients.c)
+ *   QUEUED → DISPATCHED            turn_decide (turn.c) →      claim (sqlite_engine.c
+ *                                  move_claim (move.c)         apply_turn)
+ *   QUEUED → QUEUED (due later)    turn_decide, due_earliest   claim (apply_turn)
+ *                                  (due.c)
+ *   QUEUED → FAILED(opted_out,     turn_decide → move_fail_    claim (apply_turn)
+ *            missing_param,        queued
+ *            expired)
+ *   QUEUED → FAILED(cancelled)     campaign_plan_move          campaign_move
+ *                                  (campaign.c), move_fail_    (sqlite_campaigns.c
+ *                                  queued                      sqlite_fail_queued)
+ *   QUEUED → FAILED(expired)       due_ended, move_fail_queued expire_ended
+ *                                                              (sqlite_sweeps.c)
+ *   DISPATCHED → SUCCEEDED /       call_end_decide             apply_ends (sqlite_ends.c
+ *     FAILED / QUEUED (retry)      (call_end.c, retry.c)       apply_call_end)
+ *   DISPATCHED → SUCCEEDED(sent)   message_report_decide       apply_ends (sqlite_ends.c
+ *     / FAILED(failed);            (message_report.c)          apply_message_report)
+ *   SUCCEEDED(sent) → (delivered)
+ *     → (read); SUCCEEDED →
+ *     FAILED(undelivered)
+ *   DISPATCHED → QUEUED            move_unclaim (move.c)       unclaim (sqlite_ends.c)
+ *     (throttled, using no retry)
+ *
+ * When a queued recipient may run is written once, in due.c, and read by
+ * the engine (per lane), the claim (through turn_decide) and the API
+ * (next_attempt_at).
  *
  * This file also validates uploads: number syntax (domain/phone.c), the
  * numbering plan (domain/phone_plan.cc over libphonenumber) and params. */

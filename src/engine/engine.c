@@ -46,6 +46,8 @@
  * Thread: everything here runs on the engine thread except engine_wake()
  * and engine_report(). */
 #include "engine/engine.h"
+#include "config.h"
+#include "domain/due.h"
 #include "engine/backoff.h"
 #include "engine/inforce.h"
 #include "engine/fairness.h"
@@ -76,6 +78,7 @@ struct lane_work {
 
 struct lane {
     char name[LANE_MAX + 1];
+    enum channel channel; /* of its campaigns: names the fallback carrier */
     struct pacer pacer;
     struct lane_work *work;
     size_t nwork;
@@ -89,8 +92,9 @@ struct engine {
     uv_loop_t loop;
     uv_async_t async;
     uv_timer_t timer;
-    int events;   /* engine_event bits, guarded by mu */
-    int stopping; /* guarded by mu */
+    uv_timer_t lease_timer; /* renews this node's leases, takes over expired ones */
+    int events;             /* engine_event bits, guarded by mu */
+    int stopping;           /* guarded by mu */
     uv_mutex_t mu;
     struct provider_set *providers;
     struct webhooks *webhooks;
@@ -184,31 +188,15 @@ static struct lane *lane_find(struct engine *e, const char *name) {
 
 static void lane_limits(struct engine *e, struct lane *l) {
     double now = (double)clock_now_ms();
-    char carrier[CARRIER_NAME_MAX + 1];
-    size_t n = strcspn(l->name, "|");
-    if (n > CARRIER_NAME_MAX)
-        n = CARRIER_NAME_MAX;
-    memcpy(carrier, l->name, n);
-    carrier[n] = '\0';
-    const struct carrier *fallback = NULL;
-    for (size_t i = 0; i < e->ncarriers; i++) {
-        if (strcmp(e->carriers[i].name, carrier) == 0) {
-            const struct carrier *c = &e->carriers[i];
-            pacer_set_limits(&l->pacer, c->rate_per_second, c->burst, c->max_concurrent, now);
-            return;
-        }
-        if (strcmp(e->carriers[i].name, "default-voice") == 0)
-            fallback = &e->carriers[i];
-    }
-    /* a carrier deleted while its recipients wait: the built-in limits */
-    if (fallback)
-        pacer_set_limits(&l->pacer, fallback->rate_per_second, fallback->burst,
-                         fallback->max_concurrent, now);
+    /* its carrier, or (deleted while its recipients wait) its channel's built-in */
+    const struct carrier *c = carrier_for_lane(e->carriers, e->ncarriers, l->name, l->channel);
+    if (c)
+        pacer_set_limits(&l->pacer, c->rate_per_second, c->burst, c->max_concurrent, now);
     else
         pacer_set_limits(&l->pacer, 1, 1, 1, now);
 }
 
-static struct lane *lane_get(struct engine *e, const char *name) {
+static struct lane *lane_get(struct engine *e, const char *name, enum channel ch) {
     struct lane *l = lane_find(e, name);
     if (l)
         return l;
@@ -216,6 +204,7 @@ static struct lane *lane_get(struct engine *e, const char *name) {
     l = &e->lanes[e->nlanes++];
     memset(l, 0, sizeof *l);
     snprintf(l->name, sizeof l->name, "%s", name);
+    l->channel = ch;
     lane_limits(e, l);
     return l;
 }
@@ -283,7 +272,7 @@ static int reload_campaigns(struct engine *e) {
             int drc = noted(e, e->st->ops->lane_next_due(e->st, lanes[k], list[c].seq, &due), 0);
             if (drc != 0) /* nothing queued: no work; a failed read: look again */
                 due = drc == STORE_ENOTFOUND ? NO_WORK : clock_now_ms();
-            struct lane *l = lane_get(e, lanes[k]);
+            struct lane *l = lane_get(e, lanes[k], list[c].channel);
             l->work = xrealloc(l->work, (l->nwork + 1) * sizeof *l->work);
             l->work[l->nwork].campaign = c;
             l->work[l->nwork].next_due = due;
@@ -441,6 +430,13 @@ static int read_inbox(struct engine *e) {
 }
 
 /* ---- claims ---- */
+
+/* When the campaign's queued work may run, as due.c reads it (the call
+ * window is left to each recipient's turn in the claim). */
+static struct due_rules campaign_due_rules(const struct engine_campaign *c) {
+    struct due_rules r = {.start_at = c->start_at, .end_at = c->end_at};
+    return r;
+}
 
 static const char *campaign_from(const struct engine_campaign *c, json_t **config) {
     *config = json_loads(c->config_json, 0, NULL);
@@ -615,10 +611,8 @@ static void claim_and_send(struct engine *e) {
         int *due = xcalloc(l->nwork, sizeof *due);
         size_t *want = xcalloc(l->nwork, sizeof *want);
         for (size_t i = 0; i < l->nwork; i++) {
-            const struct engine_campaign *ec = &e->campaigns[l->work[i].campaign];
-            /* before schedule.start_at, or at/after end_at: not due */
-            due[i] = l->work[i].next_due <= now && ec->start_at <= now &&
-                     !(ec->end_at && ec->end_at <= now);
+            struct due_rules rules = campaign_due_rules(&e->campaigns[l->work[i].campaign]);
+            due[i] = due_lane_ready(&rules, l->work[i].next_due, now);
         }
         size_t budget = pacer_budget(&l->pacer, (double)now);
         if (budget > CLAIM_BATCH_MAX)
@@ -639,6 +633,8 @@ static void claim_and_send(struct engine *e) {
             r->campaign = c;
             r->from = campaign_from(c, &configs[nreq]);
             r->provider = lane_provider(e, l->name, c->channel);
+            r->node = e->deps.cfg->node_id;
+            r->lease_until = now + e->deps.cfg->lease_ms;
             r->want = want[i];
             nreq++;
             total_want += want[i];
@@ -661,6 +657,11 @@ static void claim_and_send(struct engine *e) {
             for (size_t i = 0; i < nreq; i++) {
                 struct lane *l = lane_find(e, reqs[i].lane);
                 pacer_started(&l->pacer, (double)now, reqs[i].got);
+                if (reqs[i].stale) { /* paused or ended by another writer: reload */
+                    uv_mutex_lock(&e->mu);
+                    e->events |= ENGINE_CAMPAIGNS;
+                    uv_mutex_unlock(&e->mu);
+                }
                 if (reqs[i].scanned < reqs[i].want) {
                     int64_t due = NO_WORK;
                     /* drained what is due: learn when the next one is */
@@ -709,13 +710,10 @@ static void arm(struct engine *e, int retry) {
         struct lane *l = &e->lanes[li];
         int64_t due = NO_WORK;
         for (size_t i = 0; i < l->nwork; i++) {
-            int64_t start = e->campaigns[l->work[i].campaign].start_at;
-            int64_t end = e->campaigns[l->work[i].campaign].end_at;
-            int64_t at = l->work[i].next_due;
-            if (end && end <= now)
+            struct due_rules rules = campaign_due_rules(&e->campaigns[l->work[i].campaign]);
+            if (due_ended(&rules, now))
                 continue; /* ended: its queued ones expire, nothing to wake for */
-            if (at != NO_WORK && start > at)
-                at = start; /* schedule.start_at: nothing before it */
+            int64_t at = due_earliest(&rules, l->work[i].next_due, NULL, now);
             if (at < due)
                 due = at;
         }
@@ -740,20 +738,38 @@ static void arm(struct engine *e, int retry) {
     uv_timer_start(&e->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
 }
 
-/* At start: every attempt still in flight holds its lane's slot. One never
- * handed over (pending) is handed over now; one being handed over when the
- * process stopped is asked about: the provider holds it (its fate is
- * accepted), certainly never got it (handed over now), or cannot tell (it
- * waits for its report, never sent twice); accepted ones wait for their
- * reports. */
-static void reconcile(struct engine *e) {
+/* Takes over attempts in flight under leases (store in_flight): at start
+ * this node's own and every one whose lease ran out; later (the lease tick)
+ * the ones whose lease ran out since (a node that died; with SQLite, this
+ * process's previous run, whose id was another). At start every attempt in
+ * flight holds its lane's slot, taken or not (with SQLite the ones still
+ * leased are the previous run's, whose reports come here); later takeovers
+ * were counted then. Of those taken: one never handed over (pending) is
+ * handed over now; one being handed over when its node stopped is asked
+ * about: the provider holds it (its fate is accepted), certainly never got
+ * it (handed over now), or cannot tell (it waits for its report, never sent
+ * twice); accepted ones wait for their reports. */
+static void reconcile(struct engine *e, int at_start) {
     struct attempt *list;
     size_t n;
-    if (noted(e, e->st->ops->submits_in_flight(e->st, &list, &n), 0) != 0)
-        return; /* the next pass tries again */
-    e->reconciled = 1;
-    for (size_t i = 0; i < n; i++)
-        pacer_started(&lane_get(e, list[i].lane)->pacer, 0, 1);
+    int64_t now = clock_now_ms();
+    int rc = e->st->ops->in_flight(e->st, e->deps.cfg->node_id, now, now + e->deps.cfg->lease_ms,
+                                   at_start, &list, &n);
+    if (noted(e, rc, 1) != 0)
+        return; /* the next pass (or lease tick) tries again */
+    if (at_start)
+        e->reconciled = 1;
+    size_t ntaken = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (at_start)
+            pacer_started(&lane_get(e, list[i].lane, list[i].channel)->pacer, 0, 1);
+        if (list[i].taken)
+            list[ntaken++] = list[i];
+        else
+            free(list[i].text);
+    }
+    size_t leased = n - ntaken; /* left to another node id's live lease */
+    n = ntaken;
     struct attempt *again = xcalloc(n + 1, sizeof *again);
     size_t nagain = 0, held_count = 0, unknown = 0, waiting = 0;
     const char **ids = xcalloc(n + 1, sizeof *ids);
@@ -804,11 +820,14 @@ static void reconcile(struct engine *e) {
         }
         free(idx);
     }
-    if (n)
-        log_info("engine: %zu attempts in flight at start: %zu handed over now (never "
+    /* the ones still leased to another id wait for their reports, or for
+     * their lease to run out (then a later tick takes them over) */
+    if (n + leased)
+        log_info("engine: %zu attempts in flight %s: %zu handed over now (never "
                  "received), %zu held by their provider, %zu awaiting reports, %zu of unknown "
-                 "fate (never sent again)",
-                 n, nagain, held_count, waiting, unknown);
+                 "fate (never sent again); %zu of those awaiting are leased to another node id",
+                 n + leased, at_start ? "at start" : "taken over", nagain, held_count,
+                 waiting + leased, unknown, leased);
     for (size_t off = 0; off < nagain; off += CLAIM_BATCH_MAX) {
         size_t k = nagain - off < CLAIM_BATCH_MAX ? nagain - off : CLAIM_BATCH_MAX;
         send_attempts(e, again + off, k, 1);
@@ -886,7 +905,7 @@ static void pass(struct engine *e) {
     if ((events & ENGINE_CAMPAIGNS) && reload_campaigns(e) != 0)
         again |= ENGINE_CAMPAIGNS;
     if (!e->reconciled)
-        reconcile(e);
+        reconcile(e, 1);
     /* with the store failing, claiming or delivering would only fail too
      * (or deliver events whose result cannot be stored) */
     if (!e->pass_failed)
@@ -915,8 +934,25 @@ static void on_async(uv_async_t *a) {
     pass(a->data);
 }
 
+/* Every lease_ms / 3: renew this node's leases, take over expired ones, and
+ * reload the campaigns (other writers may have queued work). */
+static void on_lease_timer(uv_timer_t *t) {
+    struct engine *e = t->data;
+    if (e->closed || !e->reconciled || e->backoff.delay_ms)
+        return; /* the next tick; a failing store is the backoff's to retry */
+    int64_t until = clock_now_ms() + e->deps.cfg->lease_ms;
+    if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0)
+        reconcile(e, 0);
+    uv_mutex_lock(&e->mu);
+    e->events |= ENGINE_CAMPAIGNS;
+    uv_mutex_unlock(&e->mu);
+    pass(e);
+}
+
 static void run(void *arg) {
     struct engine *e = arg;
+    uint64_t every = (uint64_t)e->deps.cfg->lease_ms / 3;
+    uv_timer_start(&e->lease_timer, on_lease_timer, every, every);
     pass(e); /* reloads everything (engine_start set the events), reconciles */
     uv_run(&e->loop, UV_RUN_DEFAULT);
 }
@@ -936,6 +972,8 @@ int engine_start(const struct engine_deps *deps, struct engine **out) {
     e->async.data = e;
     uv_timer_init(&e->loop, &e->timer);
     e->timer.data = e;
+    uv_timer_init(&e->loop, &e->lease_timer);
+    e->lease_timer.data = e;
     struct provider_env env = {
         .loop = &e->loop, .store = e->st, .on_event = on_provider_event, .ctx = e};
     e->providers = provider_set_new(&env);

@@ -617,6 +617,7 @@ static const struct store_ops sqlite_ops = {
     .apply_ends = sqlite_apply_ends,
     .unclaim = sqlite_unclaim,
     .in_flight = sqlite_in_flight,
+    .renew_leases = sqlite_renew_leases,
     .complete_finished = sqlite_complete_finished,
     .expire_ended = sqlite_expire_ended,
     .events_due = sqlite_events_due,

@@ -173,11 +173,6 @@ int sqlite_campaign_update(struct store *st, const struct campaign *c) {
 static const char SQL_FAIL_QUEUED[] =
     "UPDATE recipients SET status = 'failed', disposition = ?2, due_at = 0, "
     "updated_at = ?3 WHERE campaign_seq = ?1 AND status = 'queued'";
-static const char SQL_COUNT_FAILED[] =
-    "UPDATE campaigns SET queued = queued - ?2, failed = failed + ?2, "
-    "d_cancelled = d_cancelled + (?3 = 'cancelled') * ?2, "
-    "d_expired = d_expired + (?3 = 'expired') * ?2 WHERE seq = ?1";
-
 /* Every queued recipient of the campaign becomes failed with disposition d
  * (cancelled or expired), counters moved in the same transaction. */
 static int fail_queued_rows(struct sqlite_conn *conn, int64_t campaign_seq, enum disposition d,
@@ -226,13 +221,13 @@ static int fail_queued_rows(struct sqlite_conn *conn, int64_t campaign_seq, enum
     int64_t n = sqlite3_changes64(conn->db);
     if (rc != STORE_OK || n == 0)
         return rc;
-    s = sqlite_prep(conn, SQL_COUNT_FAILED);
-    sqlite3_bind_int64(s, 1, campaign_seq);
-    sqlite3_bind_int64(s, 2, n);
-    sqlite3_bind_text(s, 3, disposition_name(d), -1, SQLITE_STATIC);
-    rc = sqlite_err(conn, sqlite3_step(s), "fail_queued_counters");
-    sqlite3_reset(s);
-    return rc;
+    /* n rows made the move QUEUED -> FAILED(d): the rule's delta n times */
+    struct recipient_row queued = {RECIPIENT_QUEUED, DISP_NONE, 0};
+    struct recipient_move m;
+    move_fail_queued(&queued, d, &m);
+    struct counter_delta sum = {0};
+    counter_delta_add(&sum, &m.delta, n);
+    return sqlite_counters_add(conn, campaign_seq, &sum, now);
 }
 
 int sqlite_campaign_move(struct store *st, const char *account_id, const char *id,

@@ -5,6 +5,7 @@
 #ifndef CAMPAIGND_SQLITE_INTERNAL_H
 #define CAMPAIGND_SQLITE_INTERNAL_H
 
+#include "domain/move.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -66,6 +67,26 @@ char *sqlite_col_text(sqlite3_stmt *s, int col);
 void sqlite_bind_text_or_null(sqlite3_stmt *s, int idx, const char *v);
 /* Binds an int64, or NULL when v == 0. */
 void sqlite_bind_time(sqlite3_stmt *s, int idx, int64_t v);
+
+/* ---- applying domain decisions (sqlite_moves.c), in the caller's
+ * transaction ---- */
+enum sqlite_move_kind {
+    SQLITE_MOVE_PLAIN,      /* status, disposition, due_at */
+    SQLITE_MOVE_CLAIM_CALL, /* and attempts + 1, last_attempt_at, last_call_id */
+    SQLITE_MOVE_CLAIM_MSG,  /* and attempts + 1, last_attempt_at, last_message_id */
+    SQLITE_MOVE_UNCLAIM     /* and attempts - 1, last ids back to the previous attempt's */
+};
+/* Applies m (from domain/move.h) to recipient seq, guarded by m->from;
+ * *moved = 1 when the row moved (0: it was no longer in m->from). */
+int sqlite_recipient_move(struct sqlite_conn *conn, int64_t seq, const struct recipient_move *m,
+                          enum sqlite_move_kind kind, const char *attempt_id, int64_t now,
+                          int *moved);
+/* The campaign's counters += d (nothing when d is zero). */
+int sqlite_counters_add(struct sqlite_conn *conn, int64_t campaign_seq,
+                        const struct counter_delta *d, int64_t now);
+/* Completes the campaign if it is running with nothing queued or
+ * dispatched, and reports that. */
+int sqlite_complete_if_done(struct sqlite_conn *conn, int64_t campaign_seq, int64_t now);
 
 /* Every queued recipient of the campaign becomes failed with disposition d
  * (cancelled or expired), counters moved, in the caller's transaction. */
@@ -147,7 +168,9 @@ int sqlite_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int
 int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
                       struct attempt_applied *applied);
 int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
-int sqlite_in_flight(struct store *st, struct attempt **out, size_t *n);
+int sqlite_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_until,
+                     int with_own, struct attempt **out, size_t *n);
+int sqlite_renew_leases(struct store *st, const char *node, int64_t lease_until);
 int sqlite_expire_ended(struct store *st, int64_t now, int64_t *next_end);
 int sqlite_complete_finished(struct store *st, int64_t now, int *completed);
 int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,

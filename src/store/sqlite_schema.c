@@ -174,6 +174,12 @@ const char *const sqlite_migrations[] = {
     "  provider TEXT NOT NULL, call_id TEXT NOT NULL, channel INTEGER NOT NULL,"
     "  status INTEGER NOT NULL, mstatus INTEGER NOT NULL, answered_at INTEGER,"
     "  ended_at INTEGER NOT NULL, provider_id TEXT NOT NULL, received_at INTEGER NOT NULL);",
+
+    /* 10: leases: which node claimed an attempt in flight, and until when */
+    "ALTER TABLE calls ADD COLUMN claimed_by TEXT;"
+    "ALTER TABLE calls ADD COLUMN lease_until INTEGER;"
+    "ALTER TABLE messages ADD COLUMN claimed_by TEXT;"
+    "ALTER TABLE messages ADD COLUMN lease_until INTEGER;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

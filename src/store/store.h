@@ -128,9 +128,12 @@ struct claim_request {
     const struct engine_campaign *campaign;
     const char *from;     /* caller id or sender */
     const char *provider; /* name written on the call rows */
+    const char *node;     /* the claiming node: each attempt row is leased to it */
+    int64_t lease_until;  /* ... until then (0 = no lease) */
     size_t want;
     size_t got;     /* out: attempts handed out */
     size_t scanned; /* out: due recipients taken (some fail at their turn) */
+    int stale;      /* out: the campaign is no longer running (the caller's list is old) */
 };
 
 struct call_filter {
@@ -347,21 +350,34 @@ struct store_ops {
     /* Earliest due_at of the campaign's queued recipients in the lane;
      * ENOTFOUND when none is queued there. */
     int (*lane_next_due)(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due);
-    /* Claims due recipients for every request in one transaction: each
-     * becomes dispatched, gets a call row (ringing, created_at now) and moves
-     * the counters. out must hold the sum of `want`; *n gets the count. */
+    /* Claims due recipients for every request in one transaction. Each
+     * recipient's turn is decided by domain/turn.c: dispatched (an attempt
+     * row, a call ringing or a message queued, created_at now, leased to the
+     * request's node), deferred to its next opening, or failed (opted_out,
+     * missing_param, expired); counters move with each. out must hold the
+     * sum of `want`; *n gets the count. */
     int (*claim)(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t now,
                  struct attempt *out, size_t *n);
-    /* Applies reported ends in one transaction: call row, recipient (by the
-     * retry rules), counters, and completion of a running campaign left with
-     * nothing queued or dispatched. Repeated reports change nothing. */
+    /* Applies reported ends in one transaction: attempt row, recipient (as
+     * domain/call_end.c or domain/message_report.c decide), counters, and
+     * completion of a running campaign left with nothing queued or
+     * dispatched. Repeated reports change nothing. */
     int (*apply_ends)(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
                       struct attempt_applied *applied);
     /* Throttled attempts: back to queued, due at due_at, using no retry; their
      * call rows are removed (nothing was dialled). */
     int (*unclaim)(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
-    /* Every attempt in flight (call not ended), for reconciliation. */
-    int (*in_flight)(struct store *st, struct attempt **out, size_t *n);
+    /* Reconciliation under leases: takes over every attempt in flight (a
+     * call not ended, a message the provider has not answered) that is
+     * another node's with a lease run out at now, or has no lease, and with
+     * with_own also node's own ones: leases each to node until lease_until
+     * and returns them (taken = 1). Attempts leased to another live node are
+     * left alone; with with_own they are returned too, with taken = 0 (at
+     * start, to count them against their lanes' caps). */
+    int (*in_flight)(struct store *st, const char *node, int64_t now, int64_t lease_until,
+                     int with_own, struct attempt **out, size_t *n);
+    /* Extends the leases of node's attempts in flight to lease_until. */
+    int (*renew_leases)(struct store *st, const char *node, int64_t lease_until);
     /* schedule.end_at: in every running or paused campaign whose end_at has
      * come, the queued recipients become failed / expired (in-flight ones
      * finish). *next_end gets the next end_at still ahead (0 = none). */

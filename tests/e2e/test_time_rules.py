@@ -504,6 +504,40 @@ def test_end_at_expires_the_rest_and_completes(fast):
     assert acct.get_campaign(c["id"]) == done
 
 
+def test_a_hundred_campaigns_ending_at_once_all_expire_and_complete(fast):
+    # More campaigns end together than one sweep used to handle (64): every
+    # one must have its queued recipients expired and be completed.
+    srv, client, acct = fast
+    put_carrier(client, "trickle", ["+1415"], 1, 1, 1)
+    n, per = 100, 3
+    end_at = now_ms() + 10000
+    ids = []
+    for i in range(n):
+        c = acct.create_campaign(voice_body(schedule={"end_at": rfc3339(end_at)}))
+        upload(acct, c["id"], numbers("+1415", per))
+        ids.append(c["id"])
+    for cid in ids:
+        start(acct, cid)
+    if now_ms() >= end_at - 500:
+        pytest.skip("setting up 100 campaigns took too long here to test end_at")
+    while now_ms() < end_at:
+        time.sleep(0.1)
+    for cid in ids:
+        done = wait_status(acct, cid, "completed", timeout=30)
+        assert_invariant(done)
+        k = done["counters"]
+        assert k["total"] == per and k["queued"] == 0 and k["dispatched"] == 0, (cid, k)
+        d = k["dispositions"]
+        assert d.get("expired", 0) + d.get("completed", 0) == per, (cid, k)
+        assert k["failed"] == d.get("expired", 0) and k["succeeded"] == d.get("completed", 0), k
+        if d.get("expired"):
+            assert ms(done["completed_at"]) >= end_at, done
+    # one call a second over ~10 s: most recipients never got dialled
+    total_expired = sum(acct.get_campaign(cid)["counters"]["dispositions"].get("expired", 0)
+                        for cid in ids)
+    assert total_expired >= n * per - 30, total_expired
+
+
 def test_end_at_already_past_at_start_expires_everything(fast):
     srv, client, acct = fast
     past = now_ms() - 60000

@@ -807,8 +807,37 @@ static void test_route_random_against_brute_force(void **state) {
     free(seen_ch);
 }
 
+/* The carrier pacing a lane: its own, else its channel's built-in (never
+ * default-voice for an sms or whatsapp lane), else none. */
+static void test_carrier_for_lane(void **state) {
+    (void)state;
+    struct carrier list[5];
+    memset(list, 0, sizeof list);
+    const char *names[] = {"default-voice", "default-sms", "default-whatsapp", "eu-sms", "wa1"};
+    for (int i = 0; i < 5; i++)
+        snprintf(list[i].name, sizeof list[i].name, "%s", names[i]);
+    assert_ptr_equal(carrier_for_lane(list, 5, "eu-sms", CHANNEL_SMS), &list[3]);
+    assert_ptr_equal(carrier_for_lane(list, 5, "wa1|s1|marketing", CHANNEL_WHATSAPP), &list[4]);
+    assert_ptr_equal(carrier_for_lane(list, 5, "default-voice", CHANNEL_VOICE), &list[0]);
+    /* deleted carriers: the lane's channel's built-in */
+    for (int ch = 0; ch < CHANNEL_COUNT; ch++) {
+        const struct carrier *c = carrier_for_lane(list, 5, "gone", (enum channel)ch);
+        assert_non_null(c);
+        assert_string_equal(c->name, carrier_builtin_name((enum channel)ch));
+    }
+    assert_string_equal(carrier_for_lane(list, 5, "gone|s1|utility", CHANNEL_WHATSAPP)->name,
+                        "default-whatsapp");
+    /* a prefix of a name is not the name */
+    assert_string_equal(carrier_for_lane(list, 5, "eu", CHANNEL_SMS)->name, "default-sms");
+    assert_string_equal(carrier_for_lane(list, 5, "eu-sms2", CHANNEL_SMS)->name, "default-sms");
+    /* nothing to fall back on */
+    assert_null(carrier_for_lane(list + 3, 2, "gone", CHANNEL_VOICE));
+    assert_null(carrier_for_lane(NULL, 0, "gone", CHANNEL_SMS));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_carrier_for_lane),
         cmocka_unit_test(test_name_valid),
         cmocka_unit_test(test_builtin_names),
         cmocka_unit_test(test_from_json_valid),

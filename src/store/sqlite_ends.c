@@ -1,0 +1,242 @@
+/* sqlite_ends.c - applying what providers report, on the SQLite backend:
+ * a voice attempt's end (domain/call_end.c decides), a message report
+ * (domain/message_report.c decides), and throttled give-backs.
+ *
+ * For each report the store reads the rows (attempt, recipient, campaign),
+ * asks the rule, and applies the answer: the attempt row guarded by the
+ * status it was read in, the recipient's guarded move (sqlite_moves.c), the
+ * counter delta only when the recipient moved, the events, and the
+ * campaign's completion, in the batch's one transaction (group commit).
+ * A repeated or late report changes nothing, so providers may report at
+ * least once. Engine thread. */
+#include "domain/call_end.h"
+#include "domain/message_report.h"
+#include "domain/move.h"
+#include "store/sqlite_internal.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void read_row_state(sqlite3_stmt *s, int col, struct recipient_row *r) {
+    r->status = RECIPIENT_DISPATCHED;
+    recipient_status_parse((const char *)sqlite3_column_text(s, col), &r->status);
+    r->disposition = DISP_NONE;
+    const unsigned char *d = sqlite3_column_text(s, col + 1);
+    if (d)
+        disposition_parse((const char *)d, &r->disposition);
+    r->due_at = sqlite3_column_int64(s, col + 2);
+}
+
+/* ---- voice ---- */
+
+static const char SQL_END_READ[] =
+    "SELECT c.seq, c.status, c.recipient_seq, c.campaign_seq, c.lane, r.attempts, "
+    "camp.status, camp.retry_policy, c.created_at, coalesce(camp.end_at, 0), r.status, "
+    "r.disposition, r.due_at FROM calls c "
+    "JOIN recipients r ON r.seq = c.recipient_seq "
+    "JOIN campaigns camp ON camp.seq = c.campaign_seq WHERE c.id = ?1";
+static const char SQL_END_CALL[] =
+    "UPDATE calls SET status = ?2, answered_at = ?3, ended_at = ?4, duration_ms = ?5, "
+    "provider_call_id = ?6, lease_until = NULL WHERE seq = ?1 AND ended_at IS NULL";
+
+static int apply_call_end(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
+                          struct attempt_applied *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_END_READ);
+    sqlite3_bind_text(s, 1, e->call_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? STORE_OK : sqlite_err(conn, rc, "end_read");
+    }
+    int64_t call_seq = sqlite3_column_int64(s, 0);
+    struct call_end_facts f = {.current = CALL_QUEUED, .campaign = CAMPAIGN_RUNNING};
+    call_status_parse((const char *)sqlite3_column_text(s, 1), &f.current);
+    int64_t recipient_seq = sqlite3_column_int64(s, 2);
+    out->campaign_seq = sqlite3_column_int64(s, 3);
+    snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
+    f.attempts = sqlite3_column_int(s, 5);
+    campaign_status_parse((const char *)sqlite3_column_text(s, 6), &f.campaign);
+    const unsigned char *policy_text = sqlite3_column_text(s, 7);
+    json_t *policy = policy_text ? json_loads((const char *)policy_text, 0, NULL) : NULL;
+    int64_t created_at = sqlite3_column_int64(s, 8);
+    f.end_at = sqlite3_column_int64(s, 9);
+    read_row_state(s, 10, &f.row);
+    sqlite3_reset(s);
+    struct retry_policy p;
+    campaign_retry_policy(policy, &p);
+    json_decref(policy);
+    f.policy = &p;
+    struct call_end_decision d;
+    call_end_decide(&f, e->status, e->ended_at, &d);
+    if (!d.applies)
+        return STORE_OK; /* a repeated report, or no end */
+
+    s = sqlite_prep(conn, SQL_END_CALL);
+    sqlite3_bind_int64(s, 1, call_seq);
+    sqlite3_bind_text(s, 2, call_status_name(d.status), -1, SQLITE_STATIC);
+    sqlite_bind_time(s, 3, e->answered_at);
+    sqlite3_bind_int64(s, 4, e->ended_at);
+    sqlite3_bind_int64(s, 5, e->ended_at > created_at ? e->ended_at - created_at : 0);
+    sqlite_bind_text_or_null(s, 6, e->provider_call_id[0] ? e->provider_call_id : NULL);
+    rc = sqlite_err(conn, sqlite3_step(s), "end_call");
+    sqlite3_reset(s);
+    if (rc || sqlite3_changes(conn->db) != 1)
+        return rc; /* another writer closed it first */
+    int moved = 0;
+    rc = sqlite_recipient_move(conn, recipient_seq, &d.move, SQLITE_MOVE_PLAIN, NULL, now, &moved);
+    if (rc == STORE_OK && moved)
+        rc = sqlite_counters_add(conn, out->campaign_seq, &d.move.delta, now);
+    if (rc == STORE_OK && moved && d.retry)
+        out->retry_due = d.move.to.due_at;
+    if (rc == STORE_OK)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_CALL_ENDED, call_seq, now);
+    if (rc == STORE_OK && moved && d.finished)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_RECIPIENT_FINISHED, recipient_seq, now);
+    if (rc == STORE_OK)
+        rc = sqlite_complete_if_done(conn, out->campaign_seq, now);
+    out->applied = out->released = rc == STORE_OK;
+    return rc;
+}
+
+/* ---- messages ---- */
+
+static const char SQL_MEND_READ[] =
+    "SELECT m.seq, m.status, m.recipient_seq, m.campaign_seq, m.lane, r.status, r.disposition, "
+    "r.due_at FROM messages m JOIN recipients r ON r.seq = m.recipient_seq WHERE m.id = ?1";
+static const char SQL_MEND_MSG[] =
+    "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
+    "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
+    "failed_at = coalesce(failed_at, ?6), provider_message_id = coalesce(?7, provider_message_id), "
+    "updated_at = ?8, lease_until = NULL WHERE seq = ?1 AND status = ?9";
+
+static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_status from,
+                         const struct message_report_decision *d, const struct attempt_end *e,
+                         int64_t now, int *moved) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_MSG);
+    int64_t at = e->ended_at ? e->ended_at : now;
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, message_status_name(d->status), -1, SQLITE_STATIC);
+    sqlite_bind_time(s, 3, d->stamp_sent ? at : 0);
+    sqlite_bind_time(s, 4, d->stamp_delivered ? at : 0);
+    sqlite_bind_time(s, 5, d->stamp_read ? at : 0);
+    sqlite_bind_time(s, 6, d->stamp_failed ? at : 0);
+    sqlite_bind_text_or_null(s, 7, e->provider_call_id[0] ? e->provider_call_id : NULL);
+    sqlite3_bind_int64(s, 8, now);
+    sqlite3_bind_text(s, 9, message_status_name(from), -1, SQLITE_STATIC);
+    int rc = sqlite_err(conn, sqlite3_step(s), "message_status");
+    sqlite3_reset(s);
+    *moved = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+    return rc;
+}
+
+static int apply_message_report(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
+                                struct attempt_applied *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_READ);
+    sqlite3_bind_text(s, 1, e->call_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "mend_read");
+    }
+    int64_t mseq = sqlite3_column_int64(s, 0);
+    struct message_report_facts f = {.current = MSG_QUEUED};
+    message_status_parse((const char *)sqlite3_column_text(s, 1), &f.current);
+    int64_t rseq = sqlite3_column_int64(s, 2);
+    out->campaign_seq = sqlite3_column_int64(s, 3);
+    snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
+    read_row_state(s, 5, &f.row);
+    sqlite3_reset(s);
+
+    struct message_report_decision d;
+    message_report_decide(&f, e->mstatus, &d);
+    if (!d.applies)
+        return STORE_OK;
+    int written = 0, moved = 0;
+    int rc = write_message(conn, mseq, f.current, &d, e, now, &written);
+    if (rc || !written)
+        return rc; /* another writer moved it first */
+    rc = sqlite_recipient_move(conn, rseq, &d.move, SQLITE_MOVE_PLAIN, NULL, now, &moved);
+    if (rc == STORE_OK && moved)
+        rc = sqlite_counters_add(conn, out->campaign_seq, &d.move.delta, now);
+    if (rc == STORE_OK)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_MESSAGE_UPDATED, mseq, now);
+    if (rc == STORE_OK && moved && d.finished)
+        rc = sqlite_emit(conn, out->campaign_seq, EVENT_RECIPIENT_FINISHED, rseq, now);
+    if (rc == STORE_OK)
+        rc = sqlite_complete_if_done(conn, out->campaign_seq, now);
+    out->released = d.released;
+    out->applied = rc == STORE_OK;
+    return rc;
+}
+
+int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
+                      struct attempt_applied *applied) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        memset(&applied[i], 0, sizeof applied[i]);
+        rc = ends[i].channel == CHANNEL_VOICE
+                 ? apply_call_end(conn, &ends[i], now, &applied[i])
+                 : apply_message_report(conn, &ends[i], now, &applied[i]);
+    }
+    return sqlite_unit_end(conn, rc);
+}
+
+/* ---- throttled give-backs ---- */
+
+static const char SQL_UNCLAIM_CALL[] =
+    "DELETE FROM calls WHERE id = ?1 AND ended_at IS NULL RETURNING recipient_seq";
+static const char SQL_UNCLAIM_MSG[] =
+    "DELETE FROM messages WHERE id = ?1 AND status = 'queued' RETURNING recipient_seq";
+static const char SQL_RECIPIENT_STATE[] =
+    "SELECT status, disposition, due_at FROM recipients WHERE seq = ?1";
+
+/* Gives one attempt back: its row goes (nothing was sent), its recipient
+ * moves DISPATCHED -> QUEUED (move_unclaim) due at due_at. */
+static int unclaim_one(struct sqlite_conn *conn, const struct attempt *a, int64_t due_at,
+                       int64_t now) {
+    sqlite3_stmt *s =
+        sqlite_prep(conn, a->channel == CHANNEL_VOICE ? SQL_UNCLAIM_CALL : SQL_UNCLAIM_MSG);
+    sqlite3_bind_text(s, 1, a->call_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    int64_t recipient_seq = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    while (step == SQLITE_ROW)
+        step = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (step != SQLITE_DONE)
+        return sqlite_err(conn, step, "unclaim_call");
+    if (!recipient_seq)
+        return STORE_OK; /* ended or given back already */
+    s = sqlite_prep(conn, SQL_RECIPIENT_STATE);
+    sqlite3_bind_int64(s, 1, recipient_seq);
+    step = sqlite3_step(s);
+    struct recipient_row row = {0};
+    if (step == SQLITE_ROW)
+        read_row_state(s, 0, &row);
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW)
+        return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "unclaim_read");
+    struct recipient_move m;
+    move_unclaim(&row, due_at, &m);
+    int moved = 0;
+    int rc = sqlite_recipient_move(conn, recipient_seq, &m, SQLITE_MOVE_UNCLAIM, NULL, now, &moved);
+    if (rc == STORE_OK && moved)
+        rc = sqlite_counters_add(conn, a->campaign_seq, &m.delta, now);
+    return rc;
+}
+
+int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int64_t now = clock_now_ms();
+    int rc = sqlite_unit_begin(conn);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        rc = unclaim_one(conn, &a[i], due_at, now);
+    return sqlite_unit_end(conn, rc);
+}

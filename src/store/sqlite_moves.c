@@ -1,0 +1,103 @@
+/* sqlite_moves.c - how the SQLite backend applies what domain/ decides:
+ * a recipient's move as a guarded UPDATE (the row moves only from the
+ * status and disposition the decision was taken on, so a move applied
+ * twice, or after another writer's, changes nothing), a counter delta, and
+ * a running campaign's completion once nothing is queued or dispatched.
+ * Each runs in the caller's transaction; the caller moves the counters only
+ * when the row moved. Engine thread (and the API's cancel). */
+#include "store/sqlite_internal.h"
+
+/* The guard every recipient move carries: ?1 seq, ?2 status, ?3 disposition. */
+#define GUARD " WHERE seq = ?1 AND status = ?2 AND disposition IS ?3"
+
+static const char SQL_MOVE[] = "UPDATE recipients SET status = ?4, disposition = ?5, due_at = ?6, "
+                               "updated_at = ?7" GUARD;
+static const char SQL_CLAIM_CALL[] =
+    "UPDATE recipients SET status = ?4, due_at = ?6, attempts = attempts + 1, "
+    "last_attempt_at = ?7, last_call_id = ?8, updated_at = ?7" GUARD;
+static const char SQL_CLAIM_MSG[] =
+    "UPDATE recipients SET status = ?4, due_at = ?6, attempts = attempts + 1, "
+    "last_attempt_at = ?7, last_message_id = ?8, updated_at = ?7" GUARD;
+static const char SQL_UNCLAIM[] =
+    "UPDATE recipients SET status = ?4, due_at = ?6, attempts = attempts - 1, updated_at = ?7, "
+    "last_call_id = (SELECT id FROM calls WHERE recipient_seq = ?1 ORDER BY seq DESC LIMIT 1), "
+    "last_message_id = (SELECT id FROM messages WHERE recipient_seq = ?1 ORDER BY seq DESC "
+    "LIMIT 1)" GUARD;
+
+static const char SQL_COUNTERS[] =
+    "UPDATE campaigns SET total = total + ?19, queued = queued + ?2, dispatched = dispatched + ?3, "
+    "succeeded = succeeded + ?4, failed = failed + ?5, d_completed = d_completed + ?6, "
+    "d_no_answer = d_no_answer + ?7, d_busy = d_busy + ?8, d_failed = d_failed + ?9, "
+    "d_cancelled = d_cancelled + ?10, d_opted_out = d_opted_out + ?11, d_sent = d_sent + ?12, "
+    "d_delivered = d_delivered + ?13, d_read = d_read + ?14, "
+    "d_undelivered = d_undelivered + ?15, d_missing_param = d_missing_param + ?16, "
+    "d_expired = d_expired + ?17, updated_at = ?18 WHERE seq = ?1";
+
+static const char SQL_COMPLETE_ONE[] =
+    "UPDATE campaigns SET status = 'completed', completed_at = ?2, updated_at = ?2 "
+    "WHERE seq = ?1 AND status = 'running' AND queued = 0 AND dispatched = 0";
+
+static void bind_disp(sqlite3_stmt *s, int idx, enum disposition d) {
+    const char *name = disposition_name(d);
+    if (name)
+        sqlite3_bind_text(s, idx, name, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, idx);
+}
+
+int sqlite_recipient_move(struct sqlite_conn *conn, int64_t seq, const struct recipient_move *m,
+                          enum sqlite_move_kind kind, const char *attempt_id, int64_t now,
+                          int *moved) {
+    *moved = 0;
+    if (!m->moves)
+        return STORE_OK;
+    const char *sql = kind == SQLITE_MOVE_CLAIM_CALL  ? SQL_CLAIM_CALL
+                      : kind == SQLITE_MOVE_CLAIM_MSG ? SQL_CLAIM_MSG
+                      : kind == SQLITE_MOVE_UNCLAIM   ? SQL_UNCLAIM
+                                                      : SQL_MOVE;
+    sqlite3_stmt *s = sqlite_prep(conn, sql);
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_text(s, 2, recipient_status_name(m->from.status), -1, SQLITE_STATIC);
+    bind_disp(s, 3, m->from.disposition);
+    sqlite3_bind_text(s, 4, recipient_status_name(m->to.status), -1, SQLITE_STATIC);
+    bind_disp(s, 5, m->to.disposition);
+    sqlite3_bind_int64(s, 6, m->to.due_at);
+    sqlite3_bind_int64(s, 7, now);
+    if (kind == SQLITE_MOVE_CLAIM_CALL || kind == SQLITE_MOVE_CLAIM_MSG)
+        sqlite3_bind_text(s, 8, attempt_id, -1, SQLITE_STATIC);
+    int rc = sqlite_err(conn, sqlite3_step(s), "recipient_move");
+    sqlite3_reset(s);
+    if (rc == STORE_OK)
+        *moved = sqlite3_changes(conn->db) == 1;
+    return rc;
+}
+
+int sqlite_counters_add(struct sqlite_conn *conn, int64_t campaign_seq,
+                        const struct counter_delta *d, int64_t now) {
+    if (counter_delta_is_zero(d))
+        return STORE_OK;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_COUNTERS);
+    sqlite3_bind_int64(s, 1, campaign_seq);
+    sqlite3_bind_int64(s, 2, d->queued);
+    sqlite3_bind_int64(s, 3, d->dispatched);
+    sqlite3_bind_int64(s, 4, d->succeeded);
+    sqlite3_bind_int64(s, 5, d->failed);
+    for (int i = 0; i < DISP_COUNT; i++)
+        sqlite3_bind_int64(s, 6 + i, d->disp[i]);
+    sqlite3_bind_int64(s, 18, now);
+    sqlite3_bind_int64(s, 19, d->total);
+    int rc = sqlite_err(conn, sqlite3_step(s), "counters");
+    sqlite3_reset(s);
+    return rc;
+}
+
+int sqlite_complete_if_done(struct sqlite_conn *conn, int64_t campaign_seq, int64_t now) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_COMPLETE_ONE);
+    sqlite3_bind_int64(s, 1, campaign_seq);
+    sqlite3_bind_int64(s, 2, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), "complete");
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 1)
+        rc = sqlite_emit(conn, campaign_seq, EVENT_CAMPAIGN_STATUS, campaign_seq, now);
+    return rc;
+}

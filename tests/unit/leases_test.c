@@ -1,0 +1,210 @@
+/* leases_test.c - leases on attempts in flight against the SQLite store:
+ * a claim leases its attempts to the claiming node; reconciliation
+ * (in_flight) takes over a node's own attempts (at start) and another's
+ * only once its lease ran out, reports the others' live ones untaken at
+ * start; renewal keeps a live node's attempts its own; an end applied twice
+ * and a give-back applied twice change nothing the second time (guarded
+ * moves), and the counters stay consistent throughout. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "util/ids.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define T0 1000000
+#define N 4
+
+struct fx {
+    char path[160];
+    struct store *st;
+    char account[48], campaign[48];
+};
+
+static void unlink_all(const char *path) {
+    char aux[200];
+    unlink(path);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
+}
+
+static void fx_open(struct fx *f) {
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "/tmp/campaignd-leases-%ld.db", (long)getpid());
+    unlink_all(f->path);
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "sqlite:%s", f->path);
+    if (store_open(url, &f->st, err, sizeof err) != 0)
+        fail_msg("store_open: %s", err);
+    struct account a = {0};
+    char name[] = "leases";
+    ids_new("acct_", a.id);
+    a.name = name;
+    a.created_at = T0;
+    assert_int_equal(f->st->ops->account_insert(f->st, &a), 0);
+    snprintf(f->account, sizeof f->account, "%s", a.id);
+
+    struct campaign c;
+    memset(&c, 0, sizeof c);
+    char cname[] = "c", agent[] = "agt_1", cfg[] = "{\"caller_id\":\"+14155550100\"}";
+    ids_new("cmp_", c.id);
+    snprintf(c.account_id, sizeof c.account_id, "%s", f->account);
+    c.name = cname;
+    c.agent_id = agent;
+    c.channel = CHANNEL_VOICE;
+    c.status = CAMPAIGN_DRAFT;
+    c.config_json = cfg;
+    c.created_at = c.updated_at = T0;
+    assert_int_equal(f->st->ops->campaign_insert(f->st, &c), 0);
+    snprintf(f->campaign, sizeof f->campaign, "%s", c.id);
+    struct recipient_new items[N];
+    char phones[N][20];
+    memset(items, 0, sizeof items);
+    for (int i = 0; i < N; i++) {
+        snprintf(phones[i], sizeof phones[i], "+1415%07d", 2000000 + i);
+        ids_new("rcp_", items[i].id);
+        items[i].phone_number = phones[i];
+        items[i].carrier = "default-voice";
+        items[i].lane = "default-voice";
+        snprintf(items[i].region, sizeof items[i].region, "US");
+    }
+    struct campaign out;
+    memset(&out, 0, sizeof out);
+    assert_int_equal(
+        f->st->ops->recipients_insert(f->st, f->account, f->campaign, items, N, T0 + 1, &out), 0);
+    campaign_clear(&out);
+    enum move_result result;
+    assert_int_equal(f->st->ops->campaign_move(f->st, f->account, f->campaign, MOVE_START, T0 + 2,
+                                               &result, &out),
+                     0);
+    campaign_clear(&out);
+}
+
+static void fx_close(struct fx *f) {
+    f->st->ops->close(f->st);
+    unlink_all(f->path);
+}
+
+static struct counters counters(struct fx *f) {
+    struct campaign c;
+    assert_int_equal(f->st->ops->campaign_get(f->st, f->account, f->campaign, &c), 0);
+    struct counters k = c.counters;
+    campaign_clear(&c);
+    assert_true(counters_consistent(&k));
+    return k;
+}
+
+static size_t claim(struct fx *f, const char *node, int64_t now, int64_t lease_until,
+                    struct attempt *out) {
+    struct engine_campaign *list = NULL;
+    size_t nc = 0;
+    assert_int_equal(f->st->ops->engine_campaigns(f->st, &list, &nc), 0);
+    assert_int_equal(nc, 1);
+    struct claim_request req = {.lane = "default-voice",
+                                .campaign = &list[0],
+                                .from = "+14155550100",
+                                .provider = "sim",
+                                .node = node,
+                                .lease_until = lease_until,
+                                .want = N};
+    size_t got = 0;
+    assert_int_equal(f->st->ops->claim(f->st, &req, 1, now, out, &got), 0);
+    for (size_t i = 0; i < nc; i++)
+        engine_campaign_clear(&list[i]);
+    free(list);
+    return got;
+}
+
+/* in_flight as node at now; returns how many came back and how many taken. */
+static size_t take(struct fx *f, const char *node, int64_t now, int64_t until, int with_own,
+                   size_t *taken) {
+    struct attempt *list = NULL;
+    size_t n = 0;
+    assert_int_equal(f->st->ops->in_flight(f->st, node, now, until, with_own, &list, &n), 0);
+    *taken = 0;
+    for (size_t i = 0; i < n; i++) {
+        *taken += list[i].taken != 0;
+        free(list[i].text);
+    }
+    free(list);
+    return n;
+}
+
+static void test_leases(void **state) {
+    (void)state;
+    struct fx f;
+    fx_open(&f);
+    struct attempt a[N];
+    int64_t L = T0 + 30000;
+    assert_int_equal(claim(&f, "node_a", T0 + 10, L, a), N);
+    assert_int_equal(counters(&f).dispatched, N);
+    size_t taken;
+    /* another node at start: sees them (to count), takes none */
+    assert_int_equal(take(&f, "node_b", T0 + 20, T0 + 40000, 1, &taken), N);
+    assert_int_equal(taken, 0);
+    /* later sweeps of another node: nothing while the lease lives */
+    assert_int_equal(take(&f, "node_b", L - 1, L + 30000, 0, &taken), 0);
+    /* the owner at start takes its own back */
+    assert_int_equal(take(&f, "node_a", T0 + 30, L, 1, &taken), N);
+    assert_int_equal(taken, N);
+    /* renewed: still node_a's past the first lease */
+    assert_int_equal(f.st->ops->renew_leases(f.st, "node_a", L + 30000), 0);
+    assert_int_equal(take(&f, "node_b", L + 1, L + 60000, 0, &taken), 0);
+    /* the lease runs out: node_b takes them over, and then node_a cannot */
+    assert_int_equal(take(&f, "node_b", L + 30000, L + 60000, 0, &taken), N);
+    assert_int_equal(taken, N);
+    assert_int_equal(take(&f, "node_a", L + 30001, L + 90000, 0, &taken), 0);
+    assert_int_equal(take(&f, "node_b", L + 30002, L + 90000, 0, &taken), 0); /* own: not again */
+
+    /* an end applied twice: the second changes nothing */
+    struct attempt_end e = {.channel = CHANNEL_VOICE,
+                            .status = CALL_COMPLETED,
+                            .answered_at = T0 + 50,
+                            .ended_at = T0 + 100};
+    snprintf(e.call_id, sizeof e.call_id, "%s", a[0].call_id);
+    struct attempt_applied ap;
+    assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 100, &ap), 0);
+    assert_int_equal(ap.applied, 1);
+    struct counters k1 = counters(&f);
+    assert_int_equal(k1.succeeded, 1);
+    assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 200, &ap), 0);
+    assert_int_equal(ap.applied, 0);
+    struct counters k2 = counters(&f);
+    assert_memory_equal(&k1, &k2, sizeof k1);
+    /* an ended attempt is in flight for nobody */
+    assert_int_equal(take(&f, "node_c", L + 999999, L + 9999999, 1, &taken), N - 1);
+
+    /* a give-back applied twice: once */
+    assert_int_equal(f.st->ops->unclaim(f.st, &a[1], 1, T0 + 5000), 0);
+    k1 = counters(&f);
+    assert_int_equal(k1.queued, 1);
+    assert_int_equal(k1.dispatched, N - 2);
+    assert_int_equal(f.st->ops->unclaim(f.st, &a[1], 1, T0 + 5000), 0);
+    k2 = counters(&f);
+    assert_memory_equal(&k1, &k2, sizeof k1);
+    /* and a late end for the given-back attempt changes nothing */
+    snprintf(e.call_id, sizeof e.call_id, "%s", a[1].call_id);
+    assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 300, &ap), 0);
+    assert_int_equal(ap.applied, 0);
+    k2 = counters(&f);
+    assert_memory_equal(&k1, &k2, sizeof k1);
+    for (int i = 0; i < N; i++)
+        free(a[i].text);
+    fx_close(&f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_leases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
