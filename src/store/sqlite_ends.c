@@ -38,7 +38,8 @@ static const char SQL_END_READ[] =
     "JOIN campaigns camp ON camp.seq = c.campaign_seq WHERE c.id = ?1";
 static const char SQL_END_CALL[] =
     "UPDATE calls SET status = ?2, answered_at = ?3, ended_at = ?4, duration_ms = ?5, "
-    "provider_call_id = ?6, lease_until = NULL WHERE seq = ?1 AND ended_at IS NULL";
+    "provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL "
+    "WHERE seq = ?1 AND ended_at IS NULL";
 
 static int apply_call_end(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
                           struct attempt_applied *out) {
