@@ -23,7 +23,7 @@ bench:
 	./scripts/bench.sh
 
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/*.c' 'bench/*.c')
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' 'fuzz/*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

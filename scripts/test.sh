@@ -16,7 +16,7 @@ echo "== build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j$jobs
 
-echo "== unit tests"
+echo "== unit tests and fuzz corpus replay"
 ctest --test-dir build --output-on-failure
 
 echo "== end-to-end tests"
@@ -27,7 +27,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null
 cmake --build build-asan -j$jobs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-echo "== unit tests (sanitizers)"
+echo "== unit tests and fuzz corpus replay (sanitizers)"
 ctest --test-dir build-asan --output-on-failure
 echo "== end-to-end tests (sanitizers)"
 CAMPAIGND_BIN="$PWD/build-asan/campaignd" CAMPAIGND_SANITIZED=1 \
