@@ -91,15 +91,20 @@ class Tmpfs:
         return {}
 
     def fill(self):
+        """Writes the ballast until the file system refuses; every step may
+        meet the full disk (open, write, flush, close), which is the goal."""
         try:
-            f = open(self.ballast, "wb")
+            f = open(self.ballast, "wb", buffering=0)
         except OSError:
             return  # already full (the server's own writes got there first)
-        with f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError:
+            pass
+        finally:
             try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
+                f.close()
             except OSError:
                 pass
 
