@@ -1,0 +1,23 @@
+/* provider_report.h - the body of a simulated provider's callback about
+ * one attempt (POST /v1/providers/{name}/calls/{id} and .../messages/{id}):
+ * {"status", "answered_at"?, "ended_at"?, "provider_id"?}, read into the
+ * attempt_end the engine applies. Other provider types bring their own
+ * parsers (Twilio's form fields, Meta's webhook JSON). Pure; thread-safe. */
+#ifndef CAMPAIGND_PROVIDER_REPORT_H
+#define CAMPAIGND_PROVIDER_REPORT_H
+
+#include "domain/attempt.h"
+#include "domain/verr.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Reads body (an object) as a report on the attempt attempt_id of channel
+ * ch: a call's end (completed, no_answer, busy, failed) or a message
+ * status (sent, delivered, read, undelivered, failed). ended_at defaults to
+ * now. 0 and *out filled, or -1 with e naming the field (status,
+ * answered_at, ended_at, provider_id, or an unknown field). */
+int provider_report_from_json(json_t *body, const char *attempt_id, enum channel ch, int64_t now,
+                              struct attempt_end *out, struct verr *e);
+
+#endif
