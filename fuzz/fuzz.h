@@ -5,6 +5,8 @@
 #ifndef CAMPAIGND_FUZZ_H
 #define CAMPAIGND_FUZZ_H
 
+#include "util/utf8.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
             abort();                                                                               \
         }                                                                                          \
+    } while (0)
+
+/* A refused body's validation error: a message, and both it and the field
+ * valid UTF-8 (they are echoed in a 422). Takes a struct verr. */
+#define FUZZ_CHECK_VERR(e)                                                                         \
+    do {                                                                                           \
+        FUZZ_CHECK((e).message[0] != '\0' && utf8_valid((e).message, strlen((e).message)));        \
+        FUZZ_CHECK(utf8_valid((e).field, strlen((e).field)));                                      \
     } while (0)
 
 /* The input as a cursor: pieces are taken from the front. */

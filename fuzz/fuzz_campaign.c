@@ -18,8 +18,7 @@
 
 static void check_error(const struct verr *e) {
     FUZZ_CHECK(e->message[0] != '\0');
-    FUZZ_CHECK(utf8_valid(e->message, strlen(e->message)));
-    FUZZ_CHECK(utf8_valid(e->field, strlen(e->field)));
+    FUZZ_CHECK_VERR(*e);
 }
 
 static void check_accepted(const struct campaign_input *in) {

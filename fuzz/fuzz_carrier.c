@@ -68,8 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_routes(&c, name);
         carrier_clear(&c);
     } else if (json_is_object(body)) {
-        FUZZ_CHECK(e.message[0] != '\0' && utf8_valid(e.message, strlen(e.message)));
-        FUZZ_CHECK(utf8_valid(e.field, strlen(e.field)));
+        FUZZ_CHECK_VERR(e);
     }
     json_decref(body);
     free(name);

@@ -34,8 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!json_object_get(body, "ended_at") || json_is_null(json_object_get(body, "ended_at")))
             FUZZ_CHECK(end.ended_at == now);
     } else if (json_is_object(body)) {
-        FUZZ_CHECK(e.message[0] != '\0' && utf8_valid(e.message, strlen(e.message)));
-        FUZZ_CHECK(utf8_valid(e.field, strlen(e.field)));
+        FUZZ_CHECK_VERR(e);
     }
     json_decref(body);
     free(id);

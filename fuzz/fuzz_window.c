@@ -43,8 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     struct verr e;
     if (window_validate(v, "config.call_window", &e) != 0) {
-        FUZZ_CHECK(e.message[0] && utf8_valid(e.message, strlen(e.message)));
-        FUZZ_CHECK(utf8_valid(e.field, strlen(e.field)));
+        FUZZ_CHECK_VERR(e);
         json_decref(v);
         return 0;
     }

@@ -277,6 +277,28 @@ void sqlite_bind_time(sqlite3_stmt *s, int idx, int64_t v) {
 
 /* ---- transactions, as seen by callers of store.h ---- */
 
+int sqlite_delete_by_key(struct store *st, const char *sql, const char *a, const char *b,
+                         const char *c, const char *what) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, sql);
+    const char *keys[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (keys[i])
+            sqlite3_bind_text(s, i + 1, keys[i], -1, SQLITE_STATIC);
+    rc = sqlite_err(conn, sqlite3_step(s), what);
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
+        rc = STORE_ENOTFOUND;
+    /* nothing deleted is still a successful unit: commit, answer ENOTFOUND */
+    return sqlite_unit_end(conn, rc == STORE_ENOTFOUND ? STORE_OK : rc) == STORE_OK ? rc
+                                                                                    : STORE_EIO;
+}
+
 static int op_begin(struct store *st) {
     struct sqlite_conn *c = sqlite_conn_get(st);
     return c ? sqlite_unit_begin(c) : STORE_EIO;
@@ -596,7 +618,6 @@ static const struct store_ops sqlite_ops = {
     .carrier_put = sqlite_carrier_put,
     .carrier_delete = sqlite_carrier_delete,
     .submits_mark = sqlite_submits_mark,
-    .submits_in_flight = sqlite_submits_in_flight,
     .attempt_provider = sqlite_attempt_provider,
     .attempt_by_provider_id = sqlite_attempt_by_provider_id,
     .sim_accept = sqlite_sim_accept,

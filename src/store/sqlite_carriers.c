@@ -74,19 +74,7 @@ int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now) {
 }
 
 int sqlite_carrier_delete(struct store *st, const char *name) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
-    if (rc)
-        return rc;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_DELETE);
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite_err(conn, sqlite3_step(s), "carrier_delete");
-    sqlite3_reset(s);
-    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
-        rc = STORE_ENOTFOUND;
-    return sqlite_unit_end(conn, rc);
+    return sqlite_delete_by_key(st, SQL_DELETE, name, NULL, NULL, "carrier_delete");
 }
 
 /* ---- re-laning queued recipients after a route change ---- */

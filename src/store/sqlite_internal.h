@@ -45,6 +45,11 @@ int sqlite_err(struct sqlite_conn *c, int rc, const char *what);
 int sqlite_unit_begin(struct sqlite_conn *c);
 int sqlite_unit_end(struct sqlite_conn *c, int rc); /* commits on 0, else rolls back */
 
+/* Runs sql, a DELETE keyed by up to three text parameters ?1 ?2 ?3 (NULL:
+ * not bound), as its own unit: STORE_ENOTFOUND when it deleted no row. */
+int sqlite_delete_by_key(struct store *st, const char *sql, const char *a, const char *b,
+                         const char *c, const char *what);
+
 typedef void (*sqlite_row_reader)(sqlite3_stmt *s, void *item);
 typedef void (*sqlite_item_clear)(void *item);
 /* Reads up to limit rows of the bound statement s into a new array of
@@ -136,7 +141,6 @@ int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n);
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now);
 int sqlite_carrier_delete(struct store *st, const char *name);
 int sqlite_submits_mark(struct store *st, const struct submit_mark *m, size_t n);
-int sqlite_submits_in_flight(struct store *st, struct attempt **out, size_t *n);
 int sqlite_attempt_provider(struct store *st, const char *attempt_id, char provider[65],
                             enum channel *ch);
 int sqlite_attempt_by_provider_id(struct store *st, const char *provider, const char *provider_id,

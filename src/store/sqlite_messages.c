@@ -200,35 +200,14 @@ int sqlite_opt_out_list(struct store *st, const char *account_id, const struct o
                             (void **)&out->items, &out->count, &out->more, "opt_out_list");
 }
 
-static int delete_changes(struct store *st, const char *sql, const char *a, const char *b,
-                          const char *c, const char *what) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
-    if (rc)
-        return rc;
-    sqlite3_stmt *s = sqlite_prep(conn, sql);
-    sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
-    if (c)
-        sqlite3_bind_text(s, 3, c, -1, SQLITE_STATIC);
-    rc = sqlite_err(conn, sqlite3_step(s), what);
-    sqlite3_reset(s);
-    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
-        rc = STORE_ENOTFOUND;
-    return sqlite_unit_end(conn, rc == STORE_ENOTFOUND ? STORE_OK : rc) == STORE_OK ? rc
-                                                                                    : STORE_EIO;
-}
-
 int sqlite_opt_out_delete(struct store *st, const char *account_id, const char *id) {
-    return delete_changes(st, SQL_OPT_DELETE, id, account_id, NULL, "opt_out_delete");
+    return sqlite_delete_by_key(st, SQL_OPT_DELETE, id, account_id, NULL, "opt_out_delete");
 }
 
 int sqlite_opt_out_remove_blanket(struct store *st, const char *account_id, const char *number,
                                   enum channel ch) {
-    return delete_changes(st, SQL_OPT_REMOVE_BLANKET, account_id, number, channel_name(ch),
-                          "opt_out_remove");
+    return sqlite_delete_by_key(st, SQL_OPT_REMOVE_BLANKET, account_id, number, channel_name(ch),
+                                "opt_out_remove");
 }
 
 /* ---- inbound ---- */

@@ -1,8 +1,9 @@
 /* sqlite_submits.c - where each attempt stands toward its provider
  * (calls.submit_state, messages.submit_state: pending, submitting,
  * accepted, rejected; forward only), the provider's id of accepted ones,
- * the attempts in flight with their state for reconciliation after a
- * restart, and finding an attempt by (provider, provider id). */
+ * and finding an attempt by its id or by (provider, provider id). The
+ * attempts in flight, with their state, are read by sqlite_sweeps.c
+ * (in_flight, under leases). */
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
 
@@ -16,12 +17,6 @@ static const char SQL_MARK_CALL[] =
 static const char SQL_MARK_MSG[] =
     "UPDATE messages SET submit_state = ?2, "
     "provider_message_id = coalesce(?3, provider_message_id) WHERE id = ?1 AND submit_state < ?2";
-static const char SQL_IN_FLIGHT[] =
-    "SELECT c.id, c.to_number, c.from_number, c.attempt, c.created_at, c.lane, c.campaign_seq, "
-    "'voice', NULL, c.provider, c.submit_state FROM calls c WHERE c.ended_at IS NULL UNION ALL "
-    "SELECT m.id, m.to_number, m.from_id, m.attempt, m.created_at, m.lane, m.campaign_seq, "
-    "m.channel, coalesce(m.body, m.template), m.provider, m.submit_state FROM messages m "
-    "WHERE m.status = 'queued'";
 static const char SQL_BY_PROVIDER_CALL[] =
     "SELECT id FROM calls WHERE provider = ?1 AND provider_call_id = ?2";
 static const char SQL_BY_PROVIDER_MSG[] =
@@ -42,33 +37,6 @@ int sqlite_submits_mark(struct store *st, const struct submit_mark *m, size_t n)
         sqlite3_reset(s);
     }
     return sqlite_unit_end(conn, rc);
-}
-
-static void read_attempt(sqlite3_stmt *s, void *item) {
-    struct attempt *a = item;
-    snprintf(a->call_id, sizeof a->call_id, "%s", (const char *)sqlite3_column_text(s, 0));
-    snprintf(a->to, sizeof a->to, "%s", (const char *)sqlite3_column_text(s, 1));
-    snprintf(a->from, sizeof a->from, "%s", (const char *)sqlite3_column_text(s, 2));
-    a->attempt = sqlite3_column_int(s, 3);
-    a->created_at = sqlite3_column_int64(s, 4);
-    snprintf(a->lane, sizeof a->lane, "%s", (const char *)sqlite3_column_text(s, 5));
-    a->campaign_seq = sqlite3_column_int64(s, 6);
-    channel_parse((const char *)sqlite3_column_text(s, 7), &a->channel);
-    a->text = sqlite_col_text(s, 8);
-    snprintf(a->provider, sizeof a->provider, "%s", (const char *)sqlite3_column_text(s, 9));
-    a->submit_state = sqlite3_column_int(s, 10);
-}
-
-static void clear_attempt(void *item) {
-    free(((struct attempt *)item)->text);
-}
-
-int sqlite_submits_in_flight(struct store *st, struct attempt **out, size_t *n) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    return sqlite_read_all(conn, sqlite_prep(conn, SQL_IN_FLIGHT), sizeof **out, read_attempt,
-                           clear_attempt, (void **)out, n, "submits_in_flight");
 }
 
 static const char SQL_PROVIDER_OF[] = "SELECT provider, 'voice' FROM calls WHERE id = ?1 UNION ALL "

@@ -298,9 +298,6 @@ struct store_ops {
      * current one changes nothing) and records the provider's id of
      * accepted ones. One transaction. */
     int (*submits_mark)(struct store *st, const struct submit_mark *m, size_t n);
-    /* Every attempt in flight (a call not ended, a message not yet sent or
-     * failed) with its provider and submit state; texts owned. */
-    int (*submits_in_flight)(struct store *st, struct attempt **out, size_t *n);
     /* The provider and channel of an attempt (a call or message id);
      * ENOTFOUND when none. */
     int (*attempt_provider)(struct store *st, const char *attempt_id, char provider[65],

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,46 +24,9 @@
 
 #define NOW 5000000
 
-struct fx {
-    char path[160];
-    struct store *st;
-    sqlite3 *db;
-    int n;
-};
-
-static int fx_setup(void **state) {
-    static int count;
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/campaignd-eventsdue-%ld-%d.db", (long)getpid(),
-             count++);
-    unlink(f->path);
-    char url[200], err[256] = "";
-    snprintf(url, sizeof url, "sqlite:%s", f->path);
-    if (store_open(url, &f->st, err, sizeof err) != 0)
-        fail_msg("store_open: %s", err);
-    assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
-    sqlite3_busy_timeout(f->db, 5000);
-    *state = f;
-    return 0;
-}
-
-static int fx_teardown(void **state) {
-    struct fx *f = *state;
-    sqlite3_close(f->db);
-    f->st->ops->close(f->st);
-    char aux[200];
-    unlink(f->path);
-    snprintf(aux, sizeof aux, "%s-wal", f->path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", f->path);
-    unlink(aux);
-    free(f);
-    return 0;
-}
-
 /* An event of campaign (0 = none) to url, due at `at`; its id is "evt_<n>". */
-static void add(struct fx *f, const char *account, int64_t campaign, const char *url, int64_t at,
-                const char *state) {
+static void add(struct store_fixture *f, const char *account, int64_t campaign, const char *url,
+                int64_t at, const char *state) {
     char sql[512], cseq[24] = "NULL";
     if (campaign)
         snprintf(cseq, sizeof cseq, "%lld", (long long)campaign);
@@ -72,12 +36,10 @@ static void add(struct fx *f, const char *account, int64_t campaign, const char 
              "'{\"n\":%d}', '%s', %lld, %lld)",
              f->n, account, cseq, url, f->n, state, (long long)at, (long long)at);
     f->n++;
-    char *err = NULL;
-    if (sqlite3_exec(f->db, sql, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("%s: %s", sql, err);
+    store_fixture_exec(f, sql);
 }
 
-static size_t due(struct fx *f, size_t per_url, size_t per_account, size_t limit,
+static size_t due(struct store_fixture *f, size_t per_url, size_t per_account, size_t limit,
                   struct outbound_event **out) {
     size_t n = 0;
     assert_int_equal(f->st->ops->events_due(f->st, NOW, per_url, per_account, limit, out, &n), 0);
@@ -85,7 +47,7 @@ static size_t due(struct fx *f, size_t per_url, size_t per_account, size_t limit
 }
 
 static void test_heads_only_due_pending(void **state) {
-    struct fx *f = *state;
+    struct store_fixture *f = *state;
     add(f, "acct_a", 1, "http://x/1", NOW - 30, "pending");   /* evt_0: head of 1 */
     add(f, "acct_a", 1, "http://x/1", NOW - 40, "pending");   /* evt_1: older: the head */
     add(f, "acct_a", 2, "http://x/1", NOW + 1000, "pending"); /* evt_2: waiting a retry */
@@ -118,7 +80,7 @@ static void test_heads_only_due_pending(void **state) {
 /* 2,000 campaigns of one account, all older than another account's one:
  * the other account's event is still among the first two answered. */
 static void test_a_backlog_hides_no_other_account(void **state) {
-    struct fx *f = *state;
+    struct store_fixture *f = *state;
     sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL);
     for (int c = 1; c <= 2000; c++)
         for (int k = 0; k < 2; k++)
@@ -159,9 +121,10 @@ static void test_a_backlog_hides_no_other_account(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_heads_only_due_pending, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_a_backlog_hides_no_other_account, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_heads_only_due_pending, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_backlog_hides_no_other_account, store_fixture_setup,
+                                        store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 #include "util/ids.h"
 
 #include <pthread.h>
@@ -72,12 +73,7 @@ static void fx_open(struct fx *f) {
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "/tmp/campaignd-msgreports-%ld-%d.db", (long)getpid(),
              seq_no++);
-    char aux[200];
-    unlink(f->path);
-    snprintf(aux, sizeof aux, "%s-wal", f->path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", f->path);
-    unlink(aux);
+    store_fixture_unlink(f->path);
     char url[200], err[256] = "";
     snprintf(url, sizeof url, "sqlite:%s", f->path);
     if (store_open(url, &f->st, err, sizeof err) != 0)
@@ -94,12 +90,7 @@ static void fx_open(struct fx *f) {
 
 static void fx_close(struct fx *f) {
     f->st->ops->close(f->st);
-    char aux[200];
-    unlink(f->path);
-    snprintf(aux, sizeof aux, "%s-wal", f->path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", f->path);
-    unlink(aux);
+    store_fixture_unlink(f->path);
     free(f->rids);
     free(f->phones);
     free(f->mids);
