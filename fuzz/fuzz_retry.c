@@ -6,7 +6,8 @@
  * Invariants: an accepted policy reads back within its bounds; a recipient
  * is queued again only for a retried outcome of an open campaign with
  * attempts left, no earlier than the call ended, after a wait that never
- * shrinks from one retry to the next; completed is the only success. */
+ * shrinks from one retry to the next; completed by a person is the only
+ * success (a machine that answered is voicemail). */
 #include "fuzz.h"
 
 #include "domain/campaign.h"
@@ -17,19 +18,27 @@ static void check_decisions(const struct retry_policy *p, enum campaign_status c
     for (int n = 1; n < p->max_attempts; n++)
         FUZZ_CHECK(retry_delay_ms(p, n) >= 0 && retry_delay_ms(p, n + 1) >= retry_delay_ms(p, n));
     for (int s = 0; s < CALL_STATUS_COUNT; s++) {
-        for (int made = 1; made <= p->max_attempts + 1; made++) {
-            struct recipient_next next;
-            retry_after_call((enum call_status)s, made, p, campaign, ended_at, &next);
-            int open = campaign == CAMPAIGN_RUNNING || campaign == CAMPAIGN_PAUSED;
-            int wanted = (s == CALL_BUSY && p->retry_on_busy) ||
-                         (s == CALL_NO_ANSWER && p->retry_on_no_answer);
-            if (next.status == RECIPIENT_QUEUED) {
-                FUZZ_CHECK(wanted && open && made < p->max_attempts);
-                FUZZ_CHECK(next.due_at == ended_at + retry_delay_ms(p, made));
-            } else {
-                FUZZ_CHECK(!(wanted && open && made < p->max_attempts));
-                FUZZ_CHECK((next.status == RECIPIENT_SUCCEEDED) == (s == CALL_COMPLETED));
-                FUZZ_CHECK(next.status == RECIPIENT_SUCCEEDED || next.status == RECIPIENT_FAILED);
+        for (int ab = ANSWERED_NONE; ab <= ANSWERED_UNKNOWN; ab++) {
+            int machine = s == CALL_COMPLETED && ab == ANSWERED_MACHINE;
+            for (int made = 1; made <= p->max_attempts + 1; made++) {
+                struct recipient_next next;
+                retry_after_call((enum call_status)s, (enum answered_by)ab, made, p, campaign,
+                                 ended_at, &next);
+                int open = campaign == CAMPAIGN_RUNNING || campaign == CAMPAIGN_PAUSED;
+                int wanted = (s == CALL_BUSY && p->retry_on_busy) ||
+                             (s == CALL_NO_ANSWER && p->retry_on_no_answer) ||
+                             (machine && p->retry_on_voicemail);
+                if (next.status == RECIPIENT_QUEUED) {
+                    FUZZ_CHECK(wanted && open && made < p->max_attempts);
+                    FUZZ_CHECK(next.due_at == ended_at + retry_delay_ms(p, made));
+                } else {
+                    FUZZ_CHECK(!(wanted && open && made < p->max_attempts));
+                    FUZZ_CHECK((next.status == RECIPIENT_SUCCEEDED) ==
+                               (s == CALL_COMPLETED && !machine));
+                    FUZZ_CHECK(next.status == RECIPIENT_SUCCEEDED ||
+                               next.status == RECIPIENT_FAILED);
+                }
+                FUZZ_CHECK(!machine || next.disposition == DISP_VOICEMAIL);
             }
         }
     }

@@ -64,6 +64,10 @@ static const struct setting settings[] = {
      "this node's name on the attempts it claims (default: a random id per start)"},
     {"lease-ms", "CAMPAIGND_LEASE_MS", N(lease_ms), "30000", 1000, 3600000,
      "how long a claimed attempt stays this node's without renewal, ms (renewed every third)"},
+    {"unknown-submit-seconds", "CAMPAIGND_UNKNOWN_SUBMIT_SECONDS", N(unknown_submit_seconds),
+     "3600", 1, 31 * 86400,
+     "an attempt whose submit's fate is unknown (never sent again) waits this long for its "
+     "provider's report, then fails with disposition unknown"},
     {"log-level", "CAMPAIGND_LOG_LEVEL", T(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"sqlite-max-pages", "CAMPAIGND_SQLITE_MAX_PAGES", N(sqlite_max_pages), "0", 0, 2147483647,
      "for tests and operations: cap the SQLite database at this many pages (PRAGMA "

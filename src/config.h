@@ -20,8 +20,9 @@ struct config {
     long default_voice_rate, default_voice_burst, default_voice_concurrency;
     long default_sms_rate, default_sms_burst, default_sms_concurrency;
     long default_whatsapp_rate, default_whatsapp_burst, default_whatsapp_concurrency;
-    char *node_id; /* names this node on the attempts it claims (leases) */
-    long lease_ms; /* a claimed attempt's lease; renewed every lease_ms / 3 */
+    char *node_id;               /* names this node on the attempts it claims (leases) */
+    long lease_ms;               /* a claimed attempt's lease; renewed every lease_ms / 3 */
+    long unknown_submit_seconds; /* then an unknown-fate submit fails as unknown */
     char *log_level;
     long sqlite_max_pages; /* for tests and operations: a size cap, 0 = none */
 };

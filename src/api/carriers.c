@@ -41,37 +41,49 @@ int carriers_relane(struct request *req, enum channel ch) {
     return rc;
 }
 
-void admin_list_carriers(struct request *req) {
-    struct carrier *list;
+/* The carriers in force, request-scoped (request_defer). */
+struct carrier_list {
+    struct carrier *items;
     size_t n;
-    int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
+};
+
+static void carrier_list_release(void *p) {
+    struct carrier_list *l = p;
+    carriers_free(l->items, l->n);
+}
+
+/* NULL when the store failed (answered). */
+static struct carrier_list *scoped_carriers(struct request *req) {
+    struct carrier_list *l = request_alloc(req, 1, sizeof *l);
+    int rc = carriers_load(req->app->store, req->app->cfg, &l->items, &l->n);
     if (rc) {
         reply_store_error(req, rc);
-        return;
+        return NULL;
     }
+    request_defer(req, carrier_list_release, l);
+    return l;
+}
+
+void admin_list_carriers(struct request *req) {
+    struct carrier_list *l = scoped_carriers(req);
+    if (!l)
+        return;
     json_t *data = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(data, carrier_to_json(&list[i]));
-    carriers_free(list, n);
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(data, carrier_to_json(&l->items[i]));
     reply_json(req, 200, json_pack("{s:o, s:n}", "data", data, "next_page_token"));
 }
 
 void admin_get_carrier(struct request *req) {
-    struct carrier *list;
-    size_t n;
-    int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
-    if (rc) {
-        reply_store_error(req, rc);
+    struct carrier_list *l = scoped_carriers(req);
+    if (!l)
         return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(list[i].name, req->params[0]) == 0) {
-            reply_json(req, 200, carrier_to_json(&list[i]));
-            carriers_free(list, n);
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i].name, req->params[0]) == 0) {
+            reply_json(req, 200, carrier_to_json(&l->items[i]));
             return;
         }
     }
-    carriers_free(list, n);
     reply_not_found(req, "carrier");
 }
 
@@ -110,47 +122,41 @@ static int refuse_provider(struct request *req, const struct carrier *c) {
     return refused ? -1 : 0;
 }
 
+static void carrier_release(void *p) {
+    carrier_clear(p);
+}
+
 void admin_put_carrier(struct request *req) {
-    struct carrier c;
+    struct carrier *c = request_alloc(req, 1, sizeof *c);
+    request_defer(req, carrier_release, c);
     struct verr e;
-    if (carrier_from_json(req->params[0], req->json, &c, &e) != 0) {
+    if (carrier_from_json(req->params[0], req->json, c, &e) != 0) {
         reply_error(req, 422, "invalid_argument", e.field, "%s", e.message);
         return;
     }
-    if (refuse_provider(req, &c) != 0) {
-        carrier_clear(&c);
+    if (refuse_provider(req, c) != 0)
         return;
-    }
-    struct carrier *list;
-    size_t n;
-    int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
-    if (rc) {
-        carrier_clear(&c);
-        reply_store_error(req, rc);
+    struct carrier_list *l = scoped_carriers(req);
+    if (!l)
         return;
-    }
-    for (size_t k = 0; k < c.nprefixes; k++) {
-        const char *owner = prefix_owner(list, n, &c, c.prefixes[k]);
+    for (size_t k = 0; k < c->nprefixes; k++) {
+        const char *owner = prefix_owner(l->items, l->n, c, c->prefixes[k]);
         if (owner) {
             char f[32];
             snprintf(f, sizeof f, "prefixes[%zu]", k);
             reply_error(req, 422, "invalid_argument", f, "%s is already routed to carrier %s",
-                        c.prefixes[k], owner);
-            carriers_free(list, n);
-            carrier_clear(&c);
+                        c->prefixes[k], owner);
             return;
         }
     }
-    carriers_free(list, n);
-    rc = req->app->store->ops->carrier_put(req->app->store, &c, clock_now_ms());
+    int rc = req->app->store->ops->carrier_put(req->app->store, c, clock_now_ms());
     for (int ch = 0; ch < CHANNEL_COUNT && rc == 0; ch++)
         rc = carriers_relane(req, (enum channel)ch); /* the carrier may also have changed channel */
     if (rc)
         reply_store_error(req, rc);
     else
-        reply_json(req, 200, carrier_to_json(&c));
+        reply_json(req, 200, carrier_to_json(c));
     req->wake = ENGINE_CARRIERS | ENGINE_CAMPAIGNS; /* limits, and lanes re-routed */
-    carrier_clear(&c);
 }
 
 void admin_delete_carrier(struct request *req) {

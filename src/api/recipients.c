@@ -276,88 +276,72 @@ static void zone_rows(struct request *req, struct upload *u, struct recipient_ne
     free(last_zones);
 }
 
-void recipients_upload(struct request *req) {
-    struct store *st = req->app->store;
-    struct campaign c;
-    int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);
-    if (reply_lookup_failed(req, rc, "campaign"))
-        return;
-    struct upload u = {0};
-    int is_csv = req->content_type && strncasecmp(req->content_type, "text/csv", 8) == 0;
-    if (!is_csv && !req->json) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        campaign_clear(&c);
-        return;
-    }
-    if ((is_csv ? read_csv(req, &u) : read_json(req, &u)) != 0) {
-        upload_free(&u);
-        campaign_clear(&c);
-        return;
-    }
+static void upload_release(void *p) {
+    upload_free(p);
+}
 
-    /* validate each row; duplicates within the request by a hash set */
+static void campaign_release(void *p) {
+    campaign_clear(p);
+}
+
+/* The rows to insert and the texts they point to. */
+struct staged {
+    struct recipient_new *items;
+    size_t *map; /* item -> row index */
+    char **params_text, **zone_text;
+    size_t n;
+};
+
+static void staged_release(void *p) {
+    struct staged *g = p;
+    for (size_t k = 0; k < g->n; k++) {
+        free(g->zone_text[k]);
+        free(g->params_text[k]);
+        free((char *)g->items[k].carrier);
+        free((char *)g->items[k].lane);
+    }
+    free(g->params_text);
+    free(g->zone_text);
+    free(g->items);
+    free(g->map);
+}
+
+/* Validates each row (duplicates within the request by a hash set) and
+ * stages the good ones as items. */
+static void stage_rows(struct upload *u, struct staged *g) {
     struct strset seen;
-    strset_init(&seen, u.n);
-    struct recipient_new *items = xcalloc(u.n + 1, sizeof *items);
-    size_t *map = xcalloc(u.n + 1, sizeof *map); /* item -> row index */
-    char **params_text = xcalloc(u.n + 1, sizeof *params_text);
-    char **zone_text = NULL;
-    size_t n_items = 0;
-    check_numbers(&u);
-    for (size_t i = 0; i < u.n; i++) {
-        struct upload_row *r = &u.rows[i];
+    strset_init(&seen, u->n);
+    g->items = xcalloc(u->n + 1, sizeof *g->items);
+    g->map = xcalloc(u->n + 1, sizeof *g->map);
+    g->params_text = xcalloc(u->n + 1, sizeof *g->params_text);
+    g->zone_text = xcalloc(u->n + 1, sizeof *g->zone_text);
+    check_numbers(u);
+    for (size_t i = 0; i < u->n; i++) {
+        struct upload_row *r = &u->rows[i];
         if (r->reason == REJECT_NONE && r->params_bad)
             r->reason = REJECT_INVALID_PARAMS;
         if (r->reason == REJECT_NONE && !strset_add(&seen, r->phone))
             r->reason = REJECT_DUPLICATE;
         if (r->reason != REJECT_NONE)
             continue;
-        struct recipient_new *it = &items[n_items];
+        struct recipient_new *it = &g->items[g->n];
         ids_new("rcp_", it->id);
         it->phone_number = r->phone;
         if (r->params && json_object_size(r->params) > 0)
-            params_text[n_items] = json_dumps(r->params, JSON_COMPACT);
-        it->params_json = params_text[n_items];
+            g->params_text[g->n] = json_dumps(r->params, JSON_COMPACT);
+        it->params_json = g->params_text[g->n];
         memcpy(it->region, r->region, sizeof it->region);
-        map[n_items++] = i;
+        g->map[g->n++] = i;
     }
     strset_free(&seen);
+}
 
-    zone_text = xcalloc(n_items + 1, sizeof *zone_text);
-    zone_rows(req, &u, items, map, n_items, zone_text);
-    rc = route_rows(req, &c, &u, items, map, n_items);
-    if (rc) {
-        reply_store_error(req, rc);
-        goto out;
-    }
-    if (api_begin_effects(req) != 0)
-        goto out;
-    struct campaign after;
-    rc = st->ops->recipients_insert(st, req->account_id, req->params[0], items, n_items,
-                                    clock_now_ms(), &after);
-    if (rc == STORE_ENOTFOUND) {
-        reply_not_found(req, "campaign");
-        goto out;
-    }
-    if (rc == STORE_ESTATE) {
-        reply_error(req, 409, "campaign_closed", NULL,
-                    "campaign is %s: recipients can no longer be added",
-                    campaign_status_name(after.status));
-        campaign_clear(&after);
-        goto out;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        goto out;
-    }
-    for (size_t k = 0; k < n_items; k++)
-        if (!items[k].inserted)
-            u.rows[map[k]].reason = REJECT_DUPLICATE;
-
+/* The answer: counts and the first rejected rows. */
+static void reply_upload(struct request *req, const struct upload *u, int64_t total) {
     size_t accepted = 0, invalid = 0, duplicates = 0, listed = 0;
     json_t *rejected = json_array();
-    for (size_t i = 0; i < u.n; i++) {
-        struct upload_row *r = &u.rows[i];
+    for (size_t i = 0; i < u->n; i++) {
+        struct upload_row *r = &u->rows[i];
         if (r->reason == REJECT_NONE) {
             accepted++;
             continue;
@@ -378,24 +362,59 @@ void recipients_upload(struct request *req) {
     reply_json(req, 200,
                json_pack("{s:I, s:I, s:I, s:I, s:o, s:b}", "accepted", (json_int_t)accepted,
                          "invalid", (json_int_t)invalid, "duplicates", (json_int_t)duplicates,
-                         "total", (json_int_t)after.counters.total, "rejected", rejected,
-                         "rejected_truncated", listed > RECIPIENT_MAX_REJECTED_LISTED));
+                         "total", (json_int_t)total, "rejected", rejected, "rejected_truncated",
+                         listed > RECIPIENT_MAX_REJECTED_LISTED));
     if (accepted)
         req->wake = ENGINE_CAMPAIGNS;
-    campaign_clear(&after);
-out:
-    for (size_t k = 0; k < n_items; k++) {
-        free(zone_text ? zone_text[k] : NULL);
-        free(params_text[k]);
-        free((char *)items[k].carrier);
-        free((char *)items[k].lane);
+}
+
+/* Everything it builds is request-scoped (request_defer), so each early
+ * answer just returns. */
+void recipients_upload(struct request *req) {
+    struct store *st = req->app->store;
+    struct campaign *c = request_alloc(req, 1, sizeof *c);
+    request_defer(req, campaign_release, c);
+    int rc = st->ops->campaign_get(st, req->account_id, req->params[0], c);
+    if (reply_lookup_failed(req, rc, "campaign"))
+        return;
+    struct upload *u = request_alloc(req, 1, sizeof *u);
+    request_defer(req, upload_release, u);
+    int is_csv = req->content_type && strncasecmp(req->content_type, "text/csv", 8) == 0;
+    if (!is_csv && !req->json) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        return;
     }
-    free(params_text);
-    free(zone_text);
-    free(items);
-    free(map);
-    upload_free(&u);
-    campaign_clear(&c);
+    if ((is_csv ? read_csv(req, u) : read_json(req, u)) != 0)
+        return;
+    struct staged *g = request_alloc(req, 1, sizeof *g);
+    request_defer(req, staged_release, g);
+    stage_rows(u, g);
+    zone_rows(req, u, g->items, g->map, g->n, g->zone_text);
+    rc = route_rows(req, c, u, g->items, g->map, g->n);
+    if (rc) {
+        reply_store_error(req, rc);
+        return;
+    }
+    if (api_begin_effects(req) != 0)
+        return;
+    struct campaign *after = request_alloc(req, 1, sizeof *after);
+    request_defer(req, campaign_release, after);
+    rc = st->ops->recipients_insert(st, req->account_id, req->params[0], g->items, g->n,
+                                    clock_now_ms(), after);
+    if (rc == STORE_ENOTFOUND) {
+        reply_not_found(req, "campaign");
+    } else if (rc == STORE_ESTATE) {
+        reply_error(req, 409, "campaign_closed", NULL,
+                    "campaign is %s: recipients can no longer be added",
+                    campaign_status_name(after->status));
+    } else if (rc) {
+        reply_store_error(req, rc);
+    } else {
+        for (size_t k = 0; k < g->n; k++)
+            if (!g->items[k].inserted)
+                u->rows[g->map[k]].reason = REJECT_DUPLICATE;
+        reply_upload(req, u, after->counters.total);
+    }
 }
 
 /* What decides when a queued recipient may next be attempted (domain/due.c;

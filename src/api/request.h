@@ -20,6 +20,8 @@ struct MHD_Connection;
 
 #define REQUEST_MAX_PARAMS 4
 
+struct request_cleanup; /* request_defer's list */
+
 struct request {
     struct app *app;
     struct MHD_Connection *conn;
@@ -44,6 +46,7 @@ struct request {
     int replayed;         /* the answer is a stored idempotent replay */
     int wake;             /* engine_event bits to send once the change commits */
     uint64_t start_ns;
+    struct request_cleanup *cleanups; /* run when the request ends, last first */
 
     /* the answer */
     int status;
@@ -79,6 +82,14 @@ int reply_if_any_field(struct request *req);
 /* Answers 422 naming the first field of the body not in known (a
  * NULL-terminated list) and returns -1; 0 when every field is known. */
 int reply_if_unknown_field(struct request *req, const char *const *known);
+
+/* Request-scoped memory: what a handler hands over here is released when
+ * the request ends, whatever it answered, so early returns need no
+ * hand-written cleanup. request_defer runs fn(p) then (the last deferred
+ * first; p NULL: nothing); request_alloc is a zeroed array of n items that
+ * lives as long as the request. */
+void request_defer(struct request *req, void (*fn)(void *), void *p);
+void *request_alloc(struct request *req, size_t n, size_t size);
 
 /* A query parameter (decoded), or NULL. Borrowed. */
 const char *request_query(struct request *req, const char *name);

@@ -10,6 +10,7 @@
 #include "api/auth.h"
 #include "api/effects.h"
 #include "api/metrics.h"
+#include "api/request_scope.h"
 #include "api/router.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -95,6 +96,7 @@ static void release_body_bytes(struct request *req) {
 }
 
 static void request_free(struct request *req) {
+    request_run_cleanups(req);
     release_body_bytes(req);
     size_t big = req->body.alloc;
     buf_free(&req->body);

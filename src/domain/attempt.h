@@ -37,17 +37,26 @@ enum submit_state {
     SUBMIT_REJECTED = 3
 };
 
-/* A provider's report on an attempt. Voice: how the call ended (status).
- * Messaging: a status report (mstatus: sent when the submit is accepted,
- * failed when refused, then delivered / read / undelivered), at ended_at. */
+/* A provider's report on an attempt. Voice: how the call ended (a final
+ * status), or how far it got (ringing, in_progress: a progress report that
+ * leaves the attempt in flight). Messaging: a status report (mstatus: sent
+ * when the submit is accepted, failed when refused, then delivered / read /
+ * undelivered), at ended_at. The details are the provider's own words,
+ * kept on the call or message as reported (zero: not reported, so a
+ * zeroed end reports nothing but its status). */
 struct attempt_end {
     char call_id[48];
     enum channel channel;
-    enum call_status status;     /* voice: a final status */
+    enum call_status status;     /* voice */
     enum message_status mstatus; /* messaging */
     int64_t answered_at;         /* voice: 0 = never answered */
     int64_t ended_at;            /* when it ended / the report's time */
     char provider_call_id[64];
+    enum answered_by answered_by; /* voice: machine + completed = voicemail */
+    int has_duration;             /* voice: the provider reported duration_ms */
+    int64_t duration_ms;
+    char ended_reason[48]; /* voice: the provider's word for the end */
+    char error_code[32];   /* the provider's error code */
 };
 
 /* What applying an end did, for the engine's bookkeeping. */

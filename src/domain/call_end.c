@@ -4,19 +4,28 @@
 
 #include <string.h>
 
-void call_end_decide(const struct call_end_facts *f, enum call_status reported, int64_t ended_at,
+void call_end_decide(const struct call_end_facts *f, enum call_status reported,
+                     enum answered_by answered_by, int64_t ended_at,
                      struct call_end_decision *out) {
     memset(out, 0, sizeof *out);
     out->status = f->current;
     recipient_move_none(&out->move, &f->row);
-    if (call_status_is_final(f->current) || !call_status_is_final(reported))
+    if (call_status_is_final(f->current))
         return;
+    if (!call_status_is_final(reported)) {
+        /* queued < ringing < in_progress: forward only */
+        if (reported > f->current && reported <= CALL_IN_PROGRESS) {
+            out->applies = out->progress = 1;
+            out->status = reported;
+        }
+        return;
+    }
     out->applies = 1;
     out->status = reported;
     if (f->row.status != RECIPIENT_DISPATCHED)
         return;
     struct recipient_next next;
-    retry_after_call(reported, f->attempts, f->policy, f->campaign, ended_at, &next);
+    retry_after_call(reported, answered_by, f->attempts, f->policy, f->campaign, ended_at, &next);
     if (next.status == RECIPIENT_QUEUED && f->end_at && next.due_at >= f->end_at) {
         /* schedule.end_at comes before the retry could: the attempt's own
          * outcome is final */

@@ -233,15 +233,15 @@ static int check_retry_policy(json_t *p, enum channel ch, struct verr *e) {
     if (v) {
         if (!json_is_array(v))
             return verr_set(e, "retry_policy.retry_on",
-                            "retry_policy.retry_on must be an array of no_answer, busy");
+                            "retry_policy.retry_on must be an array of no_answer, busy, voicemail");
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x) {
             const char *s = json_string_value(x);
-            if (!s || (strcmp(s, "no_answer") && strcmp(s, "busy"))) {
+            if (!s || (strcmp(s, "no_answer") && strcmp(s, "busy") && strcmp(s, "voicemail"))) {
                 char f[48];
                 snprintf(f, sizeof f, "retry_policy.retry_on[%zu]", i);
-                return verr_set(e, f, "%s must be no_answer or busy", f);
+                return verr_set(e, f, "%s must be no_answer, busy or voicemail", f);
             }
         }
     }
@@ -355,6 +355,7 @@ int campaign_validate_patch(json_t *body, enum channel channel, enum campaign_st
 void campaign_retry_policy(json_t *p, struct retry_policy *out) {
     out->max_attempts = 1;
     out->retry_on_no_answer = out->retry_on_busy = 1;
+    out->retry_on_voicemail = 0;
     out->delay_seconds = 300;
     out->exponential = 0;
     if (!p || !json_is_object(p))
@@ -366,8 +367,11 @@ void campaign_retry_policy(json_t *p, struct retry_policy *out) {
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x) {
-            if (strcmp(json_string_value(x), "no_answer") == 0)
+            const char *s = json_string_value(x);
+            if (strcmp(s, "no_answer") == 0)
                 out->retry_on_no_answer = 1;
+            else if (strcmp(s, "voicemail") == 0)
+                out->retry_on_voicemail = 1;
             else
                 out->retry_on_busy = 1;
         }

@@ -82,7 +82,7 @@ int campaign_validate_patch(json_t *body, enum channel channel, enum campaign_st
 /* Retry policy of a voice campaign, with defaults filled in. */
 struct retry_policy {
     int max_attempts; /* counts the first attempt; 1 when there is no policy */
-    int retry_on_no_answer, retry_on_busy;
+    int retry_on_no_answer, retry_on_busy, retry_on_voicemail;
     int delay_seconds;
     int exponential;
 };

@@ -114,3 +114,12 @@ void move_fail_queued(const struct recipient_row *from, enum disposition d,
     struct recipient_row to = {RECIPIENT_FAILED, d, 0};
     recipient_move_make(m, from, &to);
 }
+
+void move_fail_unknown(const struct recipient_row *from, struct recipient_move *m) {
+    if (from->status != RECIPIENT_DISPATCHED) {
+        recipient_move_none(m, from);
+        return;
+    }
+    struct recipient_row to = {RECIPIENT_FAILED, DISP_UNKNOWN, 0};
+    recipient_move_make(m, from, &to);
+}

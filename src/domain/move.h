@@ -70,5 +70,9 @@ void move_unclaim(const struct recipient_row *from, int64_t due_at, struct recip
  * (cancelled, expired, opted_out, missing_param). Only from QUEUED. */
 void move_fail_queued(const struct recipient_row *from, enum disposition d,
                       struct recipient_move *m);
+/* An attempt whose submit's fate never became known, given up after
+ * CAMPAIGND_UNKNOWN_SUBMIT_SECONDS: DISPATCHED -> FAILED / unknown. Only
+ * from DISPATCHED. */
+void move_fail_unknown(const struct recipient_row *from, struct recipient_move *m);
 
 #endif

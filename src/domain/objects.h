@@ -15,6 +15,8 @@ struct call {
     char campaign_id[48];
     char recipient_id[48];
     char *agent_id, *from, *to, *carrier, *provider, *provider_call_id;
+    char *ended_reason, *error_code, *transcript, *recording_url; /* NULL = null */
+    enum answered_by answered_by;
     int attempt;
     enum call_status status;
     int64_t created_at, answered_at, ended_at, duration_ms; /* 0 = null */
@@ -28,6 +30,7 @@ struct message {
     char recipient_id[48];
     enum channel channel;
     char *from, *to, *body, *template_json, *carrier, *provider, *provider_message_id, *encoding;
+    char *error_code; /* NULL = null */
     int attempt, segments;
     enum message_status status;
     int64_t created_at, sent_at, delivered_at, read_at, failed_at, updated_at; /* 0 = null */

@@ -1,6 +1,7 @@
 /* provider_report.h - the body of a simulated provider's callback about
  * one attempt (POST /v1/providers/{name}/calls/{id} and .../messages/{id}):
- * {"status", "answered_at"?, "ended_at"?, "provider_id"?}, read into the
+ * {"status", "answered_at"?, "ended_at"?, "provider_id"?, "error_code"?, and
+ * for calls "answered_by"?, "ended_reason"?, "duration_seconds"?}, read into the
  * attempt_end the engine applies. Other provider types bring their own
  * parsers (Twilio's form fields, Meta's webhook JSON). Pure; thread-safe. */
 #ifndef CAMPAIGND_PROVIDER_REPORT_H
@@ -13,10 +14,11 @@
 #include <stdint.h>
 
 /* Reads body (an object) as a report on the attempt attempt_id of channel
- * ch: a call's end (completed, no_answer, busy, failed) or a message
- * status (sent, delivered, read, undelivered, failed). ended_at defaults to
- * now. 0 and *out filled, or -1 with e naming the field (status,
- * answered_at, ended_at, provider_id, or an unknown field). */
+ * ch: a call's progress (ringing, in_progress) or end (completed,
+ * no_answer, busy, failed, canceled), or a message status (sent,
+ * delivered, read, undelivered, failed). ended_at defaults to now. 0 and
+ * *out filled, or -1 with e naming the field (status, a malformed field, or
+ * an unknown field: messages take no call fields). */
 int provider_report_from_json(json_t *body, const char *attempt_id, enum channel ch, int64_t now,
                               struct attempt_end *out, struct verr *e);
 

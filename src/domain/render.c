@@ -96,8 +96,11 @@ json_t *render_call(const struct call *c) {
                         c->duration_ms >= 0 && c->ended_at
                             ? json_real((double)c->duration_ms / 1000.0)
                             : json_null());
-    json_object_set_new(o, "transcript", json_null());
-    json_object_set_new(o, "recording_url", json_null());
+    json_object_set_new(o, "transcript", string_or_null(c->transcript));
+    json_object_set_new(o, "recording_url", string_or_null(c->recording_url));
+    json_object_set_new(o, "answered_by", string_or_null(answered_by_name(c->answered_by)));
+    json_object_set_new(o, "ended_reason", string_or_null(c->ended_reason));
+    json_object_set_new(o, "error_code", string_or_null(c->error_code));
     return o;
 }
 
@@ -130,6 +133,7 @@ json_t *render_message(const struct message *m) {
     json_object_set_new(o, "read_at", render_time(m->read_at));
     json_object_set_new(o, "failed_at", render_time(m->failed_at));
     json_object_set_new(o, "updated_at", render_time(m->updated_at));
+    json_object_set_new(o, "error_code", string_or_null(m->error_code));
     return o;
 }
 

@@ -9,18 +9,28 @@ int64_t retry_delay_ms(const struct retry_policy *p, int n) {
     return ms;
 }
 
-void retry_after_call(enum call_status end, int attempts_made, const struct retry_policy *p,
-                      enum campaign_status campaign, int64_t ended_at, struct recipient_next *out) {
+void retry_after_call(enum call_status end, enum answered_by answered_by, int attempts_made,
+                      const struct retry_policy *p, enum campaign_status campaign, int64_t ended_at,
+                      struct recipient_next *out) {
     out->due_at = 0;
+    int voicemail = end == CALL_COMPLETED && answered_by == ANSWERED_MACHINE;
     switch (end) {
     case CALL_COMPLETED:
-        out->status = RECIPIENT_SUCCEEDED;
-        out->disposition = DISP_COMPLETED;
-        return;
+        if (!voicemail) {
+            out->status = RECIPIENT_SUCCEEDED;
+            out->disposition = DISP_COMPLETED;
+            return;
+        }
+        /* a machine answered: transient, like no_answer */
+        __attribute__((fallthrough));
     case CALL_NO_ANSWER:
     case CALL_BUSY: {
-        out->disposition = end == CALL_BUSY ? DISP_BUSY : DISP_NO_ANSWER;
-        int wanted = end == CALL_BUSY ? p->retry_on_busy : p->retry_on_no_answer;
+        out->disposition = voicemail          ? DISP_VOICEMAIL
+                           : end == CALL_BUSY ? DISP_BUSY
+                                              : DISP_NO_ANSWER;
+        int wanted = voicemail          ? p->retry_on_voicemail
+                     : end == CALL_BUSY ? p->retry_on_busy
+                                        : p->retry_on_no_answer;
         int open = campaign == CAMPAIGN_RUNNING || campaign == CAMPAIGN_PAUSED;
         if (wanted && open && attempts_made < p->max_attempts) {
             out->status = RECIPIENT_QUEUED;

@@ -19,9 +19,12 @@ struct recipient_next {
     int64_t due_at; /* for QUEUED: earliest instant of the next attempt */
 };
 
-/* attempts_made counts the attempt that just ended. */
-void retry_after_call(enum call_status end, int attempts_made, const struct retry_policy *policy,
-                      enum campaign_status campaign, int64_t ended_at, struct recipient_next *out);
+/* attempts_made counts the attempt that just ended. A call that completed
+ * with a machine on the line is voicemail: retried only when retry_on names
+ * it, else failed / voicemail. */
+void retry_after_call(enum call_status end, enum answered_by answered_by, int attempts_made,
+                      const struct retry_policy *policy, enum campaign_status campaign,
+                      int64_t ended_at, struct recipient_next *out);
 /* The wait before retry number n (1-based), in ms. */
 int64_t retry_delay_ms(const struct retry_policy *policy, int n);
 

@@ -9,8 +9,9 @@ static const char *const campaign_status_names[CAMPAIGN_STATUS_COUNT] = {
 static const char *const recipient_status_names[RECIPIENT_STATUS_COUNT] = {"queued", "dispatched",
                                                                            "succeeded", "failed"};
 static const char *const disposition_names[DISP_COUNT] = {
-    "completed", "no_answer", "busy", "failed",      "cancelled",     "opted_out",
-    "sent",      "delivered", "read", "undelivered", "missing_param", "expired"};
+    "completed", "no_answer", "busy",        "failed",        "cancelled", "opted_out", "sent",
+    "delivered", "read",      "undelivered", "missing_param", "expired",   "voicemail", "unknown"};
+static const char *const answered_by_names[] = {"human", "machine", "unknown"};
 
 static const char *const call_status_names[CALL_STATUS_COUNT] = {
     "queued", "ringing", "in_progress", "completed", "busy", "no_answer", "failed", "canceled"};
@@ -118,4 +119,16 @@ int counters_consistent(const struct counters *c) {
     }
     return c->queued >= 0 && c->dispatched >= 0 && c->succeeded >= 0 && c->failed >= 0 &&
            terminal == c->succeeded + c->failed;
+}
+
+const char *answered_by_name(enum answered_by a) {
+    return a > ANSWERED_NONE && a <= ANSWERED_UNKNOWN ? answered_by_names[a - 1] : NULL;
+}
+
+int answered_by_parse(const char *s, enum answered_by *out) {
+    int i = lookup(answered_by_names, 3, s);
+    if (i < 0)
+        return -1;
+    *out = (enum answered_by)(i + 1);
+    return 0;
 }

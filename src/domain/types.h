@@ -39,8 +39,14 @@ enum disposition {
     DISP_UNDELIVERED,
     DISP_MISSING_PARAM,
     DISP_EXPIRED,
+    DISP_VOICEMAIL, /* a machine answered (transient, like no_answer) */
+    DISP_UNKNOWN,   /* the submit's fate never became known */
     DISP_COUNT
 };
+
+/* Who answered a call, as the provider's answering-machine detection or a
+ * voice agent runtime reports it; NONE when nothing was reported. */
+enum answered_by { ANSWERED_NONE = 0, ANSWERED_HUMAN, ANSWERED_MACHINE, ANSWERED_UNKNOWN };
 
 enum call_status {
     CALL_QUEUED,
@@ -88,6 +94,9 @@ const char *call_status_name(enum call_status s);
 int call_status_parse(const char *s, enum call_status *out);
 /* 1 for completed, busy, no_answer, failed and canceled. */
 int call_status_is_final(enum call_status s);
+/* "human", "machine", "unknown"; NULL for ANSWERED_NONE. */
+const char *answered_by_name(enum answered_by a);
+int answered_by_parse(const char *s, enum answered_by *out);
 const char *message_status_name(enum message_status s);
 int message_status_parse(const char *s, enum message_status *out);
 /* The channel's name for an opt-out category, or NULL. */

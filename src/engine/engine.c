@@ -565,6 +565,10 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
         snprintf(first.call_id, sizeof first.call_id, "%s", end->call_id);
         snprintf(first.provider_call_id, sizeof first.provider_call_id, "%s",
                  end->provider_call_id);
+        if (!accepted) {
+            snprintf(first.error_code, sizeof first.error_code, "%s", ev->error_code);
+            snprintf(first.ended_reason, sizeof first.ended_reason, "%s", end->ended_reason);
+        }
         if (end->channel != CHANNEL_VOICE) {
             first.mstatus = accepted ? MSG_SENT : MSG_FAILED;
             queue_end(e, &first, NULL);
@@ -934,15 +938,43 @@ static void on_async(uv_async_t *a) {
     pass(a->data);
 }
 
-/* Every lease_ms / 3: renew this node's leases, take over expired ones, and
- * reload the campaigns (other writers may have queued work). */
+/* Attempts whose submit's fate stayed unknown past
+ * CAMPAIGND_UNKNOWN_SUBMIT_SECONDS fail as unknown (the store's guarded
+ * sweep); their in-flight slots free. */
+static void fail_unknown_submits(struct engine *e) {
+    int64_t now = clock_now_ms();
+    int64_t cutoff = now - (int64_t)e->deps.cfg->unknown_submit_seconds * 1000;
+    for (;;) {
+        struct attempt_applied *done = NULL;
+        size_t n = 0;
+        if (noted(e, e->st->ops->fail_unknown_submits(e->st, cutoff, now, &done, &n), 1) != 0)
+            return;
+        for (size_t i = 0; i < n; i++) {
+            struct lane *l = lane_find(e, done[i].lane);
+            if (l)
+                pacer_ended(&l->pacer);
+        }
+        free(done);
+        if (n == 0)
+            return;
+        log_warn("engine: %zu attempts of unknown submit fate got no report in %ld s: failed "
+                 "as unknown",
+                 n, e->deps.cfg->unknown_submit_seconds);
+    }
+}
+
+/* Every lease_ms / 3: renew this node's leases, take over expired ones, give
+ * up on unknown submits, and reload the campaigns (other writers may have
+ * queued work). */
 static void on_lease_timer(uv_timer_t *t) {
     struct engine *e = t->data;
     if (e->closed || !e->reconciled || e->backoff.delay_ms)
         return; /* the next tick; a failing store is the backoff's to retry */
     int64_t until = clock_now_ms() + e->deps.cfg->lease_ms;
-    if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0)
+    if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0) {
         reconcile(e, 0);
+        fail_unknown_submits(e);
+    }
     uv_mutex_lock(&e->mu);
     e->events |= ENGINE_CAMPAIGNS;
     uv_mutex_unlock(&e->mu);

@@ -11,7 +11,8 @@
 #define CALL_COLS                                                                                  \
     "c.seq, c.id, coalesce(camp.id, ''), r.id, c.agent_id, c.from_number, c.to_number, "           \
     "c.carrier, c.provider, c.provider_call_id, c.attempt, c.status, c.created_at, "               \
-    "c.answered_at, c.ended_at, c.duration_ms"
+    "c.answered_at, c.ended_at, c.duration_ms, c.answered_by, c.ended_reason, c.error_code, "      \
+    "c.transcript, c.recording_url"
 #define CALL_FROM                                                                                  \
     " FROM calls c LEFT JOIN campaigns camp ON camp.seq = c.campaign_seq "                         \
     "JOIN recipients r ON r.seq = c.recipient_seq "
@@ -51,6 +52,13 @@ static void read_row(sqlite3_stmt *s, struct call *c) {
     c->ended_at = sqlite3_column_int64(s, i++);
     c->duration_ms = sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, i);
     i++;
+    const unsigned char *by = sqlite3_column_text(s, i++);
+    if (by)
+        answered_by_parse((const char *)by, &c->answered_by);
+    c->ended_reason = sqlite_col_text(s, i++);
+    c->error_code = sqlite_col_text(s, i++);
+    c->transcript = sqlite_col_text(s, i++);
+    c->recording_url = sqlite_col_text(s, i++);
 }
 
 static void read_call_item(sqlite3_stmt *s, void *item) {
@@ -112,4 +120,26 @@ int sqlite_call_by_seq(struct sqlite_conn *conn, int64_t seq, struct call *out) 
     if (rc == SQLITE_ROW)
         return STORE_OK;
     return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "call_by_seq");
+}
+
+static const char SQL_SET_MEDIA[] = "UPDATE calls SET transcript = coalesce(?2, transcript), "
+                                    "recording_url = coalesce(?3, recording_url) WHERE id = ?1";
+
+int sqlite_call_set_media(struct store *st, const char *call_id, const char *transcript,
+                          const char *recording_url) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_SET_MEDIA);
+    sqlite3_bind_text(s, 1, call_id, -1, SQLITE_STATIC);
+    sqlite_bind_text_or_null(s, 2, transcript);
+    sqlite_bind_text_or_null(s, 3, recording_url);
+    rc = sqlite_err(conn, sqlite3_step(s), "call_set_media");
+    sqlite3_reset(s);
+    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
+        rc = STORE_ENOTFOUND;
+    return sqlite_unit_end(conn, rc);
 }

@@ -13,7 +13,7 @@
     "seq, id, account_id, name, agent_id, channel, status, config, schedule, retry_policy, "       \
     "total, queued, dispatched, succeeded, failed, "                                               \
     "d_completed, d_no_answer, d_busy, d_failed, d_cancelled, d_opted_out, d_sent, "               \
-    "d_delivered, d_read, d_undelivered, d_missing_param, d_expired, "                             \
+    "d_delivered, d_read, d_undelivered, d_missing_param, d_expired, d_voicemail, d_unknown, "     \
     "created_at, updated_at, started_at, completed_at, cancelled_at, start_at, end_at"
 
 /* The sender a campaign sends from (sms: config.from, whatsapp:

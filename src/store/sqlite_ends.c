@@ -18,16 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void read_row_state(sqlite3_stmt *s, int col, struct recipient_row *r) {
-    r->status = RECIPIENT_DISPATCHED;
-    recipient_status_parse((const char *)sqlite3_column_text(s, col), &r->status);
-    r->disposition = DISP_NONE;
-    const unsigned char *d = sqlite3_column_text(s, col + 1);
-    if (d)
-        disposition_parse((const char *)d, &r->disposition);
-    r->due_at = sqlite3_column_int64(s, col + 2);
-}
-
 /* ---- voice ---- */
 
 static const char SQL_END_READ[] =
@@ -37,9 +27,49 @@ static const char SQL_END_READ[] =
     "JOIN recipients r ON r.seq = c.recipient_seq "
     "JOIN campaigns camp ON camp.seq = c.campaign_seq WHERE c.id = ?1";
 static const char SQL_END_CALL[] =
-    "UPDATE calls SET status = ?2, answered_at = ?3, ended_at = ?4, duration_ms = ?5, "
-    "provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL "
-    "WHERE seq = ?1 AND ended_at IS NULL";
+    "UPDATE calls SET status = ?2, answered_at = coalesce(?3, answered_at), ended_at = ?4, "
+    "duration_ms = ?5, provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL, "
+    "answered_by = coalesce(?7, answered_by), ended_reason = coalesce(?8, ended_reason), "
+    "error_code = coalesce(?9, error_code) WHERE seq = ?1 AND ended_at IS NULL";
+/* progress: forward only, guarded by the status it was read in */
+static const char SQL_PROGRESS_CALL[] =
+    "UPDATE calls SET status = ?2, answered_at = coalesce(answered_at, ?3), "
+    "provider_call_id = coalesce(provider_call_id, ?4), answered_by = coalesce(?5, answered_by) "
+    "WHERE seq = ?1 AND status = ?6 AND ended_at IS NULL";
+
+static const char *nonempty(const char *s) {
+    return s && s[0] ? s : NULL;
+}
+
+/* A ringing / in_progress report: the open call moves forward (answered
+ * when in progress); the attempt stays in flight. */
+static int progress_call(struct sqlite_conn *conn, int64_t call_seq, enum call_status from,
+                         const struct call_end_decision *d, const struct attempt_end *e,
+                         int64_t now, struct attempt_applied *out) {
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_PROGRESS_CALL);
+    sqlite3_bind_int64(s, 1, call_seq);
+    sqlite3_bind_text(s, 2, call_status_name(d->status), -1, SQLITE_STATIC);
+    int64_t answered = d->status == CALL_IN_PROGRESS ? (e->answered_at ? e->answered_at
+                                                        : e->ended_at  ? e->ended_at
+                                                                       : now)
+                                                     : 0;
+    sqlite_bind_time(s, 3, answered);
+    sqlite_bind_text_or_null(s, 4, nonempty(e->provider_call_id));
+    sqlite_bind_text_or_null(s, 5, answered_by_name(e->answered_by));
+    sqlite3_bind_text(s, 6, call_status_name(from), -1, SQLITE_STATIC);
+    int rc = sqlite_err(conn, sqlite3_step(s), "progress_call");
+    sqlite3_reset(s);
+    out->applied = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+    return rc;
+}
+
+/* The call's duration: the provider's when it reported one, else from the
+ * answer (or the dial when never answered) to the end. */
+static int64_t call_duration(const struct attempt_end *e, int64_t created_at) {
+    if (e->has_duration)
+        return e->duration_ms > 0 ? e->duration_ms : 0;
+    return e->ended_at > created_at ? e->ended_at - created_at : 0;
+}
 
 static int apply_call_end(struct sqlite_conn *conn, const struct attempt_end *e, int64_t now,
                           struct attempt_applied *out) {
@@ -62,24 +92,29 @@ static int apply_call_end(struct sqlite_conn *conn, const struct attempt_end *e,
     json_t *policy = policy_text ? json_loads((const char *)policy_text, 0, NULL) : NULL;
     int64_t created_at = sqlite3_column_int64(s, 8);
     f.end_at = sqlite3_column_int64(s, 9);
-    read_row_state(s, 10, &f.row);
+    sqlite_read_recipient_row(s, 10, &f.row);
     sqlite3_reset(s);
     struct retry_policy p;
     campaign_retry_policy(policy, &p);
     json_decref(policy);
     f.policy = &p;
     struct call_end_decision d;
-    call_end_decide(&f, e->status, e->ended_at, &d);
+    call_end_decide(&f, e->status, e->answered_by, e->ended_at, &d);
     if (!d.applies)
-        return STORE_OK; /* a repeated report, or no end */
+        return STORE_OK; /* a repeated or late report */
+    if (d.progress)
+        return progress_call(conn, call_seq, f.current, &d, e, now, out);
 
     s = sqlite_prep(conn, SQL_END_CALL);
     sqlite3_bind_int64(s, 1, call_seq);
     sqlite3_bind_text(s, 2, call_status_name(d.status), -1, SQLITE_STATIC);
     sqlite_bind_time(s, 3, e->answered_at);
     sqlite3_bind_int64(s, 4, e->ended_at);
-    sqlite3_bind_int64(s, 5, e->ended_at > created_at ? e->ended_at - created_at : 0);
-    sqlite_bind_text_or_null(s, 6, e->provider_call_id[0] ? e->provider_call_id : NULL);
+    sqlite3_bind_int64(s, 5, call_duration(e, created_at));
+    sqlite_bind_text_or_null(s, 6, nonempty(e->provider_call_id));
+    sqlite_bind_text_or_null(s, 7, answered_by_name(e->answered_by));
+    sqlite_bind_text_or_null(s, 8, nonempty(e->ended_reason));
+    sqlite_bind_text_or_null(s, 9, nonempty(e->error_code));
     rc = sqlite_err(conn, sqlite3_step(s), "end_call");
     sqlite3_reset(s);
     if (rc || sqlite3_changes(conn->db) != 1)
@@ -109,7 +144,8 @@ static const char SQL_MEND_MSG[] =
     "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
     "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
     "failed_at = coalesce(failed_at, ?6), provider_message_id = coalesce(?7, provider_message_id), "
-    "updated_at = ?8, lease_until = NULL WHERE seq = ?1 AND status = ?9";
+    "updated_at = ?8, lease_until = NULL, error_code = coalesce(?10, error_code) "
+    "WHERE seq = ?1 AND status = ?9";
 
 static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_status from,
                          const struct message_report_decision *d, const struct attempt_end *e,
@@ -122,9 +158,10 @@ static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_sta
     sqlite_bind_time(s, 4, d->stamp_delivered ? at : 0);
     sqlite_bind_time(s, 5, d->stamp_read ? at : 0);
     sqlite_bind_time(s, 6, d->stamp_failed ? at : 0);
-    sqlite_bind_text_or_null(s, 7, e->provider_call_id[0] ? e->provider_call_id : NULL);
+    sqlite_bind_text_or_null(s, 7, nonempty(e->provider_call_id));
     sqlite3_bind_int64(s, 8, now);
     sqlite3_bind_text(s, 9, message_status_name(from), -1, SQLITE_STATIC);
+    sqlite_bind_text_or_null(s, 10, nonempty(e->error_code));
     int rc = sqlite_err(conn, sqlite3_step(s), "message_status");
     sqlite3_reset(s);
     *moved = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
@@ -146,7 +183,7 @@ static int apply_message_report(struct sqlite_conn *conn, const struct attempt_e
     int64_t rseq = sqlite3_column_int64(s, 2);
     out->campaign_seq = sqlite3_column_int64(s, 3);
     snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
-    read_row_state(s, 5, &f.row);
+    sqlite_read_recipient_row(s, 5, &f.row);
     sqlite3_reset(s);
 
     struct message_report_decision d;
@@ -218,7 +255,7 @@ static int unclaim_one(struct sqlite_conn *conn, const struct attempt *a, int64_
     step = sqlite3_step(s);
     struct recipient_row row = {0};
     if (step == SQLITE_ROW)
-        read_row_state(s, 0, &row);
+        sqlite_read_recipient_row(s, 0, &row);
     sqlite3_reset(s);
     if (step != SQLITE_ROW)
         return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "unclaim_read");

@@ -12,10 +12,12 @@
 
 static const char SQL_PUT[] =
     "INSERT INTO provider_inbox(provider, call_id, channel, status, mstatus, answered_at, "
-    "ended_at, provider_id, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "ended_at, provider_id, received_at, answered_by, duration_ms, ended_reason, error_code) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 static const char SQL_READ[] =
     "SELECT seq, provider, call_id, channel, status, mstatus, answered_at, ended_at, "
-    "provider_id FROM provider_inbox WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+    "provider_id, answered_by, duration_ms, ended_reason, error_code FROM provider_inbox "
+    "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 static const char SQL_DELETE[] = "DELETE FROM provider_inbox WHERE seq <= ?1";
 
 int sqlite_inbox_put(struct store *st, const char *provider, const struct attempt_end *ends,
@@ -36,6 +38,13 @@ int sqlite_inbox_put(struct store *st, const char *provider, const struct attemp
         sqlite3_bind_int64(s, 7, e->ended_at);
         sqlite3_bind_text(s, 8, e->provider_call_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 9, now);
+        sqlite3_bind_int(s, 10, (int)e->answered_by);
+        if (e->has_duration)
+            sqlite3_bind_int64(s, 11, e->duration_ms);
+        else
+            sqlite3_bind_null(s, 11);
+        sqlite3_bind_text(s, 12, e->ended_reason, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 13, e->error_code, -1, SQLITE_STATIC);
         rc = sqlite_err(conn, sqlite3_step(s), "inbox_put");
         sqlite3_reset(s);
     }
@@ -55,6 +64,12 @@ static void read_row(sqlite3_stmt *s, void *item) {
     e->ended_at = sqlite3_column_int64(s, 7);
     snprintf(e->provider_call_id, sizeof e->provider_call_id, "%s",
              (const char *)sqlite3_column_text(s, 8));
+    e->answered_by = (enum answered_by)sqlite3_column_int(s, 9);
+    e->has_duration = sqlite3_column_type(s, 10) != SQLITE_NULL;
+    e->duration_ms = sqlite3_column_int64(s, 10);
+    snprintf(e->ended_reason, sizeof e->ended_reason, "%s",
+             (const char *)sqlite3_column_text(s, 11));
+    snprintf(e->error_code, sizeof e->error_code, "%s", (const char *)sqlite3_column_text(s, 12));
 }
 
 int sqlite_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,

@@ -81,6 +81,8 @@ enum sqlite_move_kind {
     SQLITE_MOVE_CLAIM_MSG,  /* and attempts + 1, last_attempt_at, last_message_id */
     SQLITE_MOVE_UNCLAIM     /* and attempts - 1, last ids back to the previous attempt's */
 };
+/* Reads a recipient's status, disposition and due_at from columns col..col+2. */
+void sqlite_read_recipient_row(sqlite3_stmt *s, int col, struct recipient_row *r);
 /* Applies m (from domain/move.h) to recipient seq, guarded by m->from;
  * *moved = 1 when the row moved (0: it was no longer in m->from). */
 int sqlite_recipient_move(struct sqlite_conn *conn, int64_t seq, const struct recipient_move *m,
@@ -177,9 +179,13 @@ int sqlite_in_flight(struct store *st, const char *node, int64_t now, int64_t le
 int sqlite_renew_leases(struct store *st, const char *node, int64_t lease_until);
 int sqlite_expire_ended(struct store *st, int64_t now, int64_t *next_end);
 int sqlite_complete_finished(struct store *st, int64_t now, int *completed);
+int sqlite_fail_unknown_submits(struct store *st, int64_t cutoff, int64_t now,
+                                struct attempt_applied **out, size_t *n);
 int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out);
 int sqlite_call_get(struct store *st, const char *account_id, const char *id, struct call *out);
+int sqlite_call_set_media(struct store *st, const char *call_id, const char *transcript,
+                          const char *recording_url);
 int sqlite_message_list(struct store *st, const char *account_id, const struct message_filter *f,
                         int64_t before_seq, size_t limit, struct message_page *out);
 int sqlite_message_get(struct store *st, const char *account_id, const char *id,

@@ -24,14 +24,19 @@ static const char SQL_UNCLAIM[] =
     "last_message_id = (SELECT id FROM messages WHERE recipient_seq = ?1 ORDER BY seq DESC "
     "LIMIT 1)" GUARD;
 
+/* ?6.. one per disposition, in enum order (DISP_COUNT of them), then now and
+ * the total's delta. */
 static const char SQL_COUNTERS[] =
-    "UPDATE campaigns SET total = total + ?19, queued = queued + ?2, dispatched = dispatched + ?3, "
+    "UPDATE campaigns SET queued = queued + ?2, dispatched = dispatched + ?3, "
     "succeeded = succeeded + ?4, failed = failed + ?5, d_completed = d_completed + ?6, "
     "d_no_answer = d_no_answer + ?7, d_busy = d_busy + ?8, d_failed = d_failed + ?9, "
     "d_cancelled = d_cancelled + ?10, d_opted_out = d_opted_out + ?11, d_sent = d_sent + ?12, "
     "d_delivered = d_delivered + ?13, d_read = d_read + ?14, "
     "d_undelivered = d_undelivered + ?15, d_missing_param = d_missing_param + ?16, "
-    "d_expired = d_expired + ?17, updated_at = ?18 WHERE seq = ?1";
+    "d_expired = d_expired + ?17, d_voicemail = d_voicemail + ?18, d_unknown = d_unknown + ?19, "
+    "updated_at = ?20, total = total + ?21 WHERE seq = ?1";
+#define COUNTERS_NOW (6 + DISP_COUNT)
+_Static_assert(DISP_COUNT == 14, "SQL_COUNTERS names every disposition");
 
 static const char SQL_COMPLETE_ONE[] =
     "UPDATE campaigns SET status = 'completed', completed_at = ?2, updated_at = ?2 "
@@ -43,6 +48,16 @@ static void bind_disp(sqlite3_stmt *s, int idx, enum disposition d) {
         sqlite3_bind_text(s, idx, name, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, idx);
+}
+
+void sqlite_read_recipient_row(sqlite3_stmt *s, int col, struct recipient_row *r) {
+    r->status = RECIPIENT_DISPATCHED;
+    recipient_status_parse((const char *)sqlite3_column_text(s, col), &r->status);
+    r->disposition = DISP_NONE;
+    const unsigned char *d = sqlite3_column_text(s, col + 1);
+    if (d)
+        disposition_parse((const char *)d, &r->disposition);
+    r->due_at = sqlite3_column_int64(s, col + 2);
 }
 
 int sqlite_recipient_move(struct sqlite_conn *conn, int64_t seq, const struct recipient_move *m,
@@ -84,8 +99,8 @@ int sqlite_counters_add(struct sqlite_conn *conn, int64_t campaign_seq,
     sqlite3_bind_int64(s, 5, d->failed);
     for (int i = 0; i < DISP_COUNT; i++)
         sqlite3_bind_int64(s, 6 + i, d->disp[i]);
-    sqlite3_bind_int64(s, 18, now);
-    sqlite3_bind_int64(s, 19, d->total);
+    sqlite3_bind_int64(s, COUNTERS_NOW, now);
+    sqlite3_bind_int64(s, COUNTERS_NOW + 1, d->total);
     int rc = sqlite_err(conn, sqlite3_step(s), "counters");
     sqlite3_reset(s);
     return rc;

@@ -180,6 +180,22 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE calls ADD COLUMN lease_until INTEGER;"
     "ALTER TABLE messages ADD COLUMN claimed_by TEXT;"
     "ALTER TABLE messages ADD COLUMN lease_until INTEGER;",
+
+    /* 11: what providers report beyond a status (answered_by, the
+     * provider's word for the end, its error code, a runtime's transcript
+     * and recording), and the voicemail and unknown dispositions */
+    "ALTER TABLE calls ADD COLUMN answered_by TEXT;"
+    "ALTER TABLE calls ADD COLUMN ended_reason TEXT;"
+    "ALTER TABLE calls ADD COLUMN error_code TEXT;"
+    "ALTER TABLE calls ADD COLUMN transcript TEXT;"
+    "ALTER TABLE calls ADD COLUMN recording_url TEXT;"
+    "ALTER TABLE messages ADD COLUMN error_code TEXT;"
+    "ALTER TABLE campaigns ADD COLUMN d_voicemail INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE campaigns ADD COLUMN d_unknown INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE provider_inbox ADD COLUMN answered_by INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE provider_inbox ADD COLUMN duration_ms INTEGER;"
+    "ALTER TABLE provider_inbox ADD COLUMN ended_reason TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE provider_inbox ADD COLUMN error_code TEXT NOT NULL DEFAULT '';",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

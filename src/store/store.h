@@ -381,10 +381,23 @@ struct store_ops {
     int (*expire_ended)(struct store *st, int64_t now, int64_t *next_end);
     /* Completes running campaigns with nothing queued or dispatched. */
     int (*complete_finished)(struct store *st, int64_t now, int *completed);
+    /* Attempts handed to their provider whose fate never became known
+     * (submitting) and created at or before cutoff: each call or message
+     * fails and its recipient becomes failed / unknown, with counters,
+     * events and completion, in one transaction; never sent again. *out
+     * (free()) lists the attempts closed, for their lanes' slots; at most
+     * a batch a call: call again while it answers any. */
+    int (*fail_unknown_submits)(struct store *st, int64_t cutoff, int64_t now,
+                                struct attempt_applied **out, size_t *n);
 
     int (*call_list)(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out);
     int (*call_get)(struct store *st, const char *account_id, const char *id, struct call *out);
+    /* Writes a call's transcript and recording URL as its provider reported
+     * them (a voice agent runtime); NULL leaves a field as it is. Any
+     * thread; durable when it returns 0. STORE_ENOTFOUND: no such call. */
+    int (*call_set_media)(struct store *st, const char *call_id, const char *transcript,
+                          const char *recording_url);
 
     int (*message_list)(struct store *st, const char *account_id, const struct message_filter *f,
                         int64_t before_seq, size_t limit, struct message_page *out);

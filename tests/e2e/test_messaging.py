@@ -24,7 +24,7 @@ ENV = {"CAMPAIGND_SIM_REPORT_MS": "100", "CAMPAIGND_DEFAULT_SMS_RATE": "200",
 
 MESSAGE_KEYS_COMMON = {"id", "campaign_id", "recipient_id", "channel", "to", "attempt", "status",
                        "carrier", "provider", "provider_message_id", "created_at", "sent_at",
-                       "delivered_at", "read_at", "failed_at", "updated_at"}
+                       "delivered_at", "read_at", "failed_at", "updated_at", "error_code"}
 SMS_KEYS = MESSAGE_KEYS_COMMON | {"from", "body", "segments", "encoding"}
 WA_KEYS = MESSAGE_KEYS_COMMON | {"sender", "template"}
 MSG_STATUSES = {"queued", "sent", "delivered", "read", "failed", "undelivered"}

@@ -455,7 +455,7 @@ def step_provider_callbacks(w, key):
     path = "/v1/providers/%s/calls/%s" % (name, call["id"])
 
     # refusals a schema can say: the document refuses them as the server does
-    for body, field in (({"status": "ringing"}, "status"), ({}, "status"),
+    for body, field in (({"status": "queued"}, "status"), ({}, "status"),
                         ({"status": "busy", "ended_at": "yesterday"}, "ended_at"),
                         ({"status": "busy", "provider_id": "x" * 64}, "provider_id"),
                         ({"status": "busy", "colour": "red"}, "colour")):

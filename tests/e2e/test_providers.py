@@ -312,7 +312,9 @@ def test_callback_refusals(start_server):
     assert_error(client.admin("POST", "/v1/providers/sim/messages/" + call["id"],
                               json={"status": "delivered"}), 404, "not_found")
     base = "/v1/providers/sim/calls/" + call["id"]
-    for body, field in [({"status": "ringing"}, "status"), ({"status": "bogus"}, "status"),
+    for body, field in [({"status": "queued"}, "status"), ({"status": "bogus"}, "status"),
+                        ({"status": "busy", "answered_by": "robot"}, "answered_by"),
+                        ({"status": "busy", "duration_seconds": -1}, "duration_seconds"),
                         ({}, "status"), ({"status": "completed", "ended_at": "yesterday"},
                                          "ended_at"),
                         ({"status": "completed", "colour": 1}, "colour")]:
@@ -336,12 +338,13 @@ def test_message_report_from_outside(start_server):
     acct.post("/v1/campaigns/%s/start" % s["id"])
     [m] = _wait(lambda: (lambda ms: ms if ms and ms[0]["status"] == "sent" else None)(
         _pages(acct, "/v1/messages", {"campaign_id": s["id"]})), 20, "sent")
+    assert m["error_code"] is None
     r = client.admin("POST", "/v1/providers/sim/messages/" + m["id"],
-                     json={"status": "undelivered"})
+                     json={"status": "undelivered", "error_code": "30008"})
     assert r.status_code == 204, r.text
     got = _wait(lambda: (lambda x: x if x["status"] == "undelivered" else None)(
         acct.get("/v1/messages/" + m["id"]).json()), 20, "undelivered")
-    assert got["failed_at"] is not None
+    assert got["failed_at"] is not None and got["error_code"] == "30008"
     c = acct.get_campaign(s["id"])
     assert c["counters"]["failed"] == 1 and c["counters"]["dispositions"]["undelivered"] == 1
     client.close()

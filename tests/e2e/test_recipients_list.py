@@ -14,7 +14,8 @@ RECIPIENT_KEYS = {"id", "phone_number", "params", "status", "disposition", "atte
 EXTRA_KEYS = {"campaign_id", "created_at"}  # beyond the contract, tolerated
 STATUSES = {"queued", "dispatched", "succeeded", "failed"}
 DISPOSITIONS = {"completed", "no_answer", "busy", "failed", "cancelled", "opted_out", "sent",
-                "delivered", "read", "undelivered", "missing_param", "expired"}
+                "delivered", "read", "undelivered", "missing_param", "expired", "voicemail",
+                "unknown"}
 
 SF = ["+141555501%02d" % i for i in range(100)]
 

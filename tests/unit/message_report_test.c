@@ -123,7 +123,7 @@ static void test_exhaustive(void **state) {
                     assert_int_equal(d2.applies, 0);
                     assert_int_equal(d2.move.moves, 0);
                 }
-    assert_int_equal(cases, 6 * 6 * (2 * 13 + 2 * 12));
+    assert_int_equal(cases, 6 * 6 * (2 * (DISP_COUNT + 1) + 2 * DISP_COUNT));
     assert_true(moved > 20);
     /* out of range */
     struct message_report_facts f = {MSG_QUEUED, {RECIPIENT_DISPATCHED, DISP_NONE, 0}};

@@ -59,7 +59,16 @@ static void test_message_status(void **state) {
 static void test_refusals(void **state) {
     (void)state;
     expect_refused("{}", CHANNEL_VOICE, "status");
-    expect_refused("{\"status\":\"ringing\"}", CHANNEL_VOICE, "status");
+    expect_refused("{\"status\":\"queued\"}", CHANNEL_VOICE, "status");
+    expect_refused("{\"status\":\"busy\",\"answered_by\":\"robot\"}", CHANNEL_VOICE, "answered_by");
+    expect_refused("{\"status\":\"busy\",\"duration_seconds\":-1}", CHANNEL_VOICE,
+                   "duration_seconds");
+    expect_refused("{\"status\":\"busy\",\"duration_seconds\":\"9\"}", CHANNEL_VOICE,
+                   "duration_seconds");
+    expect_refused("{\"status\":\"sent\",\"answered_by\":\"human\"}", CHANNEL_SMS, "answered_by");
+    expect_refused("{\"status\":\"failed\",\"error_code\":"
+                   "\"0123456789012345678901234567890123\"}",
+                   CHANNEL_SMS, "error_code");
     expect_refused("{\"status\":\"delivered\"}", CHANNEL_VOICE, "status");
     expect_refused("{\"status\":\"queued\"}", CHANNEL_SMS, "status");
     expect_refused("{\"status\":\"busy\"}", CHANNEL_SMS, "status");
@@ -76,10 +85,34 @@ static void test_refusals(void **state) {
     expect_refused("{\"status\":\"busy\",\"colour\":1}", CHANNEL_VOICE, "colour");
 }
 
+static void test_details(void **state) {
+    (void)state;
+    struct attempt_end end;
+    struct verr e;
+    assert_int_equal(parse("{\"status\":\"ringing\"}", CHANNEL_VOICE, &end, &e), 0);
+    assert_int_equal(end.status, CALL_RINGING);
+    assert_int_equal(end.has_duration, 0);
+    assert_int_equal(end.answered_by, ANSWERED_NONE);
+    assert_int_equal(parse("{\"status\":\"completed\",\"answered_by\":\"machine\","
+                           "\"ended_reason\":\"voicemail\",\"error_code\":\"E1\","
+                           "\"duration_seconds\":12.25}",
+                           CHANNEL_VOICE, &end, &e),
+                     0);
+    assert_int_equal(end.answered_by, ANSWERED_MACHINE);
+    assert_string_equal(end.ended_reason, "voicemail");
+    assert_string_equal(end.error_code, "E1");
+    assert_int_equal(end.has_duration, 1);
+    assert_int_equal(end.duration_ms, 12250);
+    assert_int_equal(
+        parse("{\"status\":\"undelivered\",\"error_code\":\"30008\"}", CHANNEL_SMS, &end, &e), 0);
+    assert_string_equal(end.error_code, "30008");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_call_end),
         cmocka_unit_test(test_message_status),
+        cmocka_unit_test(test_details),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

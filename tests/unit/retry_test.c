@@ -52,7 +52,7 @@ static struct recipient_next after(enum call_status end, int attempts_made,
                                    int64_t ended_at) {
     struct recipient_next out;
     memset(&out, 0x5a, sizeof out);
-    retry_after_call(end, attempts_made, p, campaign, ended_at, &out);
+    retry_after_call(end, ANSWERED_NONE, attempts_made, p, campaign, ended_at, &out);
     return out;
 }
 
@@ -80,6 +80,37 @@ static void test_completed_succeeds(void **state) {
                 expect_next("completed", after(CALL_COMPLETED, attempt, &p, statuses[s], T0),
                             RECIPIENT_SUCCEEDED, DISP_COMPLETED, 0);
     }
+}
+
+/* A machine answered: voicemail, retried only when retry_on names it
+ * (not by default); answered by a human or unknown: completed. */
+static void test_voicemail(void **state) {
+    (void)state;
+    struct recipient_next n;
+    struct retry_policy dflt = policy("{'max_attempts':3,'delay_seconds':60}");
+    struct retry_policy vm =
+        policy("{'max_attempts':3,'delay_seconds':60,'retry_on':['voicemail']}");
+    assert_int_equal(dflt.retry_on_voicemail, 0);
+    assert_int_equal(vm.retry_on_voicemail, 1);
+    assert_int_equal(vm.retry_on_no_answer, 0);
+    retry_after_call(CALL_COMPLETED, ANSWERED_MACHINE, 1, &dflt, CAMPAIGN_RUNNING, T0, &n);
+    expect_next("voicemail, not in retry_on", n, RECIPIENT_FAILED, DISP_VOICEMAIL, 0);
+    retry_after_call(CALL_COMPLETED, ANSWERED_MACHINE, 1, &vm, CAMPAIGN_RUNNING, T0, &n);
+    expect_next("voicemail 1/3", n, RECIPIENT_QUEUED, DISP_VOICEMAIL, T0 + 60000);
+    retry_after_call(CALL_COMPLETED, ANSWERED_MACHINE, 3, &vm, CAMPAIGN_RUNNING, T0, &n);
+    expect_next("voicemail 3/3", n, RECIPIENT_FAILED, DISP_VOICEMAIL, 0);
+    retry_after_call(CALL_COMPLETED, ANSWERED_MACHINE, 1, &vm, CAMPAIGN_CANCELLED, T0, &n);
+    expect_next("voicemail, cancelled", n, RECIPIENT_FAILED, DISP_VOICEMAIL, 0);
+    retry_after_call(CALL_NO_ANSWER, ANSWERED_NONE, 1, &vm, CAMPAIGN_RUNNING, T0, &n);
+    expect_next("no_answer, only voicemail retried", n, RECIPIENT_FAILED, DISP_NO_ANSWER, 0);
+    const enum answered_by others[] = {ANSWERED_NONE, ANSWERED_HUMAN, ANSWERED_UNKNOWN};
+    for (size_t i = 0; i < 3; i++) {
+        retry_after_call(CALL_COMPLETED, others[i], 1, &vm, CAMPAIGN_RUNNING, T0, &n);
+        expect_next("completed by a person", n, RECIPIENT_SUCCEEDED, DISP_COMPLETED, 0);
+    }
+    /* a machine on a call that did not complete changes nothing */
+    retry_after_call(CALL_BUSY, ANSWERED_MACHINE, 1, &vm, CAMPAIGN_RUNNING, T0, &n);
+    expect_next("busy, machine", n, RECIPIENT_FAILED, DISP_BUSY, 0);
 }
 
 static void test_no_answer_and_busy_retried(void **state) {
@@ -285,6 +316,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_completed_succeeds),
         cmocka_unit_test(test_no_answer_and_busy_retried),
+        cmocka_unit_test(test_voicemail),
         cmocka_unit_test(test_due_from_ended_at),
         cmocka_unit_test(test_exponential),
         cmocka_unit_test(test_fixed),

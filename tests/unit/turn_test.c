@@ -126,7 +126,7 @@ static void test_exhaustive(void **state) {
     }
     json_decref(with);
     json_decref(without);
-    assert_int_equal(cases, 3 * 5 * (2 * 13 + 2 * 12) * 2 * NWHEN * 2 * 2);
+    assert_int_equal(cases, 3 * 5 * (2 * (DISP_COUNT + 1) + 2 * DISP_COUNT) * 2 * NWHEN * 2 * 2);
 }
 
 static void test_per_recipient_zones(void **state) {

@@ -69,9 +69,9 @@ static void test_recipient_statuses(void **state) {
 
 static void test_dispositions(void **state) {
     (void)state;
-    const char *names[] = {"completed", "no_answer",   "busy",          "failed",
-                           "cancelled", "opted_out",   "sent",          "delivered",
-                           "read",      "undelivered", "missing_param", "expired"};
+    const char *names[] = {"completed",     "no_answer", "busy",      "failed", "cancelled",
+                           "opted_out",     "sent",      "delivered", "read",   "undelivered",
+                           "missing_param", "expired",   "voicemail", "unknown"};
     assert_int_equal(sizeof names / sizeof names[0], DISP_COUNT);
     for (int i = 0; i < DISP_COUNT; i++) {
         assert_string_equal(disposition_name((enum disposition)i), names[i]);
@@ -85,7 +85,8 @@ static void test_dispositions(void **state) {
     enum disposition d = DISP_NONE;
     assert_int_equal(disposition_parse("none", &d), -1);
     for (size_t i = 0; i < sizeof HOSTILE / sizeof HOSTILE[0]; i++)
-        assert_int_equal(disposition_parse(HOSTILE[i], &d), -1);
+        if (strcmp(HOSTILE[i], "unknown") != 0) /* a disposition (an unknown submit fate) */
+            assert_int_equal(disposition_parse(HOSTILE[i], &d), -1);
     assert_int_equal(d, DISP_NONE);
 }
 
