@@ -19,24 +19,28 @@ static const char *bearer(struct request *req) {
     return *h ? h : NULL;
 }
 
-int auth_check(struct request *req) {
-    if (req->route->auth == AUTH_NONE)
-        return 0;
+int auth_admin(struct request *req) {
     const char *token = bearer(req);
-    if (req->route->auth == AUTH_ADMIN) {
-        const char *admin = req->app->cfg->admin_token;
-        if (!admin) {
-            reply_error(req, 404, "not_found", NULL, "the admin API is off (no admin token)");
-            return -1;
-        }
-        if (!token || !crypto_str_equal(token, admin)) {
-            reply_error(req, 401, "unauthenticated", NULL, "missing or wrong admin token");
-            return -1;
-        }
-        req->is_admin = 1;
-        snprintf(req->account_id, sizeof req->account_id, "%s", "admin");
-        return 0;
+    const char *admin = req->app->cfg->admin_token;
+    if (!admin) {
+        reply_error(req, 404, "not_found", NULL, "the admin API is off (no admin token)");
+        return -1;
     }
+    if (!token || !crypto_str_equal(token, admin)) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or wrong admin token");
+        return -1;
+    }
+    req->is_admin = 1;
+    snprintf(req->account_id, sizeof req->account_id, "%s", "admin");
+    return 0;
+}
+
+int auth_check(struct request *req) {
+    if (req->route->auth == AUTH_NONE || req->route->auth == AUTH_PROVIDER)
+        return 0;
+    if (req->route->auth == AUTH_ADMIN)
+        return auth_admin(req);
+    const char *token = bearer(req);
     if (!token || strlen(token) != AUTH_KEY_LEN) {
         reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
         return -1;

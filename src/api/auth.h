@@ -15,6 +15,9 @@
  * or 404 for the admin API when no admin token is configured) and returns
  * -1. On success sets req->account_id or req->is_admin. */
 int auth_check(struct request *req);
+/* The admin token alone, whatever the route says (for AUTH_PROVIDER
+ * handlers of sim providers): answers and returns -1 when it is wrong. */
+int auth_admin(struct request *req);
 /* Makes a new key for account_id and stores it: key receives the full key
  * (AUTH_KEY_LEN + 1 bytes), prefix its first 12 characters. 0 or STORE_E*. */
 int auth_issue_key(struct app *app, const char *account_id, int64_t now, char *key, char *prefix);

@@ -40,6 +40,7 @@ void optouts_delete(struct request *req);
 void providers_sim_inbound(struct request *req);
 void providers_call_report(struct request *req);
 void providers_message_report(struct request *req);
+void providers_webhook(struct request *req);
 
 void events_list(struct request *req);
 void events_redeliver(struct request *req);

@@ -91,6 +91,11 @@ int reply_if_unknown_field(struct request *req, const char *const *known);
 void request_defer(struct request *req, void (*fn)(void *), void *p);
 void *request_alloc(struct request *req, size_t n, size_t size);
 
+/* For BODY_RAW routes whose provider type takes JSON: parses req->body
+ * into req->json with the checks of every JSON route (media type, tree
+ * bounds, an object, no NUL, nesting). 0, or -1 when it answered. */
+int request_parse_json(struct request *req);
+
 /* A query parameter (decoded), or NULL. Borrowed. */
 const char *request_query(struct request *req, const char *name);
 /* A request header, or NULL. Borrowed. */

@@ -12,8 +12,13 @@
 
 #include <stddef.h>
 
-enum route_auth { AUTH_NONE, AUTH_ACCOUNT, AUTH_ADMIN };
-enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OR_CSV };
+/* AUTH_PROVIDER: the handler checks, the way the provider type named in
+ * the path signs its callbacks (a sim provider: the admin token). */
+enum route_auth { AUTH_NONE, AUTH_ACCOUNT, AUTH_ADMIN, AUTH_PROVIDER };
+/* BODY_RAW: the bytes are left to the handler (req->body), unparsed: a
+ * signature is over the raw body, and a provider type picks its own
+ * format (request_parse_json when it is JSON). */
+enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OR_CSV, BODY_RAW };
 /* Routes flagged LATE_EFFECTS validate first and open their transaction
  * themselves with api_begin_effects(); the others get it before they run. */
 enum route_flags {

@@ -117,27 +117,18 @@ static int is_media_type(const char *ct, const char *want) {
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
-/* Parses the body for routes that take one. -1 when it answered. */
-static int read_body(struct request *req) {
-    if (req->body.len == 0 && (req->route->flags & ROUTE_BODY_REQUIRED)) {
-        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
-        return -1;
-    }
-    if (req->route->body == BODY_NONE || req->body.len == 0)
-        return 0;
+/* The JSON body of a route, checked and parsed into req->json; lim bounds
+ * the tree; an upload's recipients are checked one by one later (a NUL
+ * there rejects the recipient, not the request). -1 when it answered. */
+static int parse_json_body(struct request *req, const struct json_limits *lim, int upload) {
     const char *ct = req->content_type;
-    if (req->route->body == BODY_JSON_OR_CSV && ct && is_media_type(ct, "text/csv"))
-        return 0; /* the handler reads the CSV */
     if (ct && !is_media_type(ct, "application/json")) {
         reply_error(req, 415, "unsupported_media_type", NULL,
-                    req->route->body == BODY_JSON_OR_CSV ? "send application/json or text/csv"
-                                                         : "send application/json");
+                    upload ? "send application/json or text/csv" : "send application/json");
         return -1;
     }
     /* bound the tree before building it: a body of "[{},{},...]" would
      * otherwise cost ~70 times its size in nodes */
-    const struct json_limits *lim =
-        req->route->body == BODY_JSON_OR_CSV ? &upload_limits : &body_limits;
     if (json_prescan(req->body.data, req->body.len, lim) != JSON_CHECK_OK) {
         reply_error(req, 413, "payload_too_large", NULL,
                     "the body holds more than %zu JSON values or %zu objects and arrays",
@@ -156,11 +147,8 @@ static int read_body(struct request *req) {
         reply_error(req, 422, "invalid_argument", NULL, "body must be a JSON object");
         return -1;
     }
-    /* the upload checks its recipients one by one (a NUL there rejects the
-     * recipient, not the request) */
     char path[256];
-    switch (json_find_unsafe(req->json, SERVER_MAX_JSON_DEPTH,
-                             req->route->body == BODY_JSON_OR_CSV ? "recipients" : NULL, path,
+    switch (json_find_unsafe(req->json, SERVER_MAX_JSON_DEPTH, upload ? "recipients" : NULL, path,
                              sizeof path)) {
     case JSON_CHECK_NUL:
         reply_error(req, 422, "invalid_argument", path, "%s must not contain NUL characters", path);
@@ -173,6 +161,28 @@ static int read_body(struct request *req) {
     default:
         return 0;
     }
+}
+
+int request_parse_json(struct request *req) {
+    if (req->body.len == 0) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        return -1;
+    }
+    return parse_json_body(req, &body_limits, 0);
+}
+
+/* Parses the body for routes that take one. -1 when it answered. */
+static int read_body(struct request *req) {
+    if (req->body.len == 0 && (req->route->flags & ROUTE_BODY_REQUIRED)) {
+        reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON at byte 0: empty body");
+        return -1;
+    }
+    if (req->route->body == BODY_NONE || req->route->body == BODY_RAW || req->body.len == 0)
+        return 0;
+    int upload = req->route->body == BODY_JSON_OR_CSV;
+    if (upload && req->content_type && is_media_type(req->content_type, "text/csv"))
+        return 0; /* the handler reads the CSV */
+    return parse_json_body(req, upload ? &upload_limits : &body_limits, upload);
 }
 
 static void handle(struct request *req) {
@@ -207,7 +217,9 @@ static void handle(struct request *req) {
         return;
     }
     req->content_type = request_header(req, "Content-Type");
-    req->idem_key = request_header(req, "Idempotency-Key");
+    /* callbacks are no account's requests: providers repeat them freely */
+    req->idem_key =
+        req->route->auth == AUTH_PROVIDER ? NULL : request_header(req, "Idempotency-Key");
     /* a replay, or a key reused for another request, answers before the
      * body is even read: a different body is a conflict however wrong it is */
     if (api_precheck_idempotency(req) != 0)
