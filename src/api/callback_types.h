@@ -36,5 +36,9 @@ struct callback_type {
 extern const struct callback_type callbacks_sim;
 /* The twilio type (callbacks_twilio.c): X-Twilio-Signature, form body. */
 extern const struct callback_type callbacks_twilio;
+/* The AI voice agent runtimes (callbacks_vapi.c, callbacks_retell.c): a
+ * webhook each, authenticated over the raw JSON body. */
+extern const struct callback_type callbacks_vapi;
+extern const struct callback_type callbacks_retell;
 
 #endif

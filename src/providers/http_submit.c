@@ -179,6 +179,11 @@ void http_submit_start(struct http_submit *h, const struct attempt *a, struct ht
     free(ct);
     r->headers = curl_slist_append(r->headers, "Accept: application/json");
     r->headers = curl_slist_append(r->headers, "Expect:");
+    if (req->bearer) {
+        char *auth = xasprintf("Authorization: Bearer %s", req->bearer);
+        r->headers = curl_slist_append(r->headers, auth);
+        free(auth);
+    }
     CURL *c = r->easy = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, r->url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
