@@ -187,18 +187,7 @@ static int read_end(json_t *call, int64_t now, struct runtime_report *out, struc
         return -1;
     out->kind = RUNTIME_REPORT_END;
     runtime_outcome_to_end(o, &out->end);
-    out->end.ended_at = ended ? ended : now;
-    if (o == RUNTIME_COMPLETED || o == RUNTIME_VOICEMAIL) {
-        if (duration < 0 && started && ended >= started)
-            duration = ended - started;
-        if (duration >= 0 && duration < 31LL * 86400 * 1000) {
-            out->end.has_duration = 1;
-            out->end.duration_ms = duration;
-        }
-        out->end.answered_at = started                 ? started
-                               : out->end.has_duration ? out->end.ended_at - out->end.duration_ms
-                                                       : out->end.ended_at;
-    }
+    runtime_end_times(&out->end, started, ended, duration, now);
     runtime_report_set_media(out, json_string_value(json_object_get(call, "transcript")),
                              json_string_value(json_object_get(call, "recording_url")));
     return 0;

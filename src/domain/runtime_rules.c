@@ -69,6 +69,24 @@ void runtime_outcome_to_end(enum runtime_outcome o, struct attempt_end *end) {
     }
 }
 
+void runtime_end_times(struct attempt_end *end, int64_t started, int64_t ended, int64_t duration_ms,
+                       int64_t now) {
+    const int64_t max_ms = 31LL * 86400 * 1000;
+    end->ended_at = ended > 0 ? ended : now;
+    if (end->answered_by == ANSWERED_NONE)
+        return;
+    if (duration_ms < 0 && started > 0 && ended >= started)
+        duration_ms = ended - started;
+    if (duration_ms >= 0 && duration_ms <= max_ms) {
+        end->has_duration = 1;
+        end->duration_ms = duration_ms;
+    }
+    end->answered_at = started > 0 ? started
+                       : end->has_duration && end->ended_at - end->duration_ms > 0
+                           ? end->ended_at - end->duration_ms
+                           : end->ended_at;
+}
+
 /* 1 when s speaks of concurrency (any case). */
 static int speaks_of_concurrency(const char *s) {
     if (!s)

@@ -41,6 +41,15 @@ const char *runtime_outcome_name(enum runtime_outcome o);
  * answered by a human; the others were never answered (answered_by unset). */
 void runtime_outcome_to_end(enum runtime_outcome o, struct attempt_end *end);
 
+/* Sets an end's times from what a runtime reported (started, ended: ms,
+ * 0 or less = absent; duration_ms: -1 = absent): ended_at = ended, else
+ * now; for an answered end (answered_by set) the duration (given, else
+ * ended - started when both are known and in order; kept only when at most
+ * 31 days) and answered_at = started, else ended_at - duration, else
+ * ended_at (never 0 or less). An unanswered end keeps neither. */
+void runtime_end_times(struct attempt_end *end, int64_t started, int64_t ended, int64_t duration_ms,
+                       int64_t now);
+
 /* ---- the answer to a create-call request ---- */
 
 enum runtime_fate {

@@ -217,21 +217,12 @@ static int read_end(json_t *m, int64_t now, struct runtime_report *out, struct v
         return -1;
     out->kind = RUNTIME_REPORT_END;
     runtime_outcome_to_end(o, &out->end);
-    out->end.ended_at = ended ? ended : now;
-    if (o == RUNTIME_COMPLETED || o == RUNTIME_VOICEMAIL) {
-        json_t *secs = json_object_get(m, "durationSeconds");
-        if (json_is_number(secs) && json_number_value(secs) >= 0 &&
-            json_number_value(secs) < 31.0 * 86400) {
-            out->end.has_duration = 1;
-            out->end.duration_ms = (int64_t)(json_number_value(secs) * 1000.0);
-        } else if (started && ended && ended >= started) {
-            out->end.has_duration = 1;
-            out->end.duration_ms = ended - started;
-        }
-        out->end.answered_at = started                 ? started
-                               : out->end.has_duration ? out->end.ended_at - out->end.duration_ms
-                                                       : out->end.ended_at;
-    }
+    json_t *secs = json_object_get(m, "durationSeconds");
+    int64_t duration = -1;
+    if (json_is_number(secs) && json_number_value(secs) >= 0 &&
+        json_number_value(secs) < 31.0 * 86400)
+        duration = (int64_t)(json_number_value(secs) * 1000.0);
+    runtime_end_times(&out->end, started, ended, duration, now);
     json_t *art = json_object_get(m, "artifact");
     const char *rec = str_at(art, "recordingUrl");
     if (!rec)
