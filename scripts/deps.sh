@@ -10,7 +10,7 @@ packages=(
   gcc g++ make cmake pkg-config git ca-certificates curl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
   libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev
-  python3 python3-pytest python3-requests python3-yaml
+  python3 python3-pytest python3-requests python3-yaml python3-twilio
   clang-format
 )
 # Node.js and npm run the contract check's Prism. A machine may already have

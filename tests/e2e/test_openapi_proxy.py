@@ -377,7 +377,8 @@ def step_providers(w):
     assert name in names and names == sorted(names)
     # what the document refuses, the server refuses with the field
     for body, field in (({}, "type"),
-                        ({"type": "twilio", "account_sid": "AC1", "auth_token": "x"}, "type"),
+                        ({"type": "twilio", "account_sid": "AC1"}, "auth_token"),
+                        ({"type": "smpp", "host": "h"}, "type"),
                         ({"type": "sim", "call_ms": -1}, "call_ms"),
                         ({"type": "sim", "report_ms": "fast"}, "report_ms"),
                         ({"type": "sim", "colour": "red"}, "colour")):
@@ -390,6 +391,21 @@ def step_providers(w):
     r = w.call("PUT", path, 422, admin=True, json_body={"type": "sim", "name": "someone-else"})
     assert r.json()["error"]["field"] == "name"
     w.direct("PUT", path, 400, "invalid_json", admin=True, data=b"")
+    # a twilio provider: its secret never answered; a callback that fails
+    # its signature check is 403 (the form body and the header as declared)
+    tw = "contract-tw-" + secrets.token_hex(3)
+    r = w.call("PUT", "/v1/admin/providers/" + tw, 200, admin=True, json_body={
+        "type": "twilio", "account_sid": "AC0123456789abcdef0123456789abcdef",
+        "auth_token": "s3cr3t-token", "voice_url": "https://agent.example/twiml?c={call_id}",
+        "machine_detection": True})
+    assert r.json()["secrets_set"] == ["auth_token"] and "s3cr3t-token" not in r.text
+    for kind, form in (("calls", b"CallSid=CA1&CallStatus=completed"),
+                       ("messages", b"MessageSid=SM1&MessageStatus=delivered")):
+        r = w.call("POST", "/v1/providers/%s/%s/%s_x" % (tw, kind, kind[:4]), 403, data=form,
+                   headers={"Content-Type": "application/x-www-form-urlencoded",
+                            "X-Twilio-Signature": "A" * 27 + "="})
+        assert r.json()["error"]["code"] == "forbidden"
+    w.call("DELETE", "/v1/admin/providers/" + tw, 204, admin=True)
     # the built-in sim is neither replaced nor deleted
     r = w.call("PUT", "/v1/admin/providers/sim", 409, admin=True,
                json_body={"type": "sim", "call_ms": 1})
@@ -517,6 +533,34 @@ def step_provider_callbacks(w, key):
         "the message to be delivered")
     assert got["delivered_at"] == "2026-01-02T02:04:05.000Z", got
     assert got["provider_message_id"].startswith("SM"), got
+
+
+def step_runtime_webhooks(w):
+    """The webhook of the AI voice agent runtimes (vapi, retell): another
+    method, unsigned, signed messages that move nothing, and a type with no
+    webhook. (test_voice_runtimes.py plays whole calls.)"""
+    import hashlib
+    import hmac
+    vapi, retell = ("contract-%s-%s" % (t, secrets.token_hex(3)) for t in ("vapi", "retell"))
+    w.call("PUT", "/v1/admin/providers/" + vapi, 200, admin=True, json_body={
+        "type": "vapi", "api_key": "vk", "phone_number_id": "pn", "webhook_secret": "ws"})
+    w.call("PUT", "/v1/admin/providers/" + retell, 200, admin=True,
+           json_body={"type": "retell", "api_key": "rk"})
+    w.call("GET", "/v1/providers/%s/webhook" % vapi, 405)
+    w.call("GET", "/v1/providers/sim/webhook", 404)
+    body = b'{"message":{"type":"conversation-update"}}'  # compact: Prism re-serializes
+    w.call("POST", "/v1/providers/%s/webhook" % vapi, 403, data=body)
+    ts = str(int(time.time()))
+    sig = hmac.new(b"ws", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    r = w.call("POST", "/v1/providers/%s/webhook" % vapi, 200, data=body,
+               headers={"x-signature": sig, "x-timestamp": ts})
+    assert r.json() == {}
+    body = b'{"event":"transcript_updated","call":{}}'
+    ms = int(time.time() * 1000)
+    sig = hmac.new(b"rk", body + str(ms).encode(), hashlib.sha256).hexdigest()
+    w.call("POST", "/v1/providers/%s/webhook" % retell, 403, data=body)
+    w.call("POST", "/v1/providers/%s/webhook" % retell, 204, data=body,
+           headers={"x-retell-signature": "v=%d,d=%s" % (ms, sig)})
 
 
 RECIPIENTS_JSON = [
@@ -783,6 +827,7 @@ def test_walk_every_operation_through_prism(walk, doc):
     step_carriers(walk)
     step_providers(walk)
     step_provider_callbacks(walk, key)
+    step_runtime_webhooks(walk)
     step_general_errors(walk, key)
     step_body_limits(walk, key)
     step_voice(walk, key)
