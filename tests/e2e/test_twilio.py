@@ -10,12 +10,14 @@ wrong token, missing, a query string, non-ASCII values, repeated and out of
 order, an unknown call), answering-machine detection (voicemail, retried
 when retry_on names it), the settings' validation, and auth_token never
 shown."""
+import base64
 import re
 import signal
 import time
 import urllib.parse
 
 import pytest
+import requests
 
 from helpers import SLOW, assert_error, sms_body, voice_body
 from twilio_standin import (ACCOUNT_SID, AUTH_TOKEN, StandIn, callback, carrier, sign,
@@ -150,7 +152,7 @@ def test_voice_campaign_requests_and_callbacks(start_server, standins):
     [req] = twilio.wait(CALLS, 1)
     assert req["path"] == "/2010-04-01/Accounts/%s/Calls.json" % ACCOUNT_SID
     assert req["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
-    assert req["headers"]["Authorization"] == "Basic " + __import__("base64").b64encode(
+    assert req["headers"]["Authorization"] == "Basic " + base64.b64encode(
         ("%s:%s" % (ACCOUNT_SID, AUTH_TOKEN)).encode()).decode()
     f = fields(req)
     [call] = calls_of(acct, c["id"])
@@ -242,14 +244,14 @@ def test_callback_signatures(start_server, standins):
     assert r.status_code == 204, r.text
     # the same without the query in what was signed: refused
     path = "/v1/providers/tw/calls/%s?tenant=acme" % call["id"]
-    r = __import__("requests").post(
+    r = requests.post(
         srv.base + path, data="CallStatus=completed",
         headers={"Content-Type": "application/x-www-form-urlencoded",
                  "X-Twilio-Signature": sign(srv.base + path.split("?")[0],
                                             {"CallStatus": "completed"})})
     assert_error(r, 403, "forbidden", None)
     # a form is required
-    r = __import__("requests").post(srv.base + "/v1/providers/tw/calls/" + call["id"],
+    r = requests.post(srv.base + "/v1/providers/tw/calls/" + call["id"],
                                     json={"CallStatus": "completed"},
                                     headers={"X-Twilio-Signature": "x"})
     assert_error(r, 415, "unsupported_media_type", None)
