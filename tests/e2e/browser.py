@@ -157,11 +157,15 @@ class Browser:
         self.wait("document.readyState === 'complete' && location.href !== 'about:blank'",
                   self.timeout, "the page to load")
 
-    def screenshot(self, path):
-        """A PNG of the whole page (beyond the window's height) saved at path."""
-        size = self.eval("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
-        r = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                      clip={"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1})
+    def screenshot(self, path, full=True):
+        """A PNG saved at path: of the whole page (beyond the window's
+        height), or (full=False) of what the window shows."""
+        if full:
+            size = self.eval("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            r = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                          clip={"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1})
+        else:
+            r = self.send("Page.captureScreenshot", format="png")
         data = base64.b64decode(r["data"])
         pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(path).write_bytes(data)

@@ -6,7 +6,8 @@ and watch its counters move (sim provider), pause and resume, filter and page
 the recipients, open a recipient's calls, upload a CSV of 25,003 rows (three
 requests) with its progress bar. Each page is saved as a PNG under
 tests/e2e/output/dashboard/ (git-ignored; $DASHBOARD_SCREENSHOTS overrides)
-and its text and numbers are checked against the API's answers.
+and its text and numbers are checked against the API's answers; the page
+must raise no JavaScript error and break no Content-Security-Policy rule.
 
 The browser part skips when chromium or python3-websocket is missing, unless
 $CI is set: under CI it must run."""
@@ -128,8 +129,8 @@ def browser(tmp_path):
     b.close()
 
 
-def shot(browser, name):
-    browser.screenshot(SHOTS / (name + ".png"))
+def shot(browser, name, full=True):
+    browser.screenshot(SHOTS / (name + ".png"), full=full)
 
 
 def page_counters(browser):
@@ -251,6 +252,7 @@ def test_dashboard_in_a_browser(start_server, browser, tmp_path):
     wait_for(lambda: page_counters(browser) == want, 5, "the page to show the paused counters")
     assert want["queued"] > 0, want
     shot(browser, "3-campaign-paused")
+    shot(browser, "3-campaign-paused-window", full=False)  # the README's picture
 
     # --- resume: it completes; the page's counters, dispositions and chart match the API ---
     click(browser, "#act-resume")
