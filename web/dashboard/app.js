@@ -412,11 +412,13 @@ async function uploadCsv(ev) {
   });
   try {
     const t = await CsvUpload.upload(file, send, (p) => {
+      if (id !== state.id) return; // the user opened another campaign meanwhile
       bar.value = p.fraction;
       status.textContent = fmt(p.rows) + ' rows sent · ' + fmt(p.accepted) + ' accepted · ' +
         fmt(p.invalid) + ' invalid · ' + fmt(p.duplicates) + ' duplicates · ' +
         fmt(Math.round(p.rowsPerSecond)) + ' rows/s';
     });
+    if (id !== state.id) return;
     const form = $('upload-form');
     form.dataset.done = '1';
     form.dataset.accepted = t.accepted;
@@ -424,9 +426,9 @@ async function uploadCsv(ev) {
     form.dataset.duplicates = t.duplicates;
     form.dataset.requests = t.requests;
     status.textContent = 'done: ' + status.textContent;
-    if (id === state.id) firstRecipientsPage();
+    firstRecipientsPage();
   } catch (e) {
-    status.textContent = 'stopped: ' + e.message;
+    if (id === state.id) status.textContent = 'stopped: ' + e.message;
     showError(e);
   } finally {
     $('upload-start').disabled = false;
