@@ -140,7 +140,7 @@ def page_counters(browser):
 
 
 def table_ids(browser, table):
-    return browser.eval("[...document.querySelectorAll('#%s tbody tr')].map(r => r.dataset.id)" % table)
+    return browser.eval("[...document.querySelectorAll('#%s tbody tr:not(.empty)')].map(r => r.dataset.id)" % table)
 
 
 def click(browser, selector):
@@ -236,7 +236,7 @@ def test_dashboard_in_a_browser(start_server, browser, tmp_path):
     assert first < 40, "the campaign ended before it could be watched"
     wait_for(lambda: finished_on_page() > first, 20, "the counters to move on the page")
     # the recipients table follows the running campaign by itself
-    browser.wait("[...document.querySelectorAll('#recipients tbody tr')]"
+    browser.wait("[...document.querySelectorAll('#recipients tbody tr:not(.empty)')]"
                  ".some(r => r.cells[1].textContent !== 'queued')", 10 * SLOW,
                  "the recipients table to show attempted recipients")
 
@@ -313,6 +313,8 @@ def test_dashboard_in_a_browser(start_server, browser, tmp_path):
     assert table_ids(browser, "rc-calls") == [c["id"] for c in rc_calls]
     shown = browser.eval("[...document.querySelectorAll('#rc-calls tbody tr')].map(r => r.cells[2].textContent)")
     assert shown == ["completed", "no_answer"]
+    assert table_ids(browser, "rc-messages") == []
+    assert browser.eval("document.querySelector('#rc-messages tbody').textContent") == "no messages"
     assert browser.eval("document.querySelector('#rc-fields dd[data-field=status]').textContent") == "succeeded"
     shot(browser, "6-recipient")
 

@@ -28,8 +28,8 @@ static int ends_with(const char *s, const char *suffix) {
 
 static void test_the_page_and_its_files_are_embedded(void **state) {
     (void)state;
-    const char *names[] = {"index.html", "app.js", "plot.js", "csv_upload.js", "style.css",
-                           "favicon.svg"};
+    const char *names[] = {"index.html",    "app.js",    "plot.js",
+                           "csv_upload.js", "style.css", "favicon.svg"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null(find(names[i]));
     const struct dashboard_asset *index = find("index.html");

@@ -109,6 +109,15 @@ function linkCell(tr, text, href) {
   return td;
 }
 
+// A table body with nothing to show says so in one muted row.
+function emptyRow(body, text) {
+  if (body.rows.length) return;
+  const tr = document.createElement('tr');
+  tr.className = 'empty';
+  cell(tr, text, 'muted').colSpan = body.parentElement.tHead.rows[0].cells.length;
+  body.appendChild(tr);
+}
+
 function statusCell(tr, status) {
   const td = cell(tr, status);
   td.classList.add('status', 'st-' + status);
@@ -122,9 +131,21 @@ function when(t) {
 
 const fmt = (n) => (n == null ? '' : Number(n).toLocaleString('en-US'));
 
+// Runs fn now and every ms; a run still waiting for its answers is not
+// overlapped by the next (a slow server gets fewer polls, not more).
 function every(ms, fn) {
-  fn();
-  timers.push(setInterval(fn, ms));
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await fn();
+    } finally {
+      busy = false;
+    }
+  };
+  tick();
+  timers.push(setInterval(tick, ms));
 }
 
 function stopTimers() {
@@ -209,9 +230,7 @@ function showList() {
     loadCampaigns(false).catch(showError);
   };
   // refresh the first page while no further page was opened
-  every(2000, () => {
-    if (!extraPages) loadCampaigns(false).catch(showError);
-  });
+  every(2000, () => (extraPages ? null : loadCampaigns(false).catch(showError)));
 }
 
 // ---------- one campaign ----------
@@ -246,11 +265,6 @@ function renderCampaign(c) {
   const disp = c.counters.dispositions || {};
   const body = $('dispositions').tBodies[0];
   body.replaceChildren();
-  if (!Object.values(disp).some((n) => n)) {
-    const tr = document.createElement('tr');
-    cell(tr, 'no outcomes yet', 'muted').colSpan = 2;
-    body.appendChild(tr);
-  }
   for (const [name, n] of Object.entries(disp).sort()) {
     if (!n) continue;
     const tr = document.createElement('tr');
@@ -259,6 +273,7 @@ function renderCampaign(c) {
     cell(tr, fmt(n), 'num').dataset.value = n;
     body.appendChild(tr);
   }
+  emptyRow(body, 'no outcomes yet');
   const s = c.status;
   $('act-start').disabled = s !== 'draft';
   $('act-pause').disabled = s !== 'running';
@@ -366,6 +381,7 @@ function renderRecipients(page) {
     cell(tr, when(r.next_attempt_at));
     body.appendChild(tr);
   }
+  emptyRow(body, 'no recipients match');
   state.nextToken = page.next_page_token;
   $('r-prev').disabled = state.pageIndex === 0;
   $('r-next').disabled = !state.nextToken;
@@ -528,8 +544,11 @@ async function showRecipient(cid, rid) {
     cell(tr, when(c.ended_at));
     cell(tr, c.duration_seconds, 'num');
     cell(tr, c.ended_reason);
+    cell(tr, c.error_code);
+    cell(tr, c.provider);
     cb.appendChild(tr);
   }
+  emptyRow(cb, 'no calls');
   const mb = $('rc-messages').tBodies[0];
   mb.replaceChildren();
   for (const m of messages.data) {
@@ -540,8 +559,10 @@ async function showRecipient(cid, rid) {
     statusCell(tr, m.status);
     cell(tr, when(m.created_at));
     cell(tr, m.error_code);
+    cell(tr, m.provider);
     mb.appendChild(tr);
   }
+  emptyRow(mb, 'no messages');
   view.dataset.loaded = '1';
 }
 
