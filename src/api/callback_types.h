@@ -34,5 +34,7 @@ struct callback_type {
 
 /* The sim type (callbacks.c): admin token, JSON body. */
 extern const struct callback_type callbacks_sim;
+/* The twilio type (callbacks_twilio.c): X-Twilio-Signature, form body. */
+extern const struct callback_type callbacks_twilio;
 
 #endif

@@ -34,6 +34,7 @@ struct request {
     struct MHD_Connection *conn;
     const char *method;
     const char *url; /* path, without the query string */
+    char *raw_uri;   /* the request line's URI as sent: path and query, not decoded */
     const struct route *route;
     int route_index; /* -1 when no route matched */
     char *path_copy;

@@ -14,6 +14,7 @@
 #include "api/router.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/form.h"
 #include "util/json_check.h"
 #include "util/log.h"
 
@@ -59,9 +60,21 @@ static enum MHD_Result count_length_headers(void *cls, enum MHD_ValueKind kind, 
     return MHD_YES;
 }
 
-static struct request *request_new(struct app *app, struct MHD_Connection *conn, const char *url,
-                                   const char *method) {
+/* The request line's URI, before libmicrohttpd decodes it: the request
+ * starts here, holding it as sent (a provider's signature covers the URL it
+ * called); request_new fills the rest at the first call. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    (void)cls;
+    (void)conn;
     struct request *req = xcalloc(1, sizeof *req);
+    req->raw_uri = xstrdup(uri);
+    return req;
+}
+
+static struct request *request_new(struct app *app, struct MHD_Connection *conn, const char *url,
+                                   const char *method, struct request *req) {
+    if (!req)
+        req = xcalloc(1, sizeof *req);
     req->app = app;
     req->conn = conn;
     req->url = url;
@@ -103,6 +116,7 @@ static void request_free(struct request *req) {
     json_decref(req->json);
     free(req->resp_body);
     free(req->path_copy);
+    free(req->raw_uri);
     free(req);
     /* a big body's tree was freed into this thread's arena: give the pages
      * back rather than keep the peak of the largest upload forever */
@@ -278,8 +292,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **req_cls) {
     (void)version;
     struct request *req = *req_cls;
-    if (!req) {
-        req = request_new(cls, conn, url, method);
+    if (!req || !req->conn) { /* the first call (on_uri may have started it) */
+        req = request_new(cls, conn, url, method, req);
         *req_cls = req;
         if (!req->body_too_big && !req->bad_framing)
             return MHD_YES;
@@ -322,24 +336,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  * early, so "/v1/calls/<id>%00" would find the call and "page_token=%00"
  * would read as no token. Left encoded, they are simply not found / not
  * valid. */
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s) {
     (void)cls;
     (void)conn;
     char *out = s;
     for (const char *in = s; *in;) {
         int hi, lo;
-        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
-            (hi | lo) != 0) {
+        if (in[0] == '%' && (hi = form_hex_value(in[1])) >= 0 &&
+            (lo = form_hex_value(in[2])) >= 0 && (hi | lo) != 0) {
             *out++ = (char)(hi * 16 + lo);
             in += 3;
         } else {
@@ -410,8 +414,8 @@ int server_start(struct app *app, const char *listen, unsigned threads, struct s
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape_keeping_nul, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s (address in use or not permitted?)", listen);
         free(s);

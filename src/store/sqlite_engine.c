@@ -267,6 +267,9 @@ static void make_attempt(const struct claim_request *r, const struct due_row *ro
     a->text = text;
     snprintf(a->lane, sizeof a->lane, "%s", r->lane);
     a->campaign_seq = c->seq;
+    snprintf(a->agent_id, sizeof a->agent_id, "%s", c->agent_id ? c->agent_id : "");
+    snprintf(a->campaign_id, sizeof a->campaign_id, "%s", c->id);
+    snprintf(a->recipient_id, sizeof a->recipient_id, "%s", row->id);
 }
 
 /* Applies the decision at one recipient's turn. *handed is 1 when it
