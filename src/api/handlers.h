@@ -1,5 +1,6 @@
 /* handlers.h - every request handler, one file per resource:
- * ops.c (health, metrics), admin.c (accounts, keys), carriers.c,
+ * ops.c (health, metrics), dashboard.c (the static dashboard), admin.c
+ * (accounts, keys), carriers.c,
  * campaigns.c, recipients.c.
  * Each answers exactly once through reply_*; see request.h. */
 #ifndef CAMPAIGND_HANDLERS_H
@@ -10,6 +11,10 @@
 void ops_healthz(struct request *req);
 void ops_readyz(struct request *req);
 void ops_metrics(struct request *req);
+
+void dashboard_redirect(struct request *req);
+void dashboard_index(struct request *req);
+void dashboard_file(struct request *req);
 
 void admin_create_account(struct request *req);
 void admin_create_key(struct request *req);

@@ -5,6 +5,7 @@
 #include "util/alloc.h"
 #include "util/utf8.h"
 
+#include <assert.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,15 @@ void reply_empty(struct request *req, int status) {
 
 void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len) {
     set_body(req, status, type, xstrndup(data, len), len);
+}
+
+void reply_header(struct request *req, const char *name, const char *value) {
+    assert(req->nheaders < REQUEST_MAX_HEADERS);
+    if (req->nheaders >= REQUEST_MAX_HEADERS)
+        return;
+    req->headers[req->nheaders].name = name;
+    req->headers[req->nheaders].value = value;
+    req->nheaders++;
 }
 
 void reply_not_found(struct request *req, const char *what) {

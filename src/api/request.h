@@ -19,6 +19,13 @@ struct route;
 struct MHD_Connection;
 
 #define REQUEST_MAX_PARAMS 4
+#define REQUEST_MAX_HEADERS 8
+
+/* An extra header of the answer (reply_header). */
+struct reply_header {
+    const char *name;
+    const char *value;
+};
 
 struct request_cleanup; /* request_defer's list */
 
@@ -57,6 +64,8 @@ struct request {
     char allow[64];  /* Allow header for 405, or "" */
     int retry_after; /* seconds, 0 = none */
     int close;       /* close the connection after the answer */
+    struct reply_header headers[REQUEST_MAX_HEADERS];
+    int nheaders;
 };
 
 /* Answers with status and the JSON value (stolen). */
@@ -69,6 +78,11 @@ void reply_error(struct request *req, int status, const char *code, const char *
 void reply_empty(struct request *req, int status);
 /* Answers with raw bytes (copied). */
 void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
+/* Adds a header to the answer (ETag, Location, Content-Security-Policy...).
+ * name and value are borrowed: static strings, or request_alloc'd ones.
+ * Past REQUEST_MAX_HEADERS the header is dropped (a programming error,
+ * asserted in debug builds). */
+void reply_header(struct request *req, const char *name, const char *value);
 /* 404 not_found naming what was not found. */
 void reply_not_found(struct request *req, const char *what);
 /* After a store lookup: answers 404 naming what (ENOTFOUND) or the store

@@ -13,6 +13,9 @@ static const struct route routes[] = {
     {"GET", "/healthz", ops_healthz, AUTH_NONE, BODY_NONE, 0},
     {"GET", "/readyz", ops_readyz, AUTH_NONE, BODY_NONE, 0},
     {"GET", "/metrics", ops_metrics, AUTH_NONE, BODY_NONE, 0},
+    {"GET", "/dashboard", dashboard_redirect, AUTH_NONE, BODY_NONE, 0},
+    {"GET", "/dashboard/", dashboard_index, AUTH_NONE, BODY_NONE, 0},
+    {"GET", "/dashboard/{file}", dashboard_file, AUTH_NONE, BODY_NONE, 0},
 
     {"POST", "/v1/admin/accounts", admin_create_account, AUTH_ADMIN, BODY_JSON,
      ROUTE_SECRET_ANSWER | ROUTE_BODY_REQUIRED},

@@ -275,6 +275,8 @@ static enum MHD_Result send_answer(struct request *req) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    for (int i = 0; i < req->nheaders; i++)
+        MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
     enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
 

@@ -425,3 +425,32 @@ def test_kill_9_while_waiting_for_twilio_never_dials_again(start_server, standin
     done = campaign_done(acct, c["id"])
     assert disp(done) == {"no_answer": 1}
     client.close()
+
+
+def test_unknown_fate_without_report_fails_as_unknown(start_server, standins):
+    """A dial whose answer never came, and no callback after it either:
+    after CAMPAIGND_UNKNOWN_SUBMIT_SECONDS it fails as unknown, never sent
+    again; a callback arriving after that changes nothing."""
+    twilio = standins(lambda req, n: ("drop",))
+    srv = start_server(env=dict(ENV, CAMPAIGND_UNKNOWN_SUBMIT_SECONDS="1"))
+    client, acct, c = voice_setup(srv, twilio, ["+12125550160"],
+                                  retry_policy={"max_attempts": 3, "delay_seconds": 0})
+    start(acct, c)
+    twilio.wait(CALLS, 1)
+    done = campaign_done(acct, c["id"], timeout=30)
+    assert disp(done) == {"unknown": 1}, done["counters"]
+    k = done["counters"]
+    assert k["failed"] == 1 and k["total"] == k["queued"] + k["dispatched"] + k["succeeded"] + \
+        k["failed"]
+    [call] = calls_of(acct, c["id"])
+    assert call["status"] == "failed" and call["ended_at"] is not None
+    rec = acct.get("/v1/campaigns/%s/recipients/%s" % (c["id"], call["recipient_id"])).json()
+    assert rec["status"] == "failed" and rec["disposition"] == "unknown"
+    assert len(twilio.of_kind(CALLS)) == 1  # never sent again, never retried
+    assert "failed as unknown" in srv.log()
+    # Twilio's late callback is kept as a report but changes nothing
+    assert callback(srv, "tw", "calls", call["id"],
+                    {"CallStatus": "completed"}).status_code == 204
+    time.sleep(0.5)
+    assert acct.get_campaign(c["id"])["counters"] == done["counters"]
+    client.close()
