@@ -52,6 +52,9 @@ static void apply(struct request *req, const struct provider_def *def, struct ru
         answer_ok(req, ok_status, ok_body);
         return;
     }
+    if (r->kind == RUNTIME_REPORT_END && r->undocumented)
+        log_warn("%s %s: %s ended with %s, a reason the runtime does not document: failed",
+                 def->type, def->name, r->end.call_id, r->end.ended_reason);
     int rc = 0;
     if (r->transcript || r->recording_url)
         rc = st->ops->call_set_media(st, r->end.call_id, r->transcript, r->recording_url);

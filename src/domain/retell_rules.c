@@ -178,6 +178,7 @@ static int read_end(json_t *call, int64_t now, struct runtime_report *out, struc
     const struct runtime_reason *r =
         runtime_reason_find(retell_reasons, retell_nreasons, out->end.ended_reason);
     enum runtime_outcome o = r ? r->outcome : RUNTIME_FAILED;
+    out->undocumented = r == NULL;
     json_t *voicemail = json_object_get(json_object_get(call, "call_analysis"), "in_voicemail");
     if (o == RUNTIME_COMPLETED && json_is_true(voicemail))
         o = RUNTIME_VOICEMAIL;

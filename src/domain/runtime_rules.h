@@ -89,6 +89,7 @@ struct runtime_report {
     char *transcript;       /* new, or NULL when the report has none */
     char *recording_url;    /* new, or NULL */
     char what[64];          /* the message or event type, for logs */
+    int undocumented;       /* END: a reason the runtime does not document (failed) */
 };
 
 void runtime_report_clear(struct runtime_report *r);

@@ -212,6 +212,7 @@ static int read_end(json_t *m, int64_t now, struct runtime_report *out, struct v
     const struct runtime_reason *r =
         runtime_reason_find(vapi_reasons, vapi_nreasons, out->end.ended_reason);
     enum runtime_outcome o = r ? r->outcome : RUNTIME_FAILED;
+    out->undocumented = r == NULL;
     int64_t started = 0, ended = 0;
     if (time_field(m, "startedAt", &started, e) || time_field(m, "endedAt", &ended, e))
         return -1;

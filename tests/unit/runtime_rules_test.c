@@ -381,6 +381,7 @@ static void test_vapi_reports(void **state) {
                      0);
     assert_int_equal(r.end.status, CALL_FAILED);
     assert_string_equal(r.end.ended_reason, "brand-new-reason");
+    assert_int_equal(r.undocumented, 1);
     runtime_report_clear(&r);
 
     assert_int_equal(
@@ -457,6 +458,7 @@ static void test_retell_reports(void **state) {
     assert_int_equal(r.end.ended_at, 1765000000000);
     assert_int_equal(r.end.duration_ms, 10000);
     assert_string_equal(r.end.ended_reason, "user_hangup");
+    assert_int_equal(r.undocumented, 0);
     assert_string_equal(r.transcript, "Agent: hi\nUser: bye\n");
     assert_string_equal(r.recording_url, "https://r.retellai.com/1.wav");
     runtime_report_clear(&r);
