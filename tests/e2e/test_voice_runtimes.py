@@ -541,3 +541,32 @@ def test_refusal_fails_the_attempt_with_http_code(start_server, standins, kind):
     [call] = all_calls(acct, c["id"])
     assert call["status"] == "failed" and call["error_code"] == "http_400"
     client.close()
+
+
+def test_webhook_ends_a_call_whose_answer_never_came(start_server, standins):
+    """Retell holds the create-phone-call (its SDKs wait up to 120 s); its
+    webhook, which names our call in the metadata, ends the call before any
+    answer; the connection then drops (fate unknown) and nothing is sent
+    again nor moved back."""
+    retell = standins(RetellStandIn, plan=lambda req, n: ("hold",))
+    srv = start_server(env=ENV)
+    client, acct, c = setup_campaign(srv, "retell", retell, numbers(1))
+    start(acct, c)
+    [req] = retell.wait_calls(1)
+    [call] = all_calls(acct, c["id"])
+    assert call["provider_call_id"] is None
+    call_obj = {"call_id": "rc_slow", "call_status": "ended",
+                "metadata": req["json"]["metadata"], "disconnection_reason": "user_hangup",
+                "transcript": "Agent: sorry for the wait\n"}
+    body = json.dumps({"event": "call_ended", "call": call_obj}).encode()
+    assert post(srv, body, {"x-retell-signature": retell_sign(body)}).status_code == 204
+    done = campaign_done(acct, c["id"])
+    assert done["counters"]["succeeded"] == 1
+    got = acct.get("/v1/calls/" + call["id"]).json()
+    assert got["status"] == "completed" and got["transcript"] == "Agent: sorry for the wait\n"
+    retell.release.set()  # the held request's connection now closes unanswered
+    time.sleep(1.0)
+    assert acct.get("/v1/calls/" + call["id"]).json()["status"] == "completed"
+    assert acct.get_campaign(c["id"])["counters"] == done["counters"]
+    assert len(retell.calls()) == 1
+    client.close()
