@@ -76,6 +76,14 @@ static const struct runtime_kind kinds[] = {
     {"retell", "/v2/create-phone-call", retell_body, retell_answer_read},
 };
 
+/* The start of an answer's body as one log line's worth of text. */
+static void one_line(const char *body, char out[201]) {
+    size_t i = 0;
+    for (; body && body[i] && i < 200; i++)
+        out[i] = (unsigned char)body[i] < 0x20 ? ' ' : body[i];
+    out[i] = '\0';
+}
+
 static void classify(void *ctx, const struct attempt *a, const struct http_answer *ans,
                      struct provider_event *ev) {
     struct voice_runtime *r = ctx;
@@ -89,8 +97,10 @@ static void classify(void *ctx, const struct attempt *a, const struct http_answe
     case RUNTIME_REJECTED:
         ev->fate = PROVIDER_REJECTED;
         snprintf(ev->error_code, sizeof ev->error_code, "%s", got.error_code);
-        log_info("%s %s: %s refused with HTTP %ld: %.200s", r->kind->type, r->base.name, a->call_id,
-                 ans->status, ans->body);
+        char text[201];
+        one_line(ans->body, text);
+        log_info("%s %s: %s refused with HTTP %ld: %s", r->kind->type, r->base.name, a->call_id,
+                 ans->status, text);
         break;
     case RUNTIME_PUT_BACK:
         ev->fate = PROVIDER_THROTTLED;
