@@ -16,8 +16,12 @@ void format_count(uint64_t n, char *out, size_t size) {
             tmp[w++] = ',';
         tmp[w++] = digits[i];
     }
-    tmp[w] = '\0';
-    snprintf(out, size, "%s", tmp);
+    if (size == 0)
+        return;
+    if (w > size - 1)
+        w = size - 1;
+    memcpy(out, tmp, w);
+    out[w] = '\0';
 }
 
 void format_duration(double s, char *out, size_t size) {

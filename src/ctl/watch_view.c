@@ -64,9 +64,8 @@ void watch_screen(const json_t *c, double rate, int width, struct buf *out) {
     add_line(out, width, line);
 
     long long total = counter(c, "total"), done = watch_finished(c);
-    char bar[64], n_done[32], n_total[32], n_rate[32], eta[16];
+    char bar[64], n_done[32], n_total[32], n_rate[32], eta[16], rest[256];
     double fraction = total > 0 ? (double)done / (double)total : 0;
-    format_bar(fraction, 30, bar, sizeof bar);
     format_count((uint64_t)done, n_done, sizeof n_done);
     format_count((uint64_t)total, n_total, sizeof n_total);
     if (rate >= 0)
@@ -75,8 +74,18 @@ void watch_screen(const json_t *c, double rate, int width, struct buf *out) {
         snprintf(n_rate, sizeof n_rate, "-/s");
     format_duration(rate > 0 ? (double)(total - done) / rate : (done == total ? 0 : -1), eta,
                     sizeof eta);
-    snprintf(line, sizeof line, "[%s] %3d%%  %s of %s finished  %s  ETA %s", bar,
-             (int)(fraction * 100), n_done, n_total, n_rate, eta);
+    snprintf(rest, sizeof rest, "%3d%%  %s of %s finished  %s  ETA %s", (int)(fraction * 100),
+             n_done, n_total, n_rate, eta);
+    /* the bar takes what the numbers leave, up to 30 cells */
+    int cells = width > 0 ? width - (int)strlen(rest) - 3 : 30;
+    if (cells > 30)
+        cells = 30;
+    if (cells >= 5) {
+        format_bar(fraction, cells, bar, sizeof bar);
+        snprintf(line, sizeof line, "[%s] %s", bar, rest);
+    } else {
+        snprintf(line, sizeof line, "%s", rest);
+    }
     add_line(out, width, line);
 
     char q[32], d[32], s[32], f[32];

@@ -140,6 +140,12 @@ static void test_watch_view(void **state) {
     assert_non_null(strstr(b.data, "busy 10"));
     assert_null(strstr(b.data, "no_answer")); /* zero counts are left out */
     buf_reset(&b);
+    watch_screen(c, 4.0, 50, &b); /* narrow: the bar shrinks, the numbers stay whole */
+    assert_non_null(strstr(b.data, "]  60%  60 of 100 finished  4.0/s  ETA 0:10\n"));
+    buf_reset(&b);
+    watch_screen(c, 4.0, 45, &b); /* narrower: no bar */
+    assert_non_null(strstr(b.data, "\n 60%  60 of 100 finished  4.0/s  ETA 0:10\n"));
+    buf_reset(&b);
     watch_line(c, 2.5, &b);
     assert_string_equal(b.data, "running total=100 queued=30 dispatched=10 succeeded=50 failed=10 "
                                 "rate=2.5/s completed=50 busy=10\n");
