@@ -128,7 +128,7 @@ static void test_many_rows(void **state) {
     (void)state;
     size_t n = 25001;
     char *text = malloc(20 + n * 16);
-    size_t len = (size_t)sprintf(text, "phone_number\n");
+    size_t len = (size_t)snprintf(text, 20, "phone_number\n");
     for (size_t i = 0; i < n; i++)
         len += (size_t)snprintf(text + len, 20, "+1415%07zu\n", i);
     struct upload_plan p;
