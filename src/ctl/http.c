@@ -250,7 +250,9 @@ int ctl_download(struct ctl *c, const char *path, int fd, const char *context) {
     CURLcode rc = curl_easy_perform(d.h);
     curl_slist_free_all(hdrs);
     int result = -1;
-    if (d.write_errno) {
+    if (d.write_errno == EPIPE) {
+        result = 0; /* the reader had enough (| head): stop, as cat would */
+    } else if (d.write_errno) {
         ctl_error("%s: cannot write the output: %s", context, strerror(d.write_errno));
     } else if (rc != CURLE_OK && d.status == 200) {
         ctl_error("%s: the download was cut short (%s): the output is incomplete", context,

@@ -287,6 +287,20 @@ def test_export_matches_the_api(server, acct, tmp_path):
         assert subprocess.run([CTL, "export", cid, "--disposition", "busy"], stdout=f,
                               env=env_for(server, acct)).returncode == 0
     assert out.read_text().count("\n") == 1 + 2  # digits 7 of 0..19
+    # a reader that stops early (| head) ends the export quietly; 5,000 rows
+    # (~400 KB) are more than a pipe holds, so the write does fail
+    big = create(server, acct)
+    ok(server, acct, "upload", big, write_csv(tmp_path / "big.csv", [
+        [x, "P", "q"] for x in numbers(5000, 6100000)]))
+    r = subprocess.run(["bash", "-c", '"$0" export "$1" | head -c 100; exit ${PIPESTATUS[0]}',
+                        CTL, big], env=env_for(server, acct), capture_output=True)
+    assert r.returncode == 0 and r.stderr == b"", (r.returncode, r.stderr)
+    assert r.stdout.decode().startswith("id,phone_number,") and len(r.stdout) == 100
+    # a file that cannot be written is an error
+    r = subprocess.run([CTL, "export", cid], stdout=open("/dev/full", "wb"),
+                       stderr=subprocess.PIPE, env=env_for(server, acct))
+    assert r.returncode == 1 and r.stderr.decode().count("\n") == 1, r.stderr
+    assert "cannot write the output" in r.stderr.decode()
 
 
 def test_lifecycle_and_ls(server, acct, tmp_path):
