@@ -9,6 +9,7 @@
 #include "ctl/ctl.h"
 #include "ctl/progress.h"
 #include "ctl/upload_plan.h"
+#include "domain/recipient_csv.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -24,7 +25,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: campaignctl upload CAMPAIGN FILE.csv [--chunk-rows N]\n"
+    "usage: campaignctl upload CAMPAIGN FILE.csv [--chunk-rows N] [--rejects FILE]\n"
     "\n"
     "Adds the recipients of a CSV file (RFC 4180: a header row with phone_number\n"
     "and any other columns, which become params) to a campaign, 10,000 rows a\n"
@@ -33,6 +34,8 @@ static const char usage[] =
     "a break and it resumes, adding nothing twice.\n"
     "\n"
     "  --chunk-rows N   rows a request, 1..10000 (default 10000)\n"
+    "  --rejects FILE   write the refused rows there as CSV: row (in the file,\n"
+    "                   1 = the first after the header), phone_number, reason\n"
     "\n"
     "On a terminal stderr shows a progress bar (rows/s, accepted, invalid and\n"
     "duplicate rows so far, ETA); otherwise one line per chunk. The summary\n"
@@ -96,21 +99,58 @@ static long long answer_count(json_t *doc, const char *name) {
     return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
-/* Sends one chunk and adds its answer to p. 0, or -1 after the error line. */
-static int send_chunk(struct ctl *c, const char *path, const char *campaign, const char *hash,
-                      const struct mapped *m, const struct upload_plan *plan, size_t i,
-                      size_t chunk_rows, struct upload_progress *p, long long *total) {
-    const struct upload_chunk *ch = &plan->chunks[i];
-    size_t len = plan->header_len + (ch->end - ch->start);
-    char *body = xmalloc(len + 2);
-    memcpy(body, m->data, plan->header_len);
-    memcpy(body + plan->header_len, m->data + ch->start, ch->end - ch->start);
+/* One upload under way. */
+struct upload_job {
+    struct ctl *c;
+    const char *path, *campaign, *hash;
+    struct mapped m;
+    struct upload_plan plan;
+    size_t chunk_rows;
+    struct upload_progress p;
+    long long total;   /* the campaign's, after the last chunk */
+    FILE *rejects;     /* --rejects, or NULL */
+    size_t cut_chunks; /* chunks whose rejections the server listed only in part */
+};
+
+/* Appends a chunk's rejected rows to the rejects file: the row's number in
+ * the file (1-based, after the header), its phone_number and the reason. */
+static void write_rejects(struct upload_job *j, const struct upload_chunk *ch, json_t *doc) {
+    size_t i;
+    json_t *item;
+    struct buf line;
+    buf_init(&line, 1 << 20);
+    json_array_foreach(json_object_get(doc, "rejected"), i, item) {
+        json_t *index = json_object_get(item, "index");
+        const char *phone = json_string_value(json_object_get(item, "phone_number"));
+        const char *reason = json_string_value(json_object_get(item, "reason"));
+        if (!json_is_integer(index))
+            continue;
+        buf_reset(&line);
+        buf_printf(&line, "%zu,", ch->first_row + (size_t)json_integer_value(index));
+        if (phone)
+            csv_append_field(&line, phone, strlen(phone));
+        buf_printf(&line, ",%s\r\n", reason ? reason : "");
+        fwrite(line.data, 1, line.len, j->rejects);
+    }
+    buf_free(&line);
+    if (json_is_true(json_object_get(doc, "rejected_truncated")))
+        j->cut_chunks++;
+}
+
+/* Sends chunk i and adds its answer to the progress. 0, or -1 after the
+ * error line. */
+static int send_chunk(struct upload_job *j, size_t i) {
+    const struct upload_chunk *ch = &j->plan.chunks[i];
+    size_t len = j->plan.header_len + (ch->end - ch->start);
+    char *body = xmalloc(len);
+    memcpy(body, j->m.data, j->plan.header_len);
+    memcpy(body + j->plan.header_len, j->m.data + ch->start, ch->end - ch->start);
     char key[UPLOAD_KEY_LEN + 1], context[128];
-    upload_chunk_key(campaign, hash, chunk_rows, i, key);
-    snprintf(context, sizeof context, "upload: chunk %zu/%zu (rows %zu-%zu)", i + 1, plan->nchunks,
-             ch->first_row, ch->first_row + ch->rows - 1);
+    upload_chunk_key(j->campaign, j->hash, j->chunk_rows, i, key);
+    snprintf(context, sizeof context, "upload: chunk %zu/%zu (rows %zu-%zu)", i + 1,
+             j->plan.nchunks, ch->first_row, ch->first_row + ch->rows - 1);
     struct ctl_response r;
-    int rc = ctl_request(c, "POST", path, "text/csv", body, len, key, &r);
+    int rc = ctl_request(j->c, "POST", j->path, "text/csv", body, len, key, &r);
     free(body);
     if (rc)
         return -1;
@@ -122,8 +162,11 @@ static int send_chunk(struct ctl *c, const char *path, const char *campaign, con
     json_t *doc = json_loadb(r.body.data, r.body.len, 0, NULL);
     long long acc = answer_count(doc, "accepted"), inv = answer_count(doc, "invalid"),
               dup = answer_count(doc, "duplicates");
-    *total = answer_count(doc, "total");
+    j->total = answer_count(doc, "total");
+    if (j->rejects && acc >= 0)
+        write_rejects(j, ch, doc);
     json_decref(doc);
+    struct upload_progress *p = &j->p;
     p->last_replayed = r.replayed;
     ctl_response_free(&r);
     if (acc < 0 || inv < 0 || dup < 0) {
@@ -135,17 +178,42 @@ static int send_chunk(struct ctl *c, const char *path, const char *campaign, con
     p->duplicates += (uint64_t)dup;
     p->rows_done += ch->rows;
     p->chunks_done++;
-    p->chunks_replayed += r.replayed ? 1 : 0;
+    p->chunks_replayed += p->last_replayed ? 1 : 0;
+    return 0;
+}
+
+/* The chunks, one after another, with the progress shown. 0, or -1 after
+ * the error line. */
+static int send_all(struct upload_job *j) {
+    int tty = isatty(STDERR_FILENO);
+    uint64_t t0 = clock_mono_ns();
+    if (tty)
+        show(&j->p, tty);
+    for (size_t i = 0; i < j->plan.nchunks; i++) {
+        int rc = send_chunk(j, i);
+        j->p.elapsed_s = (double)(clock_mono_ns() - t0) / 1e9;
+        if (rc != 0) {
+            if (tty)
+                fputc('\n', stderr); /* the error on a line of its own */
+            return -1;
+        }
+        show(&j->p, tty);
+    }
+    if (tty)
+        fputc('\n', stderr);
     return 0;
 }
 
 int cmd_upload(struct ctl *c, int argc, char **argv) {
-    const char *pos[2], *rows_opt = NULL;
-    const struct ctl_opt opts[] = {{"chunk-rows", 1, &rows_opt, NULL}, {NULL, 0, NULL, NULL}};
+    const char *pos[2], *rows_opt = NULL, *rejects_opt = NULL;
+    const struct ctl_opt opts[] = {{"chunk-rows", 1, &rows_opt, NULL},
+                                   {"rejects", 1, &rejects_opt, NULL},
+                                   {NULL, 0, NULL, NULL}};
     int done = ctl_command_args(c, argc, argv, opts, usage, pos, 2, "CAMPAIGN and FILE.csv");
     if (done >= 0)
         return done;
-    size_t chunk_rows = UPLOAD_CHUNK_ROWS;
+    struct upload_job j = {.c = c, .campaign = pos[0], .chunk_rows = UPLOAD_CHUNK_ROWS};
+    const char *file = pos[1];
     if (rows_opt) {
         char *end;
         long v = strtol(rows_opt, &end, 10);
@@ -153,62 +221,65 @@ int cmd_upload(struct ctl *c, int argc, char **argv) {
             ctl_error("upload: --chunk-rows must be 1..%d", UPLOAD_CHUNK_ROWS);
             return CTL_USAGE;
         }
-        chunk_rows = (size_t)v;
+        j.chunk_rows = (size_t)v;
     }
-    const char *campaign = pos[0], *file = pos[1];
-
-    struct mapped m;
-    if (map_file(file, &m) != 0)
+    if (map_file(file, &j.m) != 0)
         return CTL_FAILED;
     int status = CTL_FAILED;
-    struct upload_plan plan;
-    char err[256];
+    char err[256], hash[65];
     char *path = NULL;
-    if (upload_plan_make(m.data, m.len, chunk_rows, 0, &plan, err, sizeof err) != 0) {
+    if (upload_plan_make(j.m.data, j.m.len, j.chunk_rows, 0, &j.plan, err, sizeof err) != 0) {
         ctl_error("upload: %s: %s", file, err);
-        goto out_unmap;
+        goto out;
     }
-    char hash[65];
-    crypto_sha256_hex(m.data, m.len, hash);
+    crypto_sha256_hex(j.m.data, j.m.len, hash);
+    j.hash = hash;
 
     /* the campaign first: a wrong id is one clear error before any chunk */
-    path = ctl_path("/v1/campaigns/%s", campaign);
+    path = ctl_path("/v1/campaigns/%s", j.campaign);
     json_t *before = NULL;
     if (ctl_json(c, "GET", path, NULL, "upload", &before) != 0)
         goto out;
     json_t *t = json_object_get(json_object_get(before, "counters"), "total");
-    long long total = json_is_integer(t) ? (long long)json_integer_value(t) : -1;
+    j.total = json_is_integer(t) ? (long long)json_integer_value(t) : -1;
     json_decref(before);
-    free(path);
-    path = ctl_path("/v1/campaigns/%s/recipients", campaign);
-
-    int tty = isatty(STDERR_FILENO);
-    struct upload_progress p = {.rows_total = plan.rows, .chunks_total = plan.nchunks};
-    uint64_t t0 = clock_mono_ns();
-    if (tty)
-        show(&p, tty);
-    for (size_t i = 0; i < plan.nchunks; i++) {
-        int rc = send_chunk(c, path, campaign, hash, &m, &plan, i, chunk_rows, &p, &total);
-        p.elapsed_s = (double)(clock_mono_ns() - t0) / 1e9;
-        if (rc != 0) {
-            if (tty)
-                fputc('\n', stderr); /* the error on a line of its own */
+    if (rejects_opt) {
+        j.rejects = fopen(rejects_opt, "w");
+        if (!j.rejects) {
+            ctl_error("upload: cannot write %s: %s", rejects_opt, strerror(errno));
             goto out;
         }
-        show(&p, tty);
+        fputs("row,phone_number,reason\r\n", j.rejects);
     }
-    if (tty)
-        fputc('\n', stderr);
+    free(path);
+    path = ctl_path("/v1/campaigns/%s/recipients", j.campaign);
+    j.path = path;
+    j.p.rows_total = j.plan.rows;
+    j.p.chunks_total = j.plan.nchunks;
+    if (send_all(&j) != 0)
+        goto out;
+    if (j.rejects && fclose(j.rejects) != 0) {
+        j.rejects = NULL;
+        ctl_error("upload: cannot write %s: %s", rejects_opt, strerror(errno));
+        goto out;
+    }
+    j.rejects = NULL;
+    const struct upload_progress *p = &j.p;
     printf("uploaded %s to %s: %llu rows, accepted %llu, invalid %llu, duplicates %llu "
            "(%zu chunks, %zu already uploaded); campaign total %lld\n",
-           file, campaign, (unsigned long long)p.rows_done, (unsigned long long)p.accepted,
-           (unsigned long long)p.invalid, (unsigned long long)p.duplicates, p.chunks_done,
-           p.chunks_replayed, total);
+           file, j.campaign, (unsigned long long)p->rows_done, (unsigned long long)p->accepted,
+           (unsigned long long)p->invalid, (unsigned long long)p->duplicates, p->chunks_done,
+           p->chunks_replayed, j.total);
+    if (j.cut_chunks)
+        printf("%s lists the first 1,000 rejected rows of each request: %zu requests had "
+               "more\n",
+               rejects_opt, j.cut_chunks);
     status = CTL_OK;
 out:
+    if (j.rejects)
+        fclose(j.rejects);
     free(path);
-    upload_plan_free(&plan);
-out_unmap:
-    munmap((void *)m.data, m.len);
+    upload_plan_free(&j.plan);
+    munmap((void *)j.m.data, j.m.len);
     return status;
 }

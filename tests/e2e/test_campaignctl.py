@@ -111,9 +111,14 @@ def test_upload_quoted_multiline_fields(server, acct, tmp_path):
             ["+14155550101", "dup", "x"]]
     path = write_csv(tmp_path / "r.csv", rows)
     cid = create(server, acct)
-    s = summary(ok(server, acct, "upload", cid, path, "--chunk-rows", "2"))
+    rejects = tmp_path / "rejects.csv"
+    s = summary(ok(server, acct, "upload", cid, path, "--chunk-rows", "2",
+                   "--rejects", str(rejects)))
     assert s == {"rows": 5, "accepted": 3, "invalid": 1, "duplicates": 1, "chunks": 3,
                  "replayed": 0, "total": 3}
+    # refused rows by their row in the file
+    assert rejects.read_bytes() == (b"row,phone_number,reason\r\n4,12345,not_e164\r\n"
+                                    b"5,+14155550101,duplicate\r\n")
     listed = acct.get("/v1/campaigns/%s/recipients" % cid).json()["data"]
     assert [x["params"] for x in listed] == [{"name": r[1], "note": r[2]} for r in rows[:3]]
 
