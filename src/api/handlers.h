@@ -32,6 +32,7 @@ void campaigns_cancel(struct request *req);
 void recipients_upload(struct request *req);
 void recipients_list(struct request *req);
 void recipients_get(struct request *req);
+void recipients_export(struct request *req);
 
 void calls_list(struct request *req);
 void calls_get(struct request *req);

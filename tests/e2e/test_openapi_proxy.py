@@ -605,6 +605,12 @@ def step_voice(w, key):
     w.refused("GET", base + "/recipients", 400, "invalid_argument", key=key,
               params={"status": "sleeping"})
     rid = page["data"][0]["id"]
+    w.call("GET", base + "/recipients/export", 200, key=key)
+    w.call("GET", base + "/recipients/export", 200, key=key,
+           params={"status": "succeeded"}, headers={"Accept-Encoding": "gzip"})
+    w.refused("GET", base + "/recipients/export", 400, "invalid_argument", key=key,
+              params={"disposition": "maybe"})
+    w.call("GET", "/v1/campaigns/cmp_nope/recipients/export", 404, key=key)
     w.call("GET", base + "/recipients/" + rid, 200, key=key)
     w.call("GET", base + "/recipients/rcp_nope", 404, key=key)
 
