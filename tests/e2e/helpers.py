@@ -224,3 +224,22 @@ class Client:
 
 def _json_bytes(obj):
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+def all_pages(acct, path, params=None, page_size=1000):
+    """Every row of a list endpoint, paging with next_page_token."""
+    rows, token, pages = [], None, 0
+    while True:
+        p = dict(params or {}, page_size=page_size)
+        if token:
+            p["page_token"] = token
+        r = acct.get(path, params=p)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert set(body) == {"data", "next_page_token"}, body
+        rows.extend(body["data"])
+        pages += 1
+        assert pages < 10000, "paging does not end"
+        token = body["next_page_token"]
+        if not token:
+            return rows

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import SLOW, assert_invariant, voice_body
+from helpers import SLOW, all_pages, assert_invariant, voice_body
 
 CALL_MS = 200
 
@@ -39,21 +39,6 @@ def upload(acct, cid, numbers):
                       json={"recipients": [{"phone_number": n} for n in numbers[i:i + 10000]]})
         assert r.status_code == 200, r.text
         assert r.json()["accepted"] == len(numbers[i:i + 10000]), r.text
-
-
-def all_pages(acct, path, params=None):
-    rows, token = [], None
-    while True:
-        p = dict(params or {}, page_size=1000)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        rows.extend(body["data"])
-        token = body["next_page_token"]
-        if not token:
-            return rows
 
 
 def ms(t):

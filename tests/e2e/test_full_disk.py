@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from helpers import SLOW, assert_invariant
+from helpers import SLOW, all_pages, assert_invariant
 
 N = 3000
 ENV = {"CAMPAIGND_SIM_CALL_MS": "200", "CAMPAIGND_DEFAULT_VOICE_RATE": "300",
@@ -46,20 +46,6 @@ def wait_for(fn, timeout, what):
             return v
         time.sleep(0.05)
     pytest.fail("timed out waiting for " + what)
-
-
-def all_pages(acct, path, params=None):
-    rows, token = [], None
-    while True:
-        p = dict(params or {}, page_size=1000)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        rows.extend(r.json()["data"])
-        token = r.json()["next_page_token"]
-        if not token:
-            return rows
 
 
 def cpu_seconds(pid):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from helpers import (SLOW, assert_error, assert_invariant, sms_body, voice_body,
+from helpers import (SLOW, all_pages, assert_error, assert_invariant, sms_body, voice_body,
                      whatsapp_body)
 
 ENV = {"CAMPAIGND_SIM_REPORT_MS": "100", "CAMPAIGND_DEFAULT_SMS_RATE": "200",
@@ -59,24 +59,6 @@ def wait_for(fn, timeout, what):
             return v
         time.sleep(0.05)
     pytest.fail("timed out waiting for " + what)
-
-
-def all_pages(acct, path, params=None, page_size=1000):
-    rows, token, pages = [], None, 0
-    while True:
-        p = dict(params or {}, page_size=page_size)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert set(body) == {"data", "next_page_token"}, body
-        rows.extend(body["data"])
-        pages += 1
-        assert pages < 10000
-        token = body["next_page_token"]
-        if not token:
-            return rows
 
 
 def ms(t):
