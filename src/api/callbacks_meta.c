@@ -12,7 +12,8 @@
  * one store transaction (api_begin_effects; committed only when the answer
  * is 200): each status finds its message by wamid
  * (attempt_by_provider_id; one this provider never sent is skipped and
- * logged) and all of them are written to the inbox with one
+ * logged), the first pricing.category reported is kept on the message (pricing_category),
+ * and all of them are written to the inbox with one
  * engine_report() call, which the engine applies forward only (sent,
  * delivered, read; failed -> undelivered with errors[0].code); each
  * inbound text message whose text is an opt-out keyword (domain/keywords.c)
@@ -70,8 +71,9 @@ static void webhook_release(void *p) {
     meta_webhook_clear(p);
 }
 
-/* The statuses as reports on the messages this provider sent (ends, n);
- * 0 or a store error. */
+/* The statuses as reports on the messages this provider sent (ends, n),
+ * each status's pricing category written on its message; 0 or a store
+ * error. */
 static int statuses_to_ends(struct request *req, const struct provider_def *def,
                             const struct meta_webhook *w, struct attempt_end *ends, size_t *n) {
     struct store *st = req->app->store;
@@ -86,6 +88,8 @@ static int statuses_to_ends(struct request *req, const struct provider_def *def,
                      def->name, message_status_name(s->mstatus), s->wamid);
             continue;
         }
+        if (rc == 0 && s->pricing_category[0])
+            rc = st->ops->message_set_pricing(st, e->call_id, s->pricing_category);
         if (rc)
             return rc;
         e->mstatus = s->mstatus;

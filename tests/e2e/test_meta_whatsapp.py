@@ -207,17 +207,19 @@ def test_template_send_header_buttons_and_statuses(start_server, graph):
     by_wamid = all_accepted(acct, c["id"], 1)
     [(wamid, msg)] = by_wamid.items()
     assert wamid == g.sent[0][1] and msg["status"] == "sent" and msg["provider"] == "meta"
+    assert msg["pricing_category"] is None
 
     r = post_webhook(srv, "meta", status_payload([status_item(wamid, "delivered",
                                                               category="utility")]))
     assert r.status_code == 200, r.text
     wait_for(lambda: acct.get("/v1/messages/" + msg["id"]).json()["status"] == "delivered",
              10 * SLOW, "delivered")
-    r = post_webhook(srv, "meta", status_payload([status_item(wamid, "read")]))
+    r = post_webhook(srv, "meta", status_payload([status_item(wamid, "read", category="utility")]))
     assert r.status_code == 200
     got = wait_for(lambda: (lambda m: m if m["status"] == "read" else None)(
         acct.get("/v1/messages/" + msg["id"]).json()), 10 * SLOW, "read")
     assert got["read_at"] and got["delivered_at"]
+    assert got["pricing_category"] == "utility"  # the statuses' pricing.category
     done = settle(acct, c["id"], lambda x: x["status"] == "completed", "completion")
     assert done["counters"]["dispositions"]["read"] == 1
     # a bad header or button is refused at create, naming the field
@@ -269,13 +271,24 @@ def test_forged_unsigned_and_replayed_webhooks(start_server, graph):
     assert after[w2]["status"] == "undelivered" and after[w2]["error_code"] == "131026"
     counters = acct.get_campaign(c["id"])["counters"]
     assert counters["dispositions"]["read"] == 1 and counters["dispositions"]["undelivered"] == 1
-    # replayed, and replayed with older statuses: applied forward only
-    for p in (payload, status_payload([status_item(w1, "delivered"), status_item(w1, "sent"),
-                                        status_item(w2, "read"), status_item(w2, "sent")])):
-        r = post_webhook(srv, "meta", p)
-        assert r.status_code == 200
+    assert after[w1]["pricing_category"] == "marketing"
+    assert after[w2]["pricing_category"] is None  # a failed status carries no pricing
+    # replayed: nothing changes
+    r = post_webhook(srv, "meta", payload)
+    assert r.status_code == 200
     time.sleep(0.7)
     assert {m["provider_message_id"]: m for m in messages_of(acct, c["id"])} == after
+    assert acct.get_campaign(c["id"])["counters"] == counters
+    # older statuses, late: applied forward only (a message's pricing
+    # category is the first one reported: w2 learns it here)
+    r = post_webhook(srv, "meta", status_payload([
+        status_item(w1, "delivered"), status_item(w1, "sent", category="utility"),
+        status_item(w2, "read"), status_item(w2, "sent")]))
+    assert r.status_code == 200
+    time.sleep(0.7)
+    later = {m["provider_message_id"]: m for m in messages_of(acct, c["id"])}
+    assert later[w1] == after[w1]
+    assert later[w2] == dict(after[w2], pricing_category="marketing")
     assert acct.get_campaign(c["id"])["counters"] == counters
     # a status for a message this provider never sent is skipped
     r = post_webhook(srv, "meta", status_payload([status_item("wamid.unknown", "read")]))
