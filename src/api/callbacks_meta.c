@@ -11,12 +11,13 @@
  * changed), then read by domain/meta_rules.c (meta_webhook_read). Then, in
  * one store transaction (api_begin_effects; committed only when the answer
  * is 200): each status finds its message by wamid
- * (attempt_by_provider_id; one this provider never sent is skipped and
- * logged), the first pricing.category reported is kept on the message (pricing_category),
- * and all of them are written to the inbox with one
- * engine_report() call, which the engine applies forward only (sent,
- * delivered, read; failed -> undelivered with errors[0].code); each
- * inbound text message whose text is an opt-out keyword (domain/keywords.c)
+ * (attempt_by_provider_id; one not known is skipped and logged, unless
+ * its timestamp is of the last minute: then the whole webhook is answered
+ * 503 and changes nothing, because Meta's answer to that send may not be
+ * stored yet, and Meta sends it again), the first pricing.category reported is kept on the message
+ * (pricing_category), and all of them are written to the inbox with one engine_report() call, which
+ * the engine applies forward only (sent, delivered, read; failed -> undelivered with
+ * errors[0].code); each inbound text message whose text is an opt-out keyword (domain/keywords.c)
  * records a blanket whatsapp opt-out of its sender for the account that
  * sends from that phone number id (START and UNSTOP remove it), and is
  * recorded as an inbound message. A kill at any point leaves all of it or
@@ -34,6 +35,13 @@
 #include "util/log.h"
 
 #include <stdio.h>
+
+/* A status for a message not known yet that is younger than this is
+ * answered 503 (Meta sends it again): the answer to its send may be on its
+ * way to the store. An older one is of a message this server never sent
+ * (another system sending from the number), or of a send whose answer never
+ * came: skipped. */
+#define UNKNOWN_GRACE_MS 60000
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,16 +81,26 @@ static void webhook_release(void *p) {
 
 /* The statuses as reports on the messages this provider sent (ends, n),
  * each status's pricing category written on its message; 0 or a store
- * error. */
+ * error. *early: a status of the last UNKNOWN_GRACE_MS names a message not
+ * known yet (Meta's answer to its send may not be stored yet). */
 static int statuses_to_ends(struct request *req, const struct provider_def *def,
-                            const struct meta_webhook *w, struct attempt_end *ends, size_t *n) {
+                            const struct meta_webhook *w, int64_t now, struct attempt_end *ends,
+                            size_t *n, int *early) {
     struct store *st = req->app->store;
     *n = 0;
+    *early = 0;
     for (size_t i = 0; i < w->nstatuses; i++) {
         const struct meta_status *s = &w->statuses[i];
         struct attempt_end *e = &ends[*n];
         memset(e, 0, sizeof *e);
         int rc = st->ops->attempt_by_provider_id(st, def->name, s->wamid, e->call_id, &e->channel);
+        if (rc == STORE_ENOTFOUND && s->timed && s->at > now - UNKNOWN_GRACE_MS) {
+            log_info("meta_whatsapp %s: a status %s for %s, a message not known yet: the webhook "
+                     "is answered 503 and comes again",
+                     def->name, message_status_name(s->mstatus), s->wamid);
+            *early = 1;
+            return 0;
+        }
         if (rc == STORE_ENOTFOUND || (rc == 0 && e->channel != CHANNEL_WHATSAPP)) {
             log_info("meta_whatsapp %s: a status %s for %s, a message it never sent: skipped",
                      def->name, message_status_name(s->mstatus), s->wamid);
@@ -136,7 +154,15 @@ static void notification(struct request *req, const struct provider_def *def) {
         return;
     struct attempt_end *ends = request_alloc(req, w->nstatuses + 1, sizeof *ends);
     size_t n = 0;
-    int rc = statuses_to_ends(req, def, w, ends, &n);
+    int early = 0;
+    int rc = statuses_to_ends(req, def, w, now, ends, &n, &early);
+    if (rc == 0 && early) {
+        req->retry_after = 5;
+        reply_error(req, 503, "unavailable", NULL,
+                    "a status names a message sent moments ago that is not recorded yet: send "
+                    "the webhook again");
+        return;
+    }
     if (rc == 0 && n > 0)
         rc = engine_report(req->app->engine, req->app->store, def->name, ends, n);
     if (rc == 0)

@@ -220,7 +220,9 @@ struct reader {
     struct verr *e;
 };
 
-static int64_t seconds_ms(json_t *ts, int64_t now) {
+/* A timestamp (unix seconds, a string or a number) in ms; 0 when absent
+ * or malformed. */
+static int64_t seconds_ms(json_t *ts) {
     const char *s = json_string_value(ts);
     long long v = 0;
     if (json_is_integer(ts)) {
@@ -228,13 +230,11 @@ static int64_t seconds_ms(json_t *ts, int64_t now) {
     } else if (s && *s && strlen(s) <= 12) {
         for (const char *p = s; *p; p++) {
             if (!isdigit((unsigned char)*p))
-                return now;
+                return 0;
             v = v * 10 + (*p - '0');
         }
-    } else {
-        return now;
     }
-    return v > 0 && v < 100000000000LL ? (int64_t)v * 1000 : now;
+    return v > 0 && v < 100000000000LL ? (int64_t)v * 1000 : 0;
 }
 
 static int status_of(const char *s, enum message_status *out) {
@@ -292,7 +292,9 @@ static int read_status(struct reader *r, json_t *s, const char *pnid, const char
     memset(o, 0, sizeof *o);
     snprintf(o->wamid, sizeof o->wamid, "%s", id);
     o->mstatus = m;
-    o->at = seconds_ms(json_object_get(s, "timestamp"), r->now);
+    int64_t at = seconds_ms(json_object_get(s, "timestamp"));
+    o->timed = at != 0;
+    o->at = at ? at : r->now;
     json_t *code = json_object_get(json_array_get(json_object_get(s, "errors"), 0), "code");
     if (json_is_integer(code))
         snprintf(o->error_code, sizeof o->error_code, "%lld", (long long)json_integer_value(code));

@@ -61,6 +61,7 @@ struct meta_status {
     char wamid[64];              /* a longer id is none this server sent: ignored */
     enum message_status mstatus; /* sent, delivered, read; failed -> undelivered */
     int64_t at;                  /* timestamp (s) in ms; now when absent or malformed */
+    int timed;                   /* 1 when the status carried a timestamp */
     char error_code[32];         /* errors[0].code, or "" */
     char pricing_category[32];   /* pricing.category, or "" */
     char phone_number_id[64];    /* value.metadata.phone_number_id */

@@ -277,6 +277,9 @@ static void test_webhook_statuses(void **state) {
     assert_string_equal(w.statuses[1].error_code, "131026");
     assert_int_equal(w.statuses[2].mstatus, MSG_READ);
     assert_int_equal(w.statuses[2].at, NOW);
+    assert_int_equal(w.statuses[2].timed, 0);
+    assert_int_equal(w.statuses[0].timed, 1);
+    assert_int_equal(w.statuses[3].timed, 1);
     assert_int_equal(w.statuses[3].mstatus, MSG_DELIVERED);
     assert_int_equal(w.statuses[3].at, 1733650002000LL);
     assert_string_equal(w.statuses[3].error_code, "x1");
