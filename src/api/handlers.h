@@ -1,5 +1,6 @@
 /* handlers.h - every request handler, one file per resource:
- * ops.c (health, metrics), admin.c (accounts, keys), carriers.c,
+ * ops.c (health, metrics), dashboard.c (the static dashboard), admin.c
+ * (accounts, keys), carriers.c,
  * campaigns.c, recipients.c.
  * Each answers exactly once through reply_*; see request.h. */
 #ifndef CAMPAIGND_HANDLERS_H
@@ -17,6 +18,10 @@ void ops_healthz(struct request *req);
 void ops_readyz(struct request *req);
 void ops_metrics(struct request *req);
 
+void dashboard_redirect(struct request *req);
+void dashboard_index(struct request *req);
+void dashboard_file(struct request *req);
+
 void admin_create_account(struct request *req);
 void admin_create_key(struct request *req);
 void admin_revoke_key(struct request *req);
@@ -33,6 +38,7 @@ void campaigns_cancel(struct request *req);
 void recipients_upload(struct request *req);
 void recipients_list(struct request *req);
 void recipients_get(struct request *req);
+void recipients_export(struct request *req);
 
 void calls_list(struct request *req);
 void calls_get(struct request *req);

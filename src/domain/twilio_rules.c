@@ -189,7 +189,7 @@ int twilio_report_read(const struct form *f, const char *attempt_id, enum channe
     if (!status)
         return verr_set(e, field, "%s is required", field);
     if (!m)
-        return verr_set(e, field, "%s %s is not a status Twilio reports", field, status);
+        return verr_set(e, field, "%s is not a status Twilio reports", field);
     if (!m->applies)
         return 1;
     if (text_field(f, "ErrorCode", out->error_code, sizeof out->error_code, e))

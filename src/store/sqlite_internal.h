@@ -22,6 +22,7 @@ struct sqlite_conn {
         sqlite3_stmt *stmt;
     } cache[SQLITE_STMT_CACHE];
     int ncache;
+    int engine_cache; /* this connection claims: its page cache was enlarged */
     struct sqlite_conn *next;
     struct sqlite_store *owner;
 };

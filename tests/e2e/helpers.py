@@ -3,7 +3,9 @@ import json
 import os
 import re
 import secrets
+import time
 
+import pytest
 import requests
 
 SANITIZED = os.environ.get("CAMPAIGND_SANITIZED") == "1"
@@ -226,8 +228,20 @@ def _json_bytes(obj):
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
 
 
+def wait_for(fn, timeout, what):
+    """Calls fn until it answers something truthy (returned); fails the test
+    after timeout seconds (stretched under sanitizers)."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    pytest.fail("timed out waiting for " + what)
+
+
 def all_pages(acct, path, params=None, page_size=1000):
-    """Every row of a list endpoint, paging with next_page_token."""
+    """Every row of a list endpoint, following next_page_token."""
     rows, token, pages = [], None, 0
     while True:
         p = dict(params or {}, page_size=page_size)

@@ -11,19 +11,9 @@ import time
 
 import pytest
 
-from helpers import SLOW, all_pages, assert_invariant, voice_body
+from helpers import all_pages, assert_invariant, voice_body, wait_for
 
 CALL_MS = 200
-
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
 
 
 def wait_status(acct, cid, status, timeout=30):

@@ -30,22 +30,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from helpers import SLOW, all_pages, assert_invariant
+from helpers import SLOW, all_pages, assert_invariant, wait_for
 
 N = 3000
 ENV = {"CAMPAIGND_SIM_CALL_MS": "200", "CAMPAIGND_DEFAULT_VOICE_RATE": "300",
        "CAMPAIGND_DEFAULT_VOICE_BURST": "20", "CAMPAIGND_DEFAULT_VOICE_CONCURRENCY": "150"}
 FULL_SIGNS = ("engine: the store fails", "sim: cannot store attempts")
-
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
 
 
 def cpu_seconds(pid):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from helpers import (SLOW, all_pages, assert_error, assert_invariant, sms_body, voice_body,
-                     whatsapp_body)
+                     wait_for, whatsapp_body)
 
 ENV = {"CAMPAIGND_SIM_REPORT_MS": "100", "CAMPAIGND_DEFAULT_SMS_RATE": "200",
        "CAMPAIGND_DEFAULT_WHATSAPP_RATE": "200"}
@@ -50,16 +50,6 @@ STATUS_RANK = {"queued": 0, "dispatched": 1, "succeeded": 2, "failed": 2}
 
 
 # ---------------------------------------------------------------- helpers
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
-
 
 def ms(t):
     d = datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")

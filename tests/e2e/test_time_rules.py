@@ -13,7 +13,7 @@ import zoneinfo
 
 import pytest
 
-from helpers import SLOW, all_pages, assert_error, assert_invariant, voice_body
+from helpers import SLOW, all_pages, assert_error, assert_invariant, voice_body, wait_for
 
 CALL_MS = 200
 UTC = datetime.timezone.utc
@@ -22,16 +22,6 @@ BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 # ---- helpers (as in test_engine.py) ----
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
-
 
 def wait_status(acct, cid, status, timeout=30):
     def check():

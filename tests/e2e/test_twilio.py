@@ -10,12 +10,14 @@ wrong token, missing, a query string, non-ASCII values, repeated and out of
 order, an unknown call), answering-machine detection (voicemail, retried
 when retry_on names it), the settings' validation, and auth_token never
 shown."""
+import base64
 import re
 import signal
 import time
 import urllib.parse
 
 import pytest
+import requests
 
 from helpers import SLOW, assert_error, sms_body, voice_body
 from twilio_standin import (ACCOUNT_SID, AUTH_TOKEN, StandIn, callback, carrier, sign,
@@ -73,8 +75,11 @@ def calls_of(acct, cid):
     return r.json()["data"]
 
 
-def campaign_done(acct, cid, timeout=20):
-    return wait_for(lambda: (lambda c: c if c["status"] == "completed" else None)(
+def campaign_done(acct, cid, dispositions=None, timeout=20):
+    """The campaign once completed (with these non-zero dispositions, when
+    given: a report may still be on its way when it completes)."""
+    return wait_for(lambda: (lambda c: c if c["status"] == "completed" and (
+        dispositions is None or disp(c) == dispositions) else None)(
         acct.get_campaign(cid)), timeout * SLOW, "the campaign to complete")
 
 
@@ -147,7 +152,7 @@ def test_voice_campaign_requests_and_callbacks(start_server, standins):
     [req] = twilio.wait(CALLS, 1)
     assert req["path"] == "/2010-04-01/Accounts/%s/Calls.json" % ACCOUNT_SID
     assert req["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
-    assert req["headers"]["Authorization"] == "Basic " + __import__("base64").b64encode(
+    assert req["headers"]["Authorization"] == "Basic " + base64.b64encode(
         ("%s:%s" % (ACCOUNT_SID, AUTH_TOKEN)).encode()).decode()
     f = fields(req)
     [call] = calls_of(acct, c["id"])
@@ -239,14 +244,14 @@ def test_callback_signatures(start_server, standins):
     assert r.status_code == 204, r.text
     # the same without the query in what was signed: refused
     path = "/v1/providers/tw/calls/%s?tenant=acme" % call["id"]
-    r = __import__("requests").post(
+    r = requests.post(
         srv.base + path, data="CallStatus=completed",
         headers={"Content-Type": "application/x-www-form-urlencoded",
                  "X-Twilio-Signature": sign(srv.base + path.split("?")[0],
                                             {"CallStatus": "completed"})})
     assert_error(r, 403, "forbidden", None)
     # a form is required
-    r = __import__("requests").post(srv.base + "/v1/providers/tw/calls/" + call["id"],
+    r = requests.post(srv.base + "/v1/providers/tw/calls/" + call["id"],
                                     json={"CallStatus": "completed"},
                                     headers={"X-Twilio-Signature": "x"})
     assert_error(r, 415, "unsupported_media_type", None)
@@ -330,13 +335,10 @@ def test_sms_campaign_and_messaging_service(start_server, standins):
                         {"MessageStatus": "sent"}).status_code == 204  # late: nothing
         assert callback(srv, "tw", "messages", bad["id"],
                         {"MessageStatus": "undelivered", "ErrorCode": "30003"}).status_code == 204
-        wait_for(lambda: acct.get("/v1/messages/" + bad["id"]).json()["status"] == "undelivered",
-                 10 * SLOW, "undelivered")
-        got = acct.get("/v1/messages/" + ok["id"]).json()
-        assert got["status"] == "delivered"
-        assert acct.get("/v1/messages/" + bad["id"]).json()["error_code"] == "30003"
-        done = campaign_done(acct, cid)
-        assert disp(done) == {"delivered": 1, "undelivered": 1}
+        campaign_done(acct, cid, {"delivered": 1, "undelivered": 1})
+        assert acct.get("/v1/messages/" + ok["id"]).json()["status"] == "delivered"
+        got = acct.get("/v1/messages/" + bad["id"]).json()
+        assert got["status"] == "undelivered" and got["error_code"] == "30003"
     client.close()
 
 
@@ -422,4 +424,33 @@ def test_kill_9_while_waiting_for_twilio_never_dials_again(start_server, standin
                     {"CallStatus": "no-answer"}).status_code == 204
     done = campaign_done(acct, c["id"])
     assert disp(done) == {"no_answer": 1}
+    client.close()
+
+
+def test_unknown_fate_without_report_fails_as_unknown(start_server, standins):
+    """A dial whose answer never came, and no callback after it either:
+    after CAMPAIGND_UNKNOWN_SUBMIT_SECONDS it fails as unknown, never sent
+    again; a callback arriving after that changes nothing."""
+    twilio = standins(lambda req, n: ("drop",))
+    srv = start_server(env=dict(ENV, CAMPAIGND_UNKNOWN_SUBMIT_SECONDS="1"))
+    client, acct, c = voice_setup(srv, twilio, ["+12125550160"],
+                                  retry_policy={"max_attempts": 3, "delay_seconds": 0})
+    start(acct, c)
+    twilio.wait(CALLS, 1)
+    done = campaign_done(acct, c["id"], timeout=30)
+    assert disp(done) == {"unknown": 1}, done["counters"]
+    k = done["counters"]
+    assert k["failed"] == 1 and k["total"] == k["queued"] + k["dispatched"] + k["succeeded"] + \
+        k["failed"]
+    [call] = calls_of(acct, c["id"])
+    assert call["status"] == "failed" and call["ended_at"] is not None
+    rec = acct.get("/v1/campaigns/%s/recipients/%s" % (c["id"], call["recipient_id"])).json()
+    assert rec["status"] == "failed" and rec["disposition"] == "unknown"
+    assert len(twilio.of_kind(CALLS)) == 1  # never sent again, never retried
+    assert "failed as unknown" in srv.log()
+    # Twilio's late callback is kept as a report but changes nothing
+    assert callback(srv, "tw", "calls", call["id"],
+                    {"CallStatus": "completed"}).status_code == 204
+    time.sleep(0.5)
+    assert acct.get_campaign(c["id"])["counters"] == done["counters"]
     client.close()
