@@ -16,26 +16,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "domain/meta_rules.h"
 #include "domain/wa_template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* JSON written with single quotes, for readability. */
-static json_t *J(const char *single_quoted) {
-    char *s = strdup(single_quoted);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t err;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", s, err.text);
-    free(s);
-    return v;
-}
 
 static char *compact(const char *single_quoted) {
     json_t *v = J(single_quoted);
