@@ -44,6 +44,8 @@ static const struct route routes[] = {
     {"POST", "/v1/campaigns/{id}/recipients", recipients_upload, AUTH_ACCOUNT, BODY_JSON_OR_CSV,
      ROUTE_LATE_EFFECTS},
     {"GET", "/v1/campaigns/{id}/recipients", recipients_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    /* before {rid}: the literal segment wins */
+    {"GET", "/v1/campaigns/{id}/recipients/export", recipients_export, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/campaigns/{id}/recipients/{rid}", recipients_get, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/calls", calls_list, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/calls/{id}", calls_get, AUTH_ACCOUNT, BODY_NONE, 0},

@@ -115,6 +115,7 @@ static void request_free(struct request *req) {
     buf_free(&req->body);
     json_decref(req->json);
     free(req->resp_body);
+    reply_stream_free(req->resp_stream);
     free(req->path_copy);
     free(req->raw_uri);
     free(req);
@@ -251,9 +252,32 @@ static void handle(struct request *req) {
     api_end_effects(req);
 }
 
+/* libmicrohttpd's reader of a streamed answer: asks for more only when the
+ * client took what was sent, so a slow reader holds one block at most. */
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    struct reply_stream *s = cls;
+    long n = s->fn(s->cls, buf, max);
+    if (n > 0)
+        return (ssize_t)n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void free_stream(void *cls) {
+    reply_stream_free(cls);
+}
+
+#define STREAM_BLOCK (64 * 1024)
+
 static enum MHD_Result send_answer(struct request *req) {
     struct MHD_Response *resp;
-    if (req->resp_body) {
+    if (req->resp_stream) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, read_stream,
+                                                 req->resp_stream, free_stream);
+        if (!resp)
+            return MHD_NO; /* request_free still owns the stream */
+        req->resp_stream = NULL;
+    } else if (req->resp_body) {
         resp =
             MHD_create_response_from_buffer(req->resp_len, req->resp_body, MHD_RESPMEM_MUST_FREE);
         req->resp_body = NULL;
@@ -266,6 +290,8 @@ static enum MHD_Result send_answer(struct request *req) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
     if (req->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (req->resp_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, req->resp_encoding);
     if (req->retry_after) {
         char v[16];
         snprintf(v, sizeof v, "%d", req->retry_after);

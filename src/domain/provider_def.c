@@ -88,6 +88,26 @@ static unsigned twilio_carries(json_t *settings) {
            (json_is_string(json_object_get(settings, "voice_url")) ? 1u << CHANNEL_VOICE : 0);
 }
 
+/* meta_whatsapp: the WhatsApp Cloud API (contract, Providers,
+ * meta_whatsapp). api_version goes into the request path. */
+static const struct setting meta_settings[] = {
+    {"access_token", SETTING_STRING, 1, 1, 1024, 0, NULL},
+    {"app_secret", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"verify_token", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"base_url", SETTING_URL, 0, 1, 2048, 0, "https://graph.facebook.com"},
+    {"api_version", SETTING_STRING, 0, 2, 16, 0, "v21.0"},
+};
+
+static int meta_check(json_t *settings, struct verr *e) {
+    const char *v = json_string_value(json_object_get(settings, "api_version"));
+    if (v[0] != 'v')
+        return verr_set(e, "api_version", "api_version must look like v21.0");
+    for (const char *p = v + 1; *p; p++)
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return verr_set(e, "api_version", "api_version must look like v21.0");
+    return 0;
+}
+
 /* vapi and retell: AI voice agent runtimes that dial themselves
  * (contract, Providers, vapi and retell; docs/providers.md). Vapi names
  * the number to call from by its id; its server messages are
@@ -156,6 +176,7 @@ static const struct provider_type types[] = {
     {"sim", ALL_CHANNELS, sim_settings, N_OF(sim_settings), NULL, NULL},
     {"twilio", (1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS), twilio_settings, N_OF(twilio_settings),
      twilio_check, twilio_carries},
+    {"meta_whatsapp", 1u << CHANNEL_WHATSAPP, meta_settings, N_OF(meta_settings), meta_check, NULL},
     {"vapi", 1u << CHANNEL_VOICE, vapi_settings, N_OF(vapi_settings), vapi_check, NULL},
     {"retell", 1u << CHANNEL_VOICE, retell_settings, N_OF(retell_settings), retell_check, NULL},
 };

@@ -179,11 +179,6 @@ void http_submit_start(struct http_submit *h, const struct attempt *a, struct ht
     free(ct);
     r->headers = curl_slist_append(r->headers, "Accept: application/json");
     r->headers = curl_slist_append(r->headers, "Expect:");
-    if (req->bearer) {
-        char *auth = xasprintf("Authorization: Bearer %s", req->bearer);
-        r->headers = curl_slist_append(r->headers, auth);
-        free(auth);
-    }
     CURL *c = r->easy = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, r->url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -193,6 +188,9 @@ void http_submit_start(struct http_submit *h, const struct attempt *a, struct ht
     if (req->userpwd) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(c, CURLOPT_USERPWD, req->userpwd);
+    } else if (req->bearer) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, req->bearer);
     }
     curl_easy_setopt(c, CURLOPT_USERAGENT, "campaignd/1");
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, HTTP_SUBMIT_TIMEOUT_MS);
