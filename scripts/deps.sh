@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   gcc g++ make cmake pkg-config git ca-certificates curl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
-  libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev
+  libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev libpq-dev postgresql-15
   python3 python3-pytest python3-requests python3-yaml
   clang-format
 )
