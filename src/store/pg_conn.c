@@ -104,12 +104,11 @@ PGconn *pg_connect(const char *url) {
 }
 
 /* Opens the connection again after the server dropped it: every prepared
- * statement is gone with the old session. */
+ * statement is gone with the old session (results already read stay
+ * valid: a caller may be walking one). */
 static int reconnect(struct pg_conn *c) {
-    for (int i = 0; i < c->ncache; i++) {
-        pg_reset(c->cache[i]);
+    for (int i = 0; i < c->ncache; i++)
         c->cache[i]->prepared = 0;
-    }
     c->depth = 0;
     c->doomed = 0;
     PQreset(c->db);
@@ -313,15 +312,8 @@ int pg_step(struct pg_stmt *s) {
         int rc = run(s);
         if (rc && PQstatus(s->conn->db) != CONNECTION_OK && s->conn->depth == 0) {
             /* the server dropped us outside a transaction: once more, fresh */
-            char *saved[PG_MAX_PARAMS];
-            memcpy(saved, s->values, sizeof saved);
-            memset(s->values, 0, sizeof s->values);
-            if (reconnect(s->conn)) {
-                memcpy(s->values, saved, sizeof saved);
+            if (reconnect(s->conn))
                 rc = run(s);
-            } else {
-                memcpy(s->values, saved, sizeof saved);
-            }
         }
         if (rc)
             return rc;

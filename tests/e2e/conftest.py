@@ -26,6 +26,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -58,10 +59,11 @@ def _psql(sql):
 def pg_database(path):
     """The PostgreSQL database standing for the SQLite path (created once)."""
     name = "t_" + hashlib.sha1(str(path).encode()).hexdigest()[:20]
-    if name not in _pg_created:
-        _psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
-        _psql("CREATE DATABASE %s" % name)
-        _pg_created.add(name)
+    with _pg_lock:  # servers may start from several threads
+        if name not in _pg_created:
+            _psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+            _psql("CREATE DATABASE %s" % name)
+            _pg_created.add(name)
     return _pg_url(name), name
 
 
@@ -73,6 +75,7 @@ def pg_drop(path):
 
 
 _pg_created = set()
+_pg_lock = threading.Lock()
 
 
 def free_port():
