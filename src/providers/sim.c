@@ -15,10 +15,13 @@
  * Voice calls end after the provider's call_ms (busy and failed after a
  * quarter of it). Message reports come report_ms apart.
  *
- * State lives in the main store under the provider's name (sim_accepted:
- * every attempt ever accepted, so a second submit of an id starts nothing;
- * sim_reports: the reports still owed, deleted when the engine acks them),
- * written before the fate is answered. A restart loses nothing: owed
+ * State lives in the main store under the provider's name (sim_reports:
+ * the reports still owed, deleted when the engine acks them; an attempt
+ * with a report owed is one it holds, so a second submit of it starts
+ * nothing), written before the fate is answered. Every accepted attempt
+ * owes at least one report (a message that stays sent owes a repeat of
+ * sent), and the engine stores an attempt's fate before it acks its
+ * reports, so lookup() never takes an accepted attempt for a new one. A restart loses nothing: owed
  * reports are loaded back and sent when due, again if they had been sent
  * but not acked. lookup() answers for certain whether an attempt arrived.
  * Due reports wait in a min-heap under one libuv timer; fates wait in a
@@ -143,6 +146,11 @@ static size_t plan(const struct sim *s, const struct attempt *a, struct pending 
     } else if (digit == 9) {
         steps[n++] = MSG_UNDELIVERED;
     }
+    /* a message that stays sent: one report repeating it, so the sim owes
+     * something until the engine has stored the accepted fate (a report
+     * is what lookup() knows it holds by); applied, it changes nothing */
+    if (n == 0)
+        steps[n++] = MSG_SENT;
     for (size_t i = 0; i < n; i++) {
         out[i].o.mstatus = steps[i];
         out[i].o.ended_at = t0 + (int64_t)(i + 1) * s->report_ms;

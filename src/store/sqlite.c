@@ -76,7 +76,7 @@ static sqlite3 *open_db(const char *path, long max_pages) {
      * next checkpoint, so it does not keep the space for good */
     if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                  "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-                 "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-16384;") != SQLITE_OK) {
+                 "PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-3072;") != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;
     }

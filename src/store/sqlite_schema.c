@@ -196,6 +196,11 @@ const char *const sqlite_migrations[] = {
     "ALTER TABLE provider_inbox ADD COLUMN duration_ms INTEGER;"
     "ALTER TABLE provider_inbox ADD COLUMN ended_reason TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE provider_inbox ADD COLUMN error_code TEXT NOT NULL DEFAULT '';",
+
+    /* 12: a sim holds an attempt while it owes a report on it: the table of
+     * every attempt it ever accepted (a random-keyed insert per attempt,
+     * never pruned) goes */
+    "DROP TABLE sim_accepted;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);
