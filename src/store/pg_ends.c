@@ -5,18 +5,72 @@
  * For each report the store reads the rows (attempt, recipient, campaign),
  * asks the rule, and applies the answer: the attempt row guarded by the
  * status it was read in, the recipient's guarded move (pg_moves.c), the
- * counter delta only when the recipient moved, the events, and the
- * campaign's completion, in the batch's one transaction (group commit).
+ * counter delta only when the recipient moved (summed per campaign and
+ * written once a batch, then the campaign's completion), the events (for
+ * campaigns with a webhook), in the batch's one transaction (group commit).
  * A repeated or late report changes nothing, so providers may report at
  * least once. Engine thread. */
 #include "domain/call_end.h"
 #include "domain/message_report.h"
 #include "domain/move.h"
 #include "store/pg_internal.h"
+#include "util/alloc.h"
 #include "util/clock.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* ---- the batch ---- */
+
+/* What one batch of ends keeps per campaign: the counters' summed delta
+ * (written once at the end of the batch, then the completion check), its
+ * retry policy parsed once, and whether it has a webhook (without one no
+ * per-row event is written, so the rows are not rendered). */
+struct batch_campaign {
+    int64_t seq;
+    struct counter_delta sum;
+    int has_policy;
+    struct retry_policy policy;
+    int webhook;
+};
+
+struct ends_batch {
+    struct batch_campaign *items;
+    size_t n, cap;
+};
+
+static struct batch_campaign *batch_campaign(struct pg_conn *conn, struct ends_batch *b,
+                                             int64_t seq) {
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].seq == seq)
+            return &b->items[i];
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->items = xrealloc(b->items, b->cap * sizeof *b->items);
+    }
+    struct batch_campaign *c = &b->items[b->n++];
+    memset(c, 0, sizeof *c);
+    c->seq = seq;
+    c->webhook = pg_has_webhook(conn, seq);
+    return c;
+}
+
+/* Events of a campaign with a webhook only. */
+static int emit(struct pg_conn *conn, const struct batch_campaign *c, enum pg_event_kind kind,
+                int64_t seq, int64_t now) {
+    return c->webhook ? pg_emit(conn, c->seq, kind, seq, now) : STORE_OK;
+}
+
+/* The end of a batch: each campaign's counters once, then its completion. */
+static int batch_flush(struct pg_conn *conn, struct ends_batch *b, int64_t now) {
+    int rc = STORE_OK;
+    for (size_t i = 0; i < b->n && rc == STORE_OK; i++) {
+        rc = pg_counters_add(conn, b->items[i].seq, &b->items[i].sum, now);
+        if (rc == STORE_OK)
+            rc = pg_complete_if_done(conn, b->items[i].seq, now);
+    }
+    return rc;
+}
 
 /* ---- voice ---- */
 
@@ -71,8 +125,8 @@ static int64_t call_duration(const struct attempt_end *e, int64_t created_at) {
     return e->ended_at > created_at ? e->ended_at - created_at : 0;
 }
 
-static int apply_call_end(struct pg_conn *conn, const struct attempt_end *e, int64_t now,
-                          struct attempt_applied *out) {
+static int apply_call_end(struct pg_conn *conn, struct ends_batch *b, const struct attempt_end *e,
+                          int64_t now, struct attempt_applied *out) {
     struct pg_stmt *s = pg_prep(conn, SQL_END_READ);
     pg_bind_text(s, 1, e->call_id);
     int rc = pg_step(s);
@@ -88,16 +142,19 @@ static int apply_call_end(struct pg_conn *conn, const struct attempt_end *e, int
     snprintf(out->lane, sizeof out->lane, "%s", (const char *)pg_col_raw(s, 4));
     f.attempts = pg_col_int(s, 5);
     campaign_status_parse((const char *)pg_col_raw(s, 6), &f.campaign);
-    const char *policy_text = pg_col_raw(s, 7);
-    json_t *policy = policy_text ? json_loads((const char *)policy_text, 0, NULL) : NULL;
+    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
+    if (!bc->has_policy) {
+        const char *text = pg_col_raw(s, 7);
+        json_t *policy = text ? json_loads((const char *)text, 0, NULL) : NULL;
+        campaign_retry_policy(policy, &bc->policy);
+        json_decref(policy);
+        bc->has_policy = 1;
+    }
     int64_t created_at = pg_col_int64(s, 8);
     f.end_at = pg_col_int64(s, 9);
     pg_read_recipient_row(s, 10, &f.row);
     pg_reset(s);
-    struct retry_policy p;
-    campaign_retry_policy(policy, &p);
-    json_decref(policy);
-    f.policy = &p;
+    f.policy = &bc->policy;
     struct call_end_decision d;
     call_end_decide(&f, e->status, e->answered_by, e->ended_at, &d);
     if (!d.applies)
@@ -122,15 +179,13 @@ static int apply_call_end(struct pg_conn *conn, const struct attempt_end *e, int
     int moved = 0;
     rc = pg_recipient_move(conn, recipient_seq, &d.move, PG_MOVE_PLAIN, NULL, now, &moved);
     if (rc == STORE_OK && moved)
-        rc = pg_counters_add(conn, out->campaign_seq, &d.move.delta, now);
+        counter_delta_add(&bc->sum, &d.move.delta, 1);
     if (rc == STORE_OK && moved && d.retry)
         out->retry_due = d.move.to.due_at;
     if (rc == STORE_OK)
-        rc = pg_emit(conn, out->campaign_seq, PG_EVENT_CALL_ENDED, call_seq, now);
+        rc = emit(conn, bc, PG_EVENT_CALL_ENDED, call_seq, now);
     if (rc == STORE_OK && moved && d.finished)
-        rc = pg_emit(conn, out->campaign_seq, PG_EVENT_RECIPIENT_FINISHED, recipient_seq, now);
-    if (rc == STORE_OK)
-        rc = pg_complete_if_done(conn, out->campaign_seq, now);
+        rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, recipient_seq, now);
     out->applied = out->released = rc == STORE_OK;
     return rc;
 }
@@ -168,7 +223,8 @@ static int write_message(struct pg_conn *conn, int64_t seq, enum message_status 
     return rc;
 }
 
-static int apply_message_report(struct pg_conn *conn, const struct attempt_end *e, int64_t now,
+static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
+                                const struct attempt_end *e, int64_t now,
                                 struct attempt_applied *out) {
     struct pg_stmt *s = pg_prep(conn, SQL_MEND_READ);
     pg_bind_text(s, 1, e->call_id);
@@ -194,15 +250,14 @@ static int apply_message_report(struct pg_conn *conn, const struct attempt_end *
     int rc = write_message(conn, mseq, f.current, &d, e, now, &written);
     if (rc || !written)
         return rc; /* another writer moved it first */
+    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
     rc = pg_recipient_move(conn, rseq, &d.move, PG_MOVE_PLAIN, NULL, now, &moved);
     if (rc == STORE_OK && moved)
-        rc = pg_counters_add(conn, out->campaign_seq, &d.move.delta, now);
+        counter_delta_add(&bc->sum, &d.move.delta, 1);
     if (rc == STORE_OK)
-        rc = pg_emit(conn, out->campaign_seq, PG_EVENT_MESSAGE_UPDATED, mseq, now);
+        rc = emit(conn, bc, PG_EVENT_MESSAGE_UPDATED, mseq, now);
     if (rc == STORE_OK && moved && d.finished)
-        rc = pg_emit(conn, out->campaign_seq, PG_EVENT_RECIPIENT_FINISHED, rseq, now);
-    if (rc == STORE_OK)
-        rc = pg_complete_if_done(conn, out->campaign_seq, now);
+        rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, rseq, now);
     out->released = d.released;
     out->applied = rc == STORE_OK;
     return rc;
@@ -216,12 +271,16 @@ int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, in
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
+    struct ends_batch b = {0};
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         memset(&applied[i], 0, sizeof applied[i]);
         rc = ends[i].channel == CHANNEL_VOICE
-                 ? apply_call_end(conn, &ends[i], now, &applied[i])
-                 : apply_message_report(conn, &ends[i], now, &applied[i]);
+                 ? apply_call_end(conn, &b, &ends[i], now, &applied[i])
+                 : apply_message_report(conn, &b, &ends[i], now, &applied[i]);
     }
+    if (rc == STORE_OK)
+        rc = batch_flush(conn, &b, now);
+    free(b.items);
     return pg_unit_end(conn, rc);
 }
 

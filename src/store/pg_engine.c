@@ -47,6 +47,8 @@ static const char SQL_MSG_INSERT[] =
 static const char SQL_OPTED_OUT[] =
     "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND phone_number = ?2 AND channel = ?3 "
     "AND category IN ('', ?4) LIMIT 1";
+static const char SQL_ANY_OPT_OUT[] =
+    "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND channel = ?2 LIMIT 1";
 static const char SQL_CAMPAIGN_STATUS[] = "SELECT status FROM campaigns WHERE seq = ?1";
 
 static void read_engine_campaign_row(struct pg_stmt *s, void *item) {
@@ -147,6 +149,20 @@ static int opted_out(struct pg_conn *conn, const struct engine_campaign *c, cons
     pg_reset(s);
     if (step != PG_ROW && step != PG_DONE)
         *rc = pg_err(conn, step, "opted_out");
+    return step == PG_ROW;
+}
+
+/* 1 when the account has any opt-out of the channel: when it has none, no
+ * recipient of this claim needs the probe (the claim's write transaction
+ * keeps it so until it commits). */
+static int any_opt_out(struct pg_conn *conn, const struct engine_campaign *c, int *rc) {
+    struct pg_stmt *s = pg_prep(conn, SQL_ANY_OPT_OUT);
+    pg_bind_text(s, 1, c->account_id);
+    pg_bind_text(s, 2, channel_name(c->channel));
+    int step = pg_step(s);
+    pg_reset(s);
+    if (step != PG_ROW && step != PG_DONE)
+        *rc = pg_err(conn, step, "any_opt_out");
     return step == PG_ROW;
 }
 
@@ -321,11 +337,12 @@ static int claim_one(struct pg_conn *conn, struct claim_request *r, int64_t now,
     rules.has_window = window_from_json(json_object_get(config, "call_window"), &rules.window);
     struct counter_delta sum = {0};
     size_t got = 0;
+    int probe = rc == STORE_OK && nrows > 0 && any_opt_out(conn, c, &rc);
     for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
         struct due_row *row = &rows[i];
         struct turn_facts f = {status,   c->channel, config,      &rules,
                                row->row, row->zones, row->params, 0};
-        f.opted_out = opted_out(conn, c, row->phone, category, &rc);
+        f.opted_out = probe && opted_out(conn, c, row->phone, category, &rc);
         if (rc)
             break;
         struct turn_decision d;

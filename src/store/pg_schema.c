@@ -8,7 +8,7 @@
 #define T "TEXT COLLATE \"C\""
 
 const char *const pg_migrations[] = {
-    /* 1: the schema of SQLite migrations 1 to 11 */
+    /* 1: the schema of SQLite migrations 1 to 12 */
     "CREATE TABLE meta (key " T " PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE accounts ("
     "  id " T " PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL,"
@@ -138,8 +138,6 @@ const char *const pg_migrations[] = {
     "CREATE TABLE providers ("
     "  name " T " PRIMARY KEY, type " T " NOT NULL, settings TEXT NOT NULL,"
     "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
-    "CREATE TABLE sim_accepted (provider " T " NOT NULL, call_id " T " NOT NULL,"
-    "  PRIMARY KEY (provider, call_id));"
     "CREATE TABLE sim_reports (provider " T " NOT NULL, call_id " T " NOT NULL,"
     "  kind BIGINT NOT NULL, channel BIGINT NOT NULL, answered_at BIGINT,"
     "  at BIGINT NOT NULL, provider_id TEXT NOT NULL,"

@@ -1,8 +1,12 @@
 /* pg_sim.c - the simulated provider's durable state in the main store,
- * under each sim provider's name: sim_accepted (every attempt it accepted:
- * a second submit of the same id starts nothing) and sim_reports (reports
- * it still owes, deleted when the engine acks them). Keeping them here, not
- * in a file of its own, lets any node of a cluster deliver them. */
+ * under each sim provider's name: sim_reports, the reports it still owes
+ * (written when it accepts an attempt, deleted when the engine acks them).
+ * An attempt it holds is one with a report still owed: the engine stores
+ * an attempt's accepted fate before it acks any of its reports, so an
+ * attempt whose reports are all acked is never asked about nor submitted
+ * again, and a second submit of an id it holds starts nothing. Keeping the
+ * table here, not in a file of its own, lets any node of a cluster deliver
+ * the reports. */
 #include "store/pg_internal.h"
 #include "util/alloc.h"
 
@@ -10,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char SQL_ACCEPT[] =
-    "INSERT INTO sim_accepted(provider, call_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 static const char SQL_OWE[] =
     "INSERT INTO sim_reports(provider, call_id, kind, channel, answered_at, at, provider_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
@@ -19,7 +21,8 @@ static const char SQL_OWED[] = "SELECT call_id, kind, channel, answered_at, at, 
                                "FROM sim_reports WHERE provider = ?1 ORDER BY call_id, kind";
 static const char SQL_ACK[] =
     "DELETE FROM sim_reports WHERE provider = ?1 AND call_id = ?2 AND kind = ?3";
-static const char SQL_HELD[] = "SELECT 1 FROM sim_accepted WHERE provider = ?1 AND call_id = ?2";
+static const char SQL_HELD[] =
+    "SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = ?2 LIMIT 1";
 
 /* One key per report of an attempt: a call's end, or a message status. */
 static int report_kind(const struct attempt_end *o) {
@@ -34,12 +37,14 @@ int pg_sim_accept(struct store *st, const char *provider, const char *const *ids
     int rc = pg_unit_begin(conn);
     size_t k = 0; /* reports come grouped in the order of ids */
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        struct pg_stmt *s = pg_prep(conn, SQL_ACCEPT);
+        struct pg_stmt *s = pg_prep(conn, SQL_HELD);
         pg_bind_text(s, 1, provider);
         pg_bind_text(s, 2, ids[i]);
-        rc = pg_err(conn, pg_step(s), "sim_accept");
+        int step = pg_step(s);
         pg_reset(s);
-        fresh[i] = rc == STORE_OK && pg_changes(conn) == 1;
+        if (step != PG_ROW && step != PG_DONE)
+            rc = pg_err(conn, step, "sim_accept");
+        fresh[i] = step == PG_DONE;
         for (; k < nreports && rc == STORE_OK && strcmp(reports[k].call_id, ids[i]) == 0; k++) {
             const struct attempt_end *o = &reports[k];
             if (!fresh[i])
