@@ -8,6 +8,8 @@
 #                             set to its URL, stop it (CMD's exit status)
 #   scripts/pg.sh start       start one; prints its URL, then its folder
 #   scripts/pg.sh stop DIR    stop the one in DIR and remove DIR
+#   scripts/pg.sh restart DIR restart the one in DIR (fast shutdown: every
+#                             connection is cut), same port and socket
 set -euo pipefail
 
 bindir=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -45,8 +47,16 @@ stop() {
   rm -rf "$dir"
 }
 
+restart() {
+  local dir=$1
+  [ -d "$dir/data" ] || { echo "pg.sh: no server in $dir" >&2; exit 1; }
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 30 restart \
+    >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+}
+
 case "${1:-}" in
   start) start ;;
+  restart) restart "$2" ;;
   stop) stop "$2" ;;
   run)
     shift
@@ -58,5 +68,5 @@ case "${1:-}" in
     CAMPAIGND_TEST_DATABASE=$url "$@" || status=$?
     exit $status
     ;;
-  *) echo "usage: $0 run CMD... | start | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 run CMD... | start | stop DIR | restart DIR" >&2; exit 2 ;;
 esac

@@ -53,6 +53,8 @@ RENAMES = [
     (r'\bsqlite_item_clear\b', 'pg_item_clear'),
     (r'\bsqlite_(\w+)', r'pg_\1'),
     (r'SQLite', 'PostgreSQL'),
+    # no connection now (the server restarting): busy, to be retried
+    (r'if \(!conn\)\n(\s+)return STORE_EIO;', r'if (!conn)\n\1return PG_NO_CONN;'),
 ]
 
 # (file, old, new): SQL that PostgreSQL spells otherwise, applied after the

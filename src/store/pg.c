@@ -17,12 +17,12 @@
 
 static int op_begin(struct store *st) {
     struct pg_conn *c = pg_conn_get(st);
-    return c ? pg_unit_begin(c) : STORE_EIO;
+    return c ? pg_unit_begin(c) : PG_NO_CONN;
 }
 
 static int op_commit(struct store *st) {
     struct pg_conn *c = pg_conn_get(st);
-    return c ? pg_unit_end(c, STORE_OK) : STORE_EIO;
+    return c ? pg_unit_end(c, STORE_OK) : PG_NO_CONN;
 }
 
 static void op_rollback(struct store *st) {
@@ -34,7 +34,7 @@ static void op_rollback(struct store *st) {
 static int op_ping(struct store *st) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(c, "SELECT 1");
     int rc = pg_step(s);
     pg_reset(s);
@@ -50,7 +50,7 @@ static const char SQL_META_PUT[] = "INSERT INTO meta(key, value) VALUES (?1, ?2)
 static int op_meta_get(struct store *st, const char *key, char **value) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(c, SQL_META_GET);
     pg_bind_text(s, 1, key);
     int rc = pg_step(s);
@@ -67,7 +67,7 @@ static int op_meta_get_or_put(struct store *st, const char *key, const char *val
                               char **value) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(c);
     if (rc)
         return rc;
@@ -102,7 +102,7 @@ static int step_done(struct pg_conn *c, struct pg_stmt *s, const char *what) {
 static int op_account_insert(struct store *st, const struct account *a) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(c);
     if (rc)
         return rc;
@@ -116,7 +116,7 @@ static int op_account_insert(struct store *st, const struct account *a) {
 static int op_account_exists(struct store *st, const char *id) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(c, SQL_ACCOUNT_EXISTS);
     pg_bind_text(s, 1, id);
     int rc = pg_step(s);
@@ -129,7 +129,7 @@ static int op_account_exists(struct store *st, const char *id) {
 static int op_key_insert(struct store *st, const struct api_key *k) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(c);
     if (rc)
         return rc;
@@ -149,7 +149,7 @@ static void copy_col(char *dst, size_t n, struct pg_stmt *s, int col) {
 static int op_key_get(struct store *st, const char *prefix, struct api_key *out) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(c, SQL_KEY_GET);
     pg_bind_text(s, 1, prefix);
     int rc = pg_step(s);
@@ -169,7 +169,7 @@ static int op_key_get(struct store *st, const char *prefix, struct api_key *out)
 static int op_key_revoke(struct store *st, const char *prefix, int64_t now) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(c);
     if (rc)
         return rc;
@@ -200,7 +200,7 @@ static int op_idem_get(struct store *st, const char *account_id, const char *key
                        int64_t not_before, struct idem_record *out) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(c, SQL_IDEM_GET);
     pg_bind_text(s, 1, account_id);
     pg_bind_text(s, 2, key);
@@ -223,7 +223,7 @@ static int op_idem_get(struct store *st, const char *account_id, const char *key
 static int op_idem_put(struct store *st, const struct idem_record *r, int64_t expire_before) {
     struct pg_conn *c = pg_conn_get(st);
     if (!c)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(c);
     if (rc)
         return rc;
@@ -342,7 +342,7 @@ static int exec_or_report(PGconn *db, const char *sql, const char *what, char *e
     PQclear(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return STORE_OK;
-    snprintf(err, errlen, "%s: %s", what, PQerrorMessage(db));
+    snprintf(err, errlen, "%s: %s", what, pg_message(db));
     return STORE_EIO;
 }
 

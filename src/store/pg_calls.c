@@ -71,7 +71,7 @@ int pg_call_list(struct store *st, const char *account_id, const struct call_fil
                  int64_t before_seq, size_t limit, struct call_page *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     memset(out, 0, sizeof *out);
     const char *sql = f->recipient_id  ? SQL_BY_RECIPIENT
                       : f->campaign_id ? SQL_BY_CAMPAIGN
@@ -92,7 +92,7 @@ int pg_call_list(struct store *st, const char *account_id, const struct call_fil
 int pg_call_get(struct store *st, const char *account_id, const char *id, struct call *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_GET);
     pg_bind_text(s, 1, id);
     pg_bind_text(s, 2, account_id);
@@ -127,7 +127,7 @@ int pg_call_set_media(struct store *st, const char *call_id, const char *transcr
                       const char *recording_url) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

@@ -86,7 +86,7 @@ static void clear_campaign_item(void *item) {
 int pg_campaign_insert(struct store *st, struct campaign *c) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -115,7 +115,7 @@ int pg_campaign_get(struct store *st, const char *account_id, const char *id,
                     struct campaign *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_GET);
     pg_bind_text(s, 1, id);
     pg_bind_text(s, 2, account_id);
@@ -133,7 +133,7 @@ int pg_campaign_list(struct store *st, const char *account_id, const struct camp
                      int64_t before_seq, size_t limit, struct campaign_page *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     memset(out, 0, sizeof *out);
     struct pg_stmt *s = pg_prep(conn, SQL_LIST);
     pg_bind_text(s, 1, account_id);
@@ -148,7 +148,7 @@ int pg_campaign_list(struct store *st, const char *account_id, const struct camp
 int pg_campaign_update(struct store *st, const struct campaign *c) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -233,7 +233,7 @@ int pg_campaign_move(struct store *st, const char *account_id, const char *id,
                      struct campaign *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

@@ -41,7 +41,7 @@ static void clear_carrier(void *item) {
 int pg_carrier_list(struct store *st, struct carrier **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     return pg_read_all(conn, pg_prep(conn, SQL_LIST), sizeof **out, read_carrier, clear_carrier,
                        (void **)out, n, "carrier_list");
 }
@@ -49,7 +49,7 @@ int pg_carrier_list(struct store *st, struct carrier **out, size_t *n) {
 int pg_carrier_put(struct store *st, const struct carrier *c, int64_t now) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -99,7 +99,7 @@ int pg_relane(struct store *st, enum channel ch,
               void *ctx, int64_t *changed) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

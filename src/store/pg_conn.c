@@ -72,6 +72,24 @@ void pg_thread_conn_destroy_unlinked(struct pg_conn *c) {
     conn_close(c);
 }
 
+/* libpq's message for db on one line (its messages span several), in a
+ * buffer of the calling thread. */
+const char *pg_message(PGconn *db) {
+    static _Thread_local char line[512];
+    const char *m = db ? PQerrorMessage(db) : "out of memory";
+    size_t n = 0;
+    for (; *m && n + 1 < sizeof line; m++) {
+        char ch = (*m == '\n' || *m == '\t') ? ' ' : *m;
+        if (ch == ' ' && (n == 0 || line[n - 1] == ' '))
+            continue; /* one space at a time, none leading */
+        line[n++] = ch;
+    }
+    while (n > 0 && line[n - 1] == ' ')
+        n--;
+    line[n] = 0;
+    return line;
+}
+
 static void quiet_notice(void *arg, const char *message) {
     (void)arg;
     (void)message;
@@ -84,7 +102,7 @@ static int configure(PGconn *db) {
                              "SET application_name = 'campaignd'");
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
-        log_error("postgres: cannot configure a connection: %s", PQerrorMessage(db));
+        log_error("postgres: cannot configure a connection: %s", pg_message(db));
     PQclear(r);
     return ok;
 }
@@ -92,7 +110,7 @@ static int configure(PGconn *db) {
 PGconn *pg_connect(const char *url) {
     PGconn *db = PQconnectdb(url);
     if (!db || PQstatus(db) != CONNECTION_OK) {
-        log_error("postgres: cannot connect: %s", db ? PQerrorMessage(db) : "out of memory");
+        log_error("postgres: cannot connect: %s", pg_message(db));
         PQfinish(db);
         return NULL;
     }
@@ -113,7 +131,7 @@ static int reconnect(struct pg_conn *c) {
     c->doomed = 0;
     PQreset(c->db);
     if (PQstatus(c->db) != CONNECTION_OK || !configure(c->db)) {
-        log_warn("postgres: reconnect failed: %s", PQerrorMessage(c->db));
+        log_warn("postgres: reconnect failed: %s", pg_message(c->db));
         return 0;
     }
     log_info("postgres: reconnected");
@@ -281,7 +299,7 @@ static int run(struct pg_stmt *s) {
         if (PQresultStatus(p) != PGRES_COMMAND_OK) {
             int lost = PQstatus(c->db) != CONNECTION_OK;
             int rc = map_state(PQresultErrorField(p, PG_DIAG_SQLSTATE), lost);
-            snprintf(c->error, sizeof c->error, "prepare: %s (in: %.100s)", PQerrorMessage(c->db),
+            snprintf(c->error, sizeof c->error, "prepare: %s (in: %.100s)", pg_message(c->db),
                      s->sql);
             PQclear(p);
             return rc;
@@ -301,7 +319,7 @@ static int run(struct pg_stmt *s) {
     }
     int lost = PQstatus(c->db) != CONNECTION_OK;
     int rc = map_state(PQresultErrorField(s->res, PG_DIAG_SQLSTATE), lost);
-    snprintf(c->error, sizeof c->error, "%s", PQerrorMessage(c->db));
+    snprintf(c->error, sizeof c->error, "%s", pg_message(c->db));
     PQclear(s->res);
     s->res = NULL;
     return rc;
@@ -385,7 +403,7 @@ static int exec_simple(struct pg_conn *c, const char *sql) {
     int rc = STORE_OK;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         rc = map_state(PQresultErrorField(r, PG_DIAG_SQLSTATE), PQstatus(c->db) != CONNECTION_OK);
-        snprintf(c->error, sizeof c->error, "%s", PQerrorMessage(c->db));
+        snprintf(c->error, sizeof c->error, "%s", pg_message(c->db));
     }
     PQclear(r);
     return rc;
@@ -490,7 +508,7 @@ int pg_delete_by_key(struct store *st, const char *sql, const char *a, const cha
                      const char *what) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

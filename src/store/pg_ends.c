@@ -267,7 +267,7 @@ int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, in
                   struct attempt_applied *applied) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -329,7 +329,7 @@ static int unclaim_one(struct pg_conn *conn, const struct attempt *a, int64_t du
 int pg_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int64_t now = clock_now_ms();
     int rc = pg_unit_begin(conn);
     for (size_t i = 0; i < n && rc == STORE_OK; i++)

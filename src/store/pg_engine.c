@@ -74,7 +74,7 @@ static void clear_engine_campaign_row(void *item) {
 int pg_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     return pg_read_all(conn, pg_prep(conn, SQL_CAMPAIGNS), sizeof **out, read_engine_campaign_row,
                        clear_engine_campaign_row, (void **)out, n, "engine_campaigns");
 }
@@ -82,7 +82,7 @@ int pg_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *
 int pg_campaign_lanes(struct store *st, int64_t campaign_seq, char ***out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_LANES);
     pg_bind_int64(s, 1, campaign_seq);
     size_t cap = 4, count = 0;
@@ -110,7 +110,7 @@ int pg_campaign_lanes(struct store *st, int64_t campaign_seq, char ***out, size_
 int pg_lane_next_due(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_NEXT_DUE);
     pg_bind_text(s, 1, lane);
     pg_bind_int64(s, 2, campaign_seq);
@@ -375,7 +375,7 @@ int pg_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t
              struct attempt *out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     *n = 0;
     int rc = pg_unit_begin(conn);
     if (rc)

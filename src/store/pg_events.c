@@ -149,7 +149,7 @@ int pg_events_due(struct store *st, int64_t now, size_t per_url, size_t per_acco
                   struct outbound_event **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_DUE);
     pg_bind_int64(s, 1, now);
     pg_bind_int64(s, 2, (int64_t)per_url);
@@ -183,7 +183,7 @@ int pg_event_body(struct store *st, int64_t seq, char **body) {
     struct pg_conn *conn = pg_conn_get(st);
     *body = NULL;
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_BODY);
     pg_bind_int64(s, 1, seq);
     int rc = pg_step(s);
@@ -197,7 +197,7 @@ int pg_event_result(struct store *st, const char *id, const char *state, int htt
                     const char *error, int64_t next_attempt_at, int64_t now) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -219,7 +219,7 @@ int pg_event_result(struct store *st, const char *id, const char *state, int htt
 int pg_events_next(struct store *st, int64_t *next, int64_t *pending) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_NEXT);
     *next = 0;
     if (pg_step(s) == PG_ROW && !pg_col_null(s, 0))
@@ -275,7 +275,7 @@ int pg_event_list(struct store *st, const char *account_id, const char *campaign
                   const char *type, int64_t before_seq, size_t limit, struct event_page *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     memset(out, 0, sizeof *out);
     struct pg_stmt *s = pg_prep(conn, SQL_LIST);
     pg_bind_text(s, 1, account_id);
@@ -292,7 +292,7 @@ int pg_event_redeliver(struct store *st, const char *account_id, const char *id,
                        struct event_row *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -329,7 +329,7 @@ int pg_webhook_secrets(struct store *st, const char *account_id, const char *if_
                        struct webhook_secrets *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -360,7 +360,7 @@ int pg_webhook_rotate(struct store *st, const char *account_id, const char *secr
                       int64_t previous_until) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

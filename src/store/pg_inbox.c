@@ -24,7 +24,7 @@ int pg_inbox_put(struct store *st, const char *provider, const struct attempt_en
                  int64_t now) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         const struct attempt_end *e = &ends[i];
@@ -74,7 +74,7 @@ int pg_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbo
                   size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_READ);
     pg_bind_int64(s, 1, after_seq);
     pg_bind_int64(s, 2, (int64_t)limit);
@@ -84,7 +84,7 @@ int pg_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbo
 int pg_inbox_delete(struct store *st, int64_t up_to_seq) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

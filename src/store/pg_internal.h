@@ -17,6 +17,9 @@
 #define PG_MAX_PARAMS 32
 #define PG_ROW 100  /* pg_step: a row is ready */
 #define PG_DONE 101 /* pg_step: no more rows (or the statement returned none) */
+/* What an operation answers when pg_conn_get has no connection for it (the
+ * server is restarting or unreachable): transient, as a lost connection. */
+#define PG_NO_CONN STORE_EBUSY
 
 struct pg_conn;
 
@@ -55,6 +58,8 @@ struct pg_store {
     struct pg_conn *conns; /* every open connection, for close */
 };
 
+/* libpq's last message for db on one line (a thread-local buffer). */
+const char *pg_message(PGconn *db);
 /* A configured new connection to url; NULL on failure (logged). */
 PGconn *pg_connect(const char *url);
 /* pthread key destructor: a thread ended, close its connection. */

@@ -76,7 +76,7 @@ int pg_message_list(struct store *st, const char *account_id, const struct messa
                     int64_t before_seq, size_t limit, struct message_page *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     memset(out, 0, sizeof *out);
     const char *sql = f->recipient_id  ? SQL_MSG_BY_RECIPIENT
                       : f->campaign_id ? SQL_MSG_BY_CAMPAIGN
@@ -97,7 +97,7 @@ int pg_message_list(struct store *st, const char *account_id, const struct messa
 int pg_message_get(struct store *st, const char *account_id, const char *id, struct message *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_MSG_GET);
     pg_bind_text(s, 1, id);
     pg_bind_text(s, 2, account_id);
@@ -148,7 +148,7 @@ static void read_opt_out_item(struct pg_stmt *s, void *item) {
 int pg_opt_out_insert(struct store *st, struct opt_out *o, int *created) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -184,7 +184,7 @@ int pg_opt_out_list(struct store *st, const char *account_id, const struct opt_o
                     int64_t before_seq, size_t limit, struct opt_out_page *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     memset(out, 0, sizeof *out);
     struct pg_stmt *s = pg_prep(conn, SQL_OPT_LIST);
     pg_bind_text(s, 1, account_id);
@@ -217,7 +217,7 @@ static const char SQL_INBOUND[] =
 int pg_sender_account(struct store *st, enum channel ch, const char *sender, char account_id[48]) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_SENDER_ACCOUNT);
     pg_bind_text(s, 1, channel_name(ch));
     pg_bind_text(s, 2, sender);
@@ -234,7 +234,7 @@ int pg_inbound_insert(struct store *st, const char *account_id, enum channel ch,
                       const char *to, const char *body, const char *action, int64_t now) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

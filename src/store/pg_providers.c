@@ -34,7 +34,7 @@ static void clear_provider(void *item) {
 int pg_provider_list(struct store *st, struct provider_def **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     return pg_read_all(conn, pg_prep(conn, SQL_LIST), sizeof **out, read_provider, clear_provider,
                        (void **)out, n, "provider_list");
 }
@@ -42,7 +42,7 @@ int pg_provider_list(struct store *st, struct provider_def **out, size_t *n) {
 int pg_provider_put(struct store *st, const struct provider_def *d, int64_t now) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;

@@ -65,7 +65,7 @@ int pg_recipients_insert(struct store *st, const char *account_id, const char *c
                          struct recipient_new *items, size_t n, int64_t now, struct campaign *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
@@ -126,7 +126,7 @@ int pg_recipient_list(struct store *st, const char *account_id, const char *camp
                       struct recipient_page *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     memset(out, 0, sizeof *out);
     struct campaign c;
     int rc = pg_campaign_get(st, account_id, campaign_id, &c);
@@ -148,7 +148,7 @@ int pg_recipient_get(struct store *st, const char *account_id, const char *campa
                      const char *id, struct recipient *out) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_GET);
     pg_bind_text(s, 1, id);
     pg_bind_text(s, 2, campaign_id);

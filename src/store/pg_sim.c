@@ -33,7 +33,7 @@ int pg_sim_accept(struct store *st, const char *provider, const char *const *ids
                   const struct attempt_end *reports, size_t nreports, int *fresh) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     size_t k = 0; /* reports come grouped in the order of ids */
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
@@ -81,7 +81,7 @@ static void read_owed(struct pg_stmt *s, void *item) {
 int pg_sim_owed(struct store *st, const char *provider, struct attempt_end **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_OWED);
     pg_bind_text(s, 1, provider);
     return pg_read_all(conn, s, sizeof **out, read_owed, NULL, (void **)out, n, "sim_owed");
@@ -90,7 +90,7 @@ int pg_sim_owed(struct store *st, const char *provider, struct attempt_end **out
 int pg_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends, size_t n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct pg_stmt *s = pg_prep(conn, SQL_ACK);
@@ -107,7 +107,7 @@ int pg_sim_held(struct store *st, const char *provider, const char *const *ids, 
                 int *held) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     for (size_t i = 0; i < n; i++) {
         struct pg_stmt *s = pg_prep(conn, SQL_HELD);
         pg_bind_text(s, 1, provider);

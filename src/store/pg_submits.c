@@ -25,7 +25,7 @@ static const char SQL_BY_PROVIDER_MSG[] =
 int pg_submits_mark(struct store *st, const struct submit_mark *m, size_t n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct pg_stmt *s =
@@ -46,7 +46,7 @@ int pg_attempt_provider(struct store *st, const char *attempt_id, char provider[
                         enum channel *ch) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_PROVIDER_OF);
     pg_bind_text(s, 1, attempt_id);
     int step = pg_step(s);
@@ -64,7 +64,7 @@ int pg_attempt_by_provider_id(struct store *st, const char *provider, const char
                               char attempt_id[48], enum channel *ch) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     struct pg_stmt *s = pg_prep(conn, SQL_BY_PROVIDER_CALL);
     pg_bind_text(s, 1, provider);
     pg_bind_text(s, 2, provider_id);

@@ -93,7 +93,7 @@ int pg_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_
                  struct attempt **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     *out = NULL;
     *n = 0;
     int rc = pg_unit_begin(conn);
@@ -129,7 +129,7 @@ int pg_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_
 int pg_renew_leases(struct store *st, const char *node, int64_t lease_until) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
     const char *sqls[] = {SQL_RENEW_CALLS, SQL_RENEW_MSGS};
     for (int i = 0; i < 2 && rc == STORE_OK; i++) {
@@ -163,7 +163,7 @@ static int read_seqs(struct pg_conn *conn, struct pg_stmt *s, int64_t **out, siz
 int pg_complete_finished(struct store *st, int64_t now, int *completed) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     *completed = 0;
     int rc = pg_unit_begin(conn);
     if (rc)
@@ -193,7 +193,7 @@ static const char SQL_NEXT_END[] =
 int pg_expire_ended(struct store *st, int64_t now, int64_t *next_end) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     *next_end = 0;
     int rc = pg_unit_begin(conn);
     if (rc)

@@ -82,7 +82,7 @@ int pg_fail_unknown_submits(struct store *st, int64_t cutoff, int64_t now,
                             struct attempt_applied **out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
-        return STORE_EIO;
+        return PG_NO_CONN;
     *out = NULL;
     *n = 0;
     int rc = pg_unit_begin(conn);

@@ -1,7 +1,7 @@
 """PostgreSQL-only behaviour (run with CAMPAIGND_TEST_DATABASE, see
 scripts/pg.sh): migrations applied once when two nodes start together on an
 empty database, and a campaign that loses its database connections mid-way
-(every backend of the database terminated, as a server restart does)
+(every backend of the database terminated; PostgreSQL itself restarted)
 completes with nothing lost and nothing dialled twice."""
 import collections
 import subprocess
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Server, pg_drop
+from conftest import REPO, Server, pg_drop
 from helpers import ON_PG, SLOW, assert_invariant
 from test_engine import all_pages, upload
 
@@ -72,15 +72,16 @@ def campaign(acct, cid):
         time.sleep(0.05)
 
 
-def test_lost_connections_mid_campaign_lose_nothing(start_server, tmp_path):
-    env = {"CAMPAIGND_SIM_CALL_MS": "100", "CAMPAIGND_DEFAULT_VOICE_RATE": "300",
-           "CAMPAIGND_DEFAULT_VOICE_BURST": "10", "CAMPAIGND_DEFAULT_VOICE_CONCURRENCY": "100"}
-    srv = start_server(env=env)
-    url = srv.environment()["CAMPAIGND_DATABASE"]
-    dbname = url.split("/")[3].split("?")[0]
+ENV = {"CAMPAIGND_SIM_CALL_MS": "100", "CAMPAIGND_DEFAULT_VOICE_RATE": "300",
+       "CAMPAIGND_DEFAULT_VOICE_BURST": "10", "CAMPAIGND_DEFAULT_VOICE_CONCURRENCY": "100"}
+
+
+def run_with_cuts(srv, cut, times, n=1500):
+    """Runs a campaign of n recipients on srv, calling cut() `times` times
+    while it runs; checks that it completes with nothing lost or dialled
+    twice."""
     acct = srv.client().create_account()
     c = acct.create_campaign(retry_policy={"max_attempts": 2, "delay_seconds": 0})
-    n = 1500
     upload(acct, c["id"], ["+1415%07d" % (3000000 + i) for i in range(n)])
     r = acct.post("/v1/campaigns/%s/start" % c["id"])
     assert r.status_code == 200, r.text
@@ -92,23 +93,51 @@ def test_lost_connections_mid_campaign_lose_nothing(start_server, tmp_path):
         if got["status"] == "completed":
             break
         assert time.monotonic() < deadline, got
-        if cuts < 5 and got["counters"]["succeeded"] + got["counters"]["failed"] >= cuts * 200:
-            # every connection of campaignd to its database, cut at once
-            killed = psql(url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                               "WHERE datname = '%s' AND pid <> pg_backend_pid()" % dbname)
-            assert int(killed) >= 1
+        if cuts < times and got["counters"]["succeeded"] + got["counters"]["failed"] >= cuts * 200:
+            cut()
             cuts += 1
         time.sleep(0.2)
-    assert cuts >= 3, "the campaign ended before the connections were cut"
+    assert cuts == times, "the campaign ended before the connections were cut"
+    check_completed(acct, c["id"], got, n)
+    assert "postgres: reconnected" in srv.log()
+
+
+def test_lost_connections_mid_campaign_lose_nothing(start_server):
+    srv = start_server(env=ENV)
+    url = srv.environment()["CAMPAIGND_DATABASE"]
+    dbname = url.split("/")[3].split("?")[0]
+
+    def cut():  # every connection of campaignd to its database, at once
+        killed = psql(url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           "WHERE datname = '%s' AND pid <> pg_backend_pid()" % dbname)
+        assert int(killed) >= 1
+
+    run_with_cuts(srv, cut, 4)
+
+
+def test_postgres_restart_mid_campaign_loses_nothing(start_server):
+    pg = str(REPO / "scripts" / "pg.sh")
+    url, folder = subprocess.run([pg, "start"], check=True, stdout=subprocess.PIPE,
+                                 text=True).stdout.split()
+    srv = None
+    try:
+        srv = start_server(env=dict(ENV, CAMPAIGND_DATABASE=url))
+        run_with_cuts(srv, lambda: subprocess.run([pg, "restart", folder], check=True), 2)
+    finally:
+        if srv:
+            srv.stop()
+        subprocess.run([pg, "stop", folder], check=True)
+
+
+def check_completed(acct, cid, got, n):
     counters = got["counters"]
     assert counters["total"] == n and counters["queued"] == 0 and counters["dispatched"] == 0
-    rows = all_pages(acct, "/v1/campaigns/%s/recipients" % c["id"])
+    rows = all_pages(acct, "/v1/campaigns/%s/recipients" % cid)
     assert len(rows) == n
-    calls = all_pages(acct, "/v1/calls", {"campaign_id": c["id"]})
+    calls = all_pages(acct, "/v1/calls", {"campaign_id": cid})
     per = collections.Counter((x["recipient_id"], x["attempt"]) for x in calls)
     assert max(per.values()) == 1, "an attempt was dialled twice"
     by_recipient = collections.Counter(x["recipient_id"] for x in calls)
     for row in rows:
         assert row["status"] in ("succeeded", "failed"), row
         assert by_recipient[row["id"]] == row["attempts"], row
-    assert "postgres: reconnected" in srv.log()
