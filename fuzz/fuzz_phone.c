@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int e164 = phone_is_e164(s);
     FUZZ_CHECK(e164 == e164_by_hand(s));
     if (phone_is_sms_sender(s))
-        FUZZ_CHECK(e164 || (strlen(s) >= 1 && strlen(s) <= 11));
+        FUZZ_CHECK(e164 || (strlen(s) >= 1 && strlen(s) <= 11) || phone_is_messaging_service(s));
     else
         FUZZ_CHECK(!e164);
     char region[4] = "";

@@ -30,7 +30,7 @@ static void check_answer(const struct provider_def *d, const char *name) {
     }
     struct provider_def again;
     struct verr e;
-    FUZZ_CHECK(provider_def_from_json(name, out, &again, &e) == 0);
+    FUZZ_CHECK(provider_def_from_json(name, out, 1, &again, &e) == 0);
     FUZZ_CHECK(strcmp(again.type, d->type) == 0);
     FUZZ_CHECK(json_equal(again.settings, d->settings));
     provider_def_clear(&again);
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     struct provider_def d;
     struct verr e;
-    if (json_is_object(body) && provider_def_from_json(name, body, &d, &e) == 0) {
+    if (json_is_object(body) && provider_def_from_json(name, body, 1, &d, &e) == 0) {
         FUZZ_CHECK(provider_name_valid(d.name) && strcmp(d.name, name) == 0);
         FUZZ_CHECK(json_is_object(d.settings));
         int carries = 0;

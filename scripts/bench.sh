@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark (docs/benchmarks.md): builds Release into build-release,
-# runs upload, dispatch (end to end and paced) and API reads, prints one JSON
+# runs upload, dispatch (end to end and paced), API reads and the CSV export, prints one JSON
 # line per figure and writes them all to bench/results.json. Each benchmark
 # also runs alone: /usr/bin/python3 bench/<name>.py --help.
 set -euo pipefail
@@ -18,6 +18,7 @@ export BENCH_RESULTS="$PWD/$out"
 /usr/bin/python3 bench/upload.py "$@"
 /usr/bin/python3 bench/dispatch.py
 /usr/bin/python3 bench/reads.py
+/usr/bin/python3 bench/export.py
 /usr/bin/python3 - "$out" bench/results.json <<'PY'
 import json, sys, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 packages=(
   gcc g++ make cmake pkg-config git ca-certificates curl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
-  libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev libpq-dev postgresql-15
-  python3 python3-pytest python3-requests python3-yaml
+  libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev zlib1g-dev libpq-dev postgresql-15
+  python3 python3-pytest python3-requests python3-yaml python3-twilio
   clang-format
+  # the dashboard's browser test: headless Chromium over the DevTools protocol
+  chromium python3-websocket
 )
 # Node.js and npm run the contract check's Prism. A machine may already have
 # them from elsewhere (a nodejs package that bundles npm): only a missing

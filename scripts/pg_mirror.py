@@ -88,6 +88,18 @@ PATCHES = [
     # SQLite scans the WITHOUT ROWID table in key order; PostgreSQL says so
     ("sim", "\"FROM sim_reports WHERE provider = ?1\";",
      "\"FROM sim_reports WHERE provider = ?1 ORDER BY call_id, kind\";"),
+    # SQLite's page cache of the claiming connection: PostgreSQL's is the
+    # server's shared_buffers, nothing to set per connection
+    ("engine", """/* The connection that claims (the engine's) writes thousands of rows a
+ * transaction across recipients, calls, the sim's reports and their indexes:
+ * at PostgreSQL's default 2 MiB page cache it spills dirty pages mid-transaction
+ * (dispatch 18-21k/s), at 3 MiB it does not (30-34k/s, docs/benchmarks.md).
+ * The API's connections keep the default, so RSS grows by one cache only. */""",
+     """/* SQLite enlarges the claiming connection's page cache here; PostgreSQL's
+ * pages are the server's shared_buffers: nothing to set per connection. */"""),
+    ("engine", """    conn->engine_cache = 1;
+    sqlite3_exec(conn->db, "PRAGMA cache_size=-3072", NULL, NULL, NULL);""",
+     """    conn->engine_cache = 1;"""),
     # several nodes: a due recipient another claim holds is skipped, not waited on
     ("engine", "\"ORDER BY due_at, seq LIMIT ?4\";", "\"ORDER BY due_at, seq LIMIT ?4 FOR UPDATE SKIP LOCKED\";"),
 ]

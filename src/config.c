@@ -41,6 +41,11 @@ static const struct setting settings[] = {
      "delay of each simulated message status report, ms"},
     {"webhook-allow-private", "CAMPAIGND_WEBHOOK_ALLOW_PRIVATE", N(webhook_allow_private), "0", 0,
      1, "1 lets webhooks reach loopback and private addresses"},
+    {"public-url", "CAMPAIGND_PUBLIC_URL", T(public_url), NULL, 0, 0,
+     "the base URL at which providers reach this server: every provider callback URL starts "
+     "with it and signatures are checked against it (default: http:// + listen)"},
+    {"provider-allow-private", "CAMPAIGND_PROVIDER_ALLOW_PRIVATE", N(provider_allow_private), "0",
+     0, 1, "1 lets providers' base_url be a loopback or private address (tests, development)"},
     {"default-voice-rate", "CAMPAIGND_DEFAULT_VOICE_RATE", N(default_voice_rate), "10", 1, 1000000,
      "default-voice carrier: calls started per second"},
     {"default-voice-burst", "CAMPAIGND_DEFAULT_VOICE_BURST", N(default_voice_burst), "1", 1,
@@ -228,6 +233,17 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         char id[IDS_MAX_LEN];
         ids_new("node_", id);
         cfg->node_id = xstrdup(id);
+    }
+    if (!cfg->public_url || cfg->public_url[0] == '\0') {
+        free(cfg->public_url);
+        cfg->public_url = xasprintf("http://%s", cfg->listen);
+    }
+    for (size_t n = strlen(cfg->public_url); n > 0 && cfg->public_url[n - 1] == '/'; n--)
+        cfg->public_url[n - 1] = '\0'; /* callback paths start with '/' */
+    if (strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8)) {
+        snprintf(err, errlen, "public-url must be an http:// or https:// URL, got \"%s\"",
+                 cfg->public_url);
+        return CONFIG_ERROR;
     }
     if (cfg->admin_token && cfg->admin_token[0] == '\0') {
         free(cfg->admin_token);

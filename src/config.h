@@ -17,6 +17,8 @@ struct config {
     long sim_call_ms;
     long sim_report_ms;
     long webhook_allow_private;
+    char *public_url;            /* providers call back here (no trailing '/') */
+    long provider_allow_private; /* providers' base_url may be a private address */
     long default_voice_rate, default_voice_burst, default_voice_concurrency;
     long default_sms_rate, default_sms_burst, default_sms_concurrency;
     long default_whatsapp_rate, default_whatsapp_burst, default_whatsapp_concurrency;

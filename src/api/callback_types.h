@@ -34,5 +34,10 @@ struct callback_type {
 
 /* The sim type (callbacks.c): admin token, JSON body. */
 extern const struct callback_type callbacks_sim;
+/* The twilio type (callbacks_twilio.c): X-Twilio-Signature, form body. */
+extern const struct callback_type callbacks_twilio;
+/* The meta_whatsapp type (callbacks_meta.c): a webhook only, with the GET
+ * handshake and X-Hub-Signature-256 over a JSON body. */
+extern const struct callback_type callbacks_meta;
 
 #endif

@@ -114,10 +114,12 @@ static int refuse_provider(struct request *req, const struct carrier *c) {
     const struct provider_def *d = providers_find(list, n, c->provider);
     if (!d)
         reply_error(req, 422, "invalid_argument", "provider", "no provider named %s", c->provider);
-    else if (!provider_type_carries(d->type, c->channel))
-        reply_error(req, 422, "invalid_argument", "provider", "a %s provider cannot carry %s",
-                    d->type, channel_name(c->channel));
-    int refused = !d || !provider_type_carries(d->type, c->channel);
+    else if (!provider_def_carries(d, c->channel))
+        reply_error(req, 422, "invalid_argument", "provider",
+                    "%s (a %s provider) cannot carry %s%s", d->name, d->type,
+                    channel_name(c->channel),
+                    provider_type_carries(d->type, c->channel) ? ": it has no voice_url" : "");
+    int refused = !d || !provider_def_carries(d, c->channel);
     providers_free(list, n);
     return refused ? -1 : 0;
 }

@@ -1,15 +1,26 @@
 /* handlers.h - every request handler, one file per resource:
- * ops.c (health, metrics), admin.c (accounts, keys), carriers.c,
+ * ops.c (health, metrics), dashboard.c (the static dashboard), admin.c
+ * (accounts, keys), carriers.c,
  * campaigns.c, recipients.c.
  * Each answers exactly once through reply_*; see request.h. */
 #ifndef CAMPAIGND_HANDLERS_H
 #define CAMPAIGND_HANDLERS_H
 
 #include "api/request.h"
+#include "domain/keywords.h"
+#include "domain/types.h"
+
+#include <stdint.h>
+
+struct store;
 
 void ops_healthz(struct request *req);
 void ops_readyz(struct request *req);
 void ops_metrics(struct request *req);
+
+void dashboard_redirect(struct request *req);
+void dashboard_index(struct request *req);
+void dashboard_file(struct request *req);
 
 void admin_create_account(struct request *req);
 void admin_create_key(struct request *req);
@@ -27,6 +38,7 @@ void campaigns_cancel(struct request *req);
 void recipients_upload(struct request *req);
 void recipients_list(struct request *req);
 void recipients_get(struct request *req);
+void recipients_export(struct request *req);
 
 void calls_list(struct request *req);
 void calls_get(struct request *req);
@@ -38,6 +50,14 @@ void optouts_create(struct request *req);
 void optouts_list(struct request *req);
 void optouts_delete(struct request *req);
 void providers_sim_inbound(struct request *req);
+/* What an inbound message does (the caller classified its keywords for the
+ * account that owns `to`, "" when none): a blanket opt-out of from on ch
+ * recorded (opted out) or removed (opted in), and the message recorded
+ * with the action taken. Joins the caller's transaction. 0 or a store
+ * error. */
+int optouts_inbound_apply(struct store *st, const char *account, enum channel ch, const char *from,
+                          const char *to, const char *body, enum keyword_action action,
+                          int64_t now);
 void providers_call_report(struct request *req);
 void providers_message_report(struct request *req);
 void providers_webhook(struct request *req);

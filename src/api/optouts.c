@@ -115,6 +115,29 @@ void optouts_delete(struct request *req) {
         reply_empty(req, 204);
 }
 
+int optouts_inbound_apply(struct store *st, const char *account, enum channel ch, const char *from,
+                          const char *to, const char *body, enum keyword_action action,
+                          int64_t now) {
+    int rc = 0;
+    if (action == KEYWORD_OPT_OUT) {
+        struct opt_out o = {.channel = ch, .created_at = now};
+        ids_new("opt_", o.id);
+        snprintf(o.account_id, sizeof o.account_id, "%s", account);
+        snprintf(o.phone_number, sizeof o.phone_number, "%s", from);
+        snprintf(o.source, sizeof o.source, "inbound");
+        int created = 0;
+        rc = st->ops->opt_out_insert(st, &o, &created);
+    } else if (action == KEYWORD_OPT_IN) {
+        rc = st->ops->opt_out_remove_blanket(st, account, from, ch);
+        if (rc == STORE_ENOTFOUND)
+            rc = 0;
+    }
+    if (rc == 0)
+        rc = st->ops->inbound_insert(st, account, ch, from, to, body, keyword_action_name(action),
+                                     now);
+    return rc;
+}
+
 void providers_sim_inbound(struct request *req) {
     static const char *const known[] = {"channel", "from", "to", "body", NULL};
     json_t *channel = json_object_get(req->json, "channel");
@@ -153,26 +176,8 @@ void providers_sim_inbound(struct request *req) {
     /* keywords act on sms; whatsapp inbound text is recorded only */
     enum keyword_action action =
         ch == CHANNEL_SMS && account[0] ? keyword_classify(json_string_value(body)) : KEYWORD_NONE;
-    int64_t now = clock_now_ms();
-    if (action == KEYWORD_OPT_OUT) {
-        struct opt_out o = {.channel = CHANNEL_SMS, .created_at = now};
-        ids_new("opt_", o.id);
-        snprintf(o.account_id, sizeof o.account_id, "%s", account);
-        snprintf(o.phone_number, sizeof o.phone_number, "%s", json_string_value(from));
-        snprintf(o.source, sizeof o.source, "inbound");
-        int created = 0;
-        rc = st->ops->opt_out_insert(st, &o, &created);
-    } else if (action == KEYWORD_OPT_IN) {
-        rc = st->ops->opt_out_remove_blanket(st, account, json_string_value(from), CHANNEL_SMS);
-        if (rc == STORE_ENOTFOUND)
-            rc = 0;
-    } else {
-        rc = 0;
-    }
-    if (rc == 0)
-        rc =
-            st->ops->inbound_insert(st, account, ch, json_string_value(from), json_string_value(to),
-                                    json_string_value(body), keyword_action_name(action), now);
+    rc = optouts_inbound_apply(st, account, ch, json_string_value(from), json_string_value(to),
+                               json_string_value(body), action, clock_now_ms());
     if (rc) {
         reply_store_error(req, rc);
         return;

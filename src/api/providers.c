@@ -73,7 +73,8 @@ void admin_put_provider(struct request *req) {
         return;
     struct provider_def d;
     struct verr e;
-    if (provider_def_from_json(req->params[0], req->json, &d, &e) != 0) {
+    if (provider_def_from_json(req->params[0], req->json,
+                               req->app->cfg->provider_allow_private != 0, &d, &e) != 0) {
         reply_error(req, 422, "invalid_argument", e.field, "%s", e.message);
         return;
     }
@@ -83,11 +84,12 @@ void admin_put_provider(struct request *req) {
     size_t n;
     int rc = carriers_load(req->app->store, req->app->cfg, &list, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (strcmp(list[i].provider, d.name) == 0 &&
-            !provider_type_carries(d.type, list[i].channel)) {
-            reply_error(req, 409, "provider_in_use", "type",
-                        "carrier %s sends %s through %s, which a %s provider cannot carry",
-                        list[i].name, channel_name(list[i].channel), d.name, d.type);
+        if (strcmp(list[i].provider, d.name) == 0 && !provider_def_carries(&d, list[i].channel)) {
+            int by_type = !provider_type_carries(d.type, list[i].channel);
+            reply_error(req, 409, "provider_in_use", by_type ? "type" : NULL,
+                        "carrier %s sends %s through %s, which this %s provider cannot carry%s",
+                        list[i].name, channel_name(list[i].channel), d.name, d.type,
+                        by_type ? "" : " (a twilio provider needs voice_url to carry voice)");
             carriers_free(list, n);
             provider_def_clear(&d);
             return;

@@ -12,6 +12,7 @@
 #include "api/effects.h"
 #include "api/handlers.h"
 #include "api/paging.h"
+#include "api/recipients.h"
 #include "domain/render.h"
 #include "domain/csv.h"
 #include "domain/due.h"
@@ -447,26 +448,33 @@ static int64_t next_attempt_at(const struct recipient *r, const struct due_rules
     return at > now ? at : 0;
 }
 
-void recipients_list(struct request *req) {
-    struct recipient_filter f = {0};
+int recipients_parse_filter(struct request *req, struct recipient_filter *f) {
+    memset(f, 0, sizeof *f);
     const char *status = paging_query(req, "status");
     const char *disposition = paging_query(req, "disposition");
     if (status) {
-        if (recipient_status_parse(status, &f.status) != 0) {
+        if (recipient_status_parse(status, &f->status) != 0) {
             reply_error(req, 400, "invalid_argument", "status",
                         "status must be queued, dispatched, succeeded or failed");
-            return;
+            return -1;
         }
-        f.has_status = 1;
+        f->has_status = 1;
     }
     if (disposition) {
-        if (disposition_parse(disposition, &f.disposition) != 0) {
+        if (disposition_parse(disposition, &f->disposition) != 0) {
             reply_error(req, 400, "invalid_argument", "disposition", "unknown disposition %s",
                         disposition);
-            return;
+            return -1;
         }
-        f.has_disposition = 1;
+        f->has_disposition = 1;
     }
+    return 0;
+}
+
+void recipients_list(struct request *req) {
+    struct recipient_filter f;
+    if (recipients_parse_filter(req, &f) != 0)
+        return;
     char filters[160];
     snprintf(filters, sizeof filters, "campaign=%s&status=%s&disposition=%s", req->params[0],
              f.has_status ? recipient_status_name(f.status) : "",

@@ -5,6 +5,7 @@
 #include "util/alloc.h"
 #include "util/utf8.h"
 
+#include <assert.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 
 static void set_body(struct request *req, int status, const char *type, char *body, size_t len) {
     free(req->resp_body);
+    reply_stream_free(req->resp_stream);
+    req->resp_stream = NULL;
+    req->resp_encoding = NULL;
     req->status = status;
     req->resp_type = type;
     req->resp_body = body;
@@ -63,6 +67,34 @@ void reply_empty(struct request *req, int status) {
 
 void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len) {
     set_body(req, status, type, xstrndup(data, len), len);
+}
+
+void reply_header(struct request *req, const char *name, const char *value) {
+    assert(req->nheaders < REQUEST_MAX_HEADERS);
+    if (req->nheaders >= REQUEST_MAX_HEADERS)
+        return;
+    req->headers[req->nheaders].name = name;
+    req->headers[req->nheaders].value = value;
+    req->nheaders++;
+}
+
+void reply_stream(struct request *req, int status, const char *type, const char *encoding,
+                  reply_stream_fn fn, void *cls, void (*free_cls)(void *)) {
+    set_body(req, status, type, NULL, 0);
+    struct reply_stream *s = xcalloc(1, sizeof *s);
+    s->fn = fn;
+    s->cls = cls;
+    s->free_cls = free_cls;
+    req->resp_stream = s;
+    req->resp_encoding = encoding;
+}
+
+void reply_stream_free(struct reply_stream *s) {
+    if (!s)
+        return;
+    if (s->free_cls)
+        s->free_cls(s->cls);
+    free(s);
 }
 
 void reply_not_found(struct request *req, const char *what) {

@@ -19,6 +19,13 @@ struct route;
 struct MHD_Connection;
 
 #define REQUEST_MAX_PARAMS 4
+#define REQUEST_MAX_HEADERS 8
+
+/* An extra header of the answer (reply_header). */
+struct reply_header {
+    const char *name;
+    const char *value;
+};
 
 struct request_cleanup; /* request_defer's list */
 
@@ -27,6 +34,7 @@ struct request {
     struct MHD_Connection *conn;
     const char *method;
     const char *url; /* path, without the query string */
+    char *raw_uri;   /* the request line's URI as sent: path and query, not decoded */
     const struct route *route;
     int route_index; /* -1 when no route matched */
     char *path_copy;
@@ -56,6 +64,10 @@ struct request {
     char allow[64];  /* Allow header for 405, or "" */
     int retry_after; /* seconds, 0 = none */
     int close;       /* close the connection after the answer */
+    struct reply_header headers[REQUEST_MAX_HEADERS];
+    int nheaders;
+    const char *resp_encoding;        /* Content-Encoding of the answer, or NULL */
+    struct reply_stream *resp_stream; /* a streamed answer (reply_stream), owned */
 };
 
 /* Answers with status and the JSON value (stolen). */
@@ -68,6 +80,31 @@ void reply_error(struct request *req, int status, const char *code, const char *
 void reply_empty(struct request *req, int status);
 /* Answers with raw bytes (copied). */
 void reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
+/* Adds a header to the answer (ETag, Location, Content-Security-Policy...).
+ * name and value are borrowed: static strings, or request_alloc'd ones.
+ * Past REQUEST_MAX_HEADERS the header is dropped (a programming error,
+ * asserted in debug builds). */
+void reply_header(struct request *req, const char *name, const char *value);
+/* A streamed answer's source: fills buf with up to max bytes and answers
+ * how many (> 0), 0 at the end of the body, -1 on a failure (the
+ * connection is then cut, so the client sees a truncated body, never a
+ * complete-looking one). Called on the connection's thread after the
+ * handler returned, only as fast as the client reads. */
+typedef long (*reply_stream_fn)(void *cls, char *buf, size_t max);
+/* Answers status with a body of unknown length read from fn(cls) (HTTP/1.1
+ * chunked). The stream owns cls from now on: free_cls(cls) runs when the
+ * answer is done or dropped, whatever happens. encoding (static, may be
+ * NULL) is the Content-Encoding header. */
+void reply_stream(struct request *req, int status, const char *type, const char *encoding,
+                  reply_stream_fn fn, void *cls, void (*free_cls)(void *));
+struct reply_stream {
+    reply_stream_fn fn;
+    void *cls;
+    void (*free_cls)(void *);
+};
+/* Frees a stream and its cls (NULL: nothing); server.c hands it to
+ * libmicrohttpd, which calls this when the answer ends. */
+void reply_stream_free(struct reply_stream *s);
 /* 404 not_found naming what was not found. */
 void reply_not_found(struct request *req, const char *what);
 /* After a store lookup: answers 404 naming what (ENOTFOUND) or the store

@@ -13,6 +13,9 @@ static const struct route routes[] = {
     {"GET", "/healthz", ops_healthz, AUTH_NONE, BODY_NONE, 0},
     {"GET", "/readyz", ops_readyz, AUTH_NONE, BODY_NONE, 0},
     {"GET", "/metrics", ops_metrics, AUTH_NONE, BODY_NONE, 0},
+    {"GET", "/dashboard", dashboard_redirect, AUTH_NONE, BODY_NONE, 0},
+    {"GET", "/dashboard/", dashboard_index, AUTH_NONE, BODY_NONE, 0},
+    {"GET", "/dashboard/{file}", dashboard_file, AUTH_NONE, BODY_NONE, 0},
 
     {"POST", "/v1/admin/accounts", admin_create_account, AUTH_ADMIN, BODY_JSON,
      ROUTE_SECRET_ANSWER | ROUTE_BODY_REQUIRED},
@@ -41,6 +44,8 @@ static const struct route routes[] = {
     {"POST", "/v1/campaigns/{id}/recipients", recipients_upload, AUTH_ACCOUNT, BODY_JSON_OR_CSV,
      ROUTE_LATE_EFFECTS},
     {"GET", "/v1/campaigns/{id}/recipients", recipients_list, AUTH_ACCOUNT, BODY_NONE, 0},
+    /* before {rid}: the literal segment wins */
+    {"GET", "/v1/campaigns/{id}/recipients/export", recipients_export, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/campaigns/{id}/recipients/{rid}", recipients_get, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/calls", calls_list, AUTH_ACCOUNT, BODY_NONE, 0},
     {"GET", "/v1/calls/{id}", calls_get, AUTH_ACCOUNT, BODY_NONE, 0},

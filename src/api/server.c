@@ -14,6 +14,7 @@
 #include "api/router.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/form.h"
 #include "util/json_check.h"
 #include "util/log.h"
 
@@ -59,9 +60,21 @@ static enum MHD_Result count_length_headers(void *cls, enum MHD_ValueKind kind, 
     return MHD_YES;
 }
 
-static struct request *request_new(struct app *app, struct MHD_Connection *conn, const char *url,
-                                   const char *method) {
+/* The request line's URI, before libmicrohttpd decodes it: the request
+ * starts here, holding it as sent (a provider's signature covers the URL it
+ * called); request_new fills the rest at the first call. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    (void)cls;
+    (void)conn;
     struct request *req = xcalloc(1, sizeof *req);
+    req->raw_uri = xstrdup(uri);
+    return req;
+}
+
+static struct request *request_new(struct app *app, struct MHD_Connection *conn, const char *url,
+                                   const char *method, struct request *req) {
+    if (!req)
+        req = xcalloc(1, sizeof *req);
     req->app = app;
     req->conn = conn;
     req->url = url;
@@ -102,7 +115,9 @@ static void request_free(struct request *req) {
     buf_free(&req->body);
     json_decref(req->json);
     free(req->resp_body);
+    reply_stream_free(req->resp_stream);
     free(req->path_copy);
+    free(req->raw_uri);
     free(req);
     /* a big body's tree was freed into this thread's arena: give the pages
      * back rather than keep the peak of the largest upload forever */
@@ -237,9 +252,32 @@ static void handle(struct request *req) {
     api_end_effects(req);
 }
 
+/* libmicrohttpd's reader of a streamed answer: asks for more only when the
+ * client took what was sent, so a slow reader holds one block at most. */
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    struct reply_stream *s = cls;
+    long n = s->fn(s->cls, buf, max);
+    if (n > 0)
+        return (ssize_t)n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void free_stream(void *cls) {
+    reply_stream_free(cls);
+}
+
+#define STREAM_BLOCK (64 * 1024)
+
 static enum MHD_Result send_answer(struct request *req) {
     struct MHD_Response *resp;
-    if (req->resp_body) {
+    if (req->resp_stream) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, read_stream,
+                                                 req->resp_stream, free_stream);
+        if (!resp)
+            return MHD_NO; /* request_free still owns the stream */
+        req->resp_stream = NULL;
+    } else if (req->resp_body) {
         resp =
             MHD_create_response_from_buffer(req->resp_len, req->resp_body, MHD_RESPMEM_MUST_FREE);
         req->resp_body = NULL;
@@ -252,6 +290,8 @@ static enum MHD_Result send_answer(struct request *req) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
     if (req->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (req->resp_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, req->resp_encoding);
     if (req->retry_after) {
         char v[16];
         snprintf(v, sizeof v, "%d", req->retry_after);
@@ -261,6 +301,8 @@ static enum MHD_Result send_answer(struct request *req) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    for (int i = 0; i < req->nheaders; i++)
+        MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
     enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
 
@@ -276,8 +318,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **req_cls) {
     (void)version;
     struct request *req = *req_cls;
-    if (!req) {
-        req = request_new(cls, conn, url, method);
+    if (!req || !req->conn) { /* the first call (on_uri may have started it) */
+        req = request_new(cls, conn, url, method, req);
         *req_cls = req;
         if (!req->body_too_big && !req->bad_framing)
             return MHD_YES;
@@ -320,24 +362,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  * early, so "/v1/calls/<id>%00" would find the call and "page_token=%00"
  * would read as no token. Left encoded, they are simply not found / not
  * valid. */
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s) {
     (void)cls;
     (void)conn;
     char *out = s;
     for (const char *in = s; *in;) {
         int hi, lo;
-        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
-            (hi | lo) != 0) {
+        if (in[0] == '%' && (hi = form_hex_value(in[1])) >= 0 &&
+            (lo = form_hex_value(in[2])) >= 0 && (hi | lo) != 0) {
             *out++ = (char)(hi * 16 + lo);
             in += 3;
         } else {
@@ -408,8 +440,8 @@ int server_start(struct app *app, const char *listen, unsigned threads, struct s
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape_keeping_nul, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s (address in use or not permitted?)", listen);
         free(s);

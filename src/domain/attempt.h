@@ -19,6 +19,10 @@ struct attempt {
     int64_t created_at;
     char *text;           /* sms: the rendered body; whatsapp: the template JSON (owned) */
     char provider_id[64]; /* set by the provider when it accepts the attempt */
+    /* whom it is for: a provider may hand these on (a twilio voice_url) */
+    char agent_id[129];
+    char campaign_id[48];
+    char recipient_id[48];
     /* engine bookkeeping */
     char lane[LANE_MAX + 1];
     int64_t campaign_seq;

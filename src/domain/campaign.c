@@ -5,6 +5,7 @@
 #include "domain/campaign.h"
 #include "domain/phone.h"
 #include "domain/template.h"
+#include "domain/wa_template.h"
 #include "domain/webhook_url.h"
 #include "domain/window.h"
 #include "util/clock.h"
@@ -127,7 +128,8 @@ static int check_sms_config(json_t *c, const struct campaign_rules *r, struct ve
         return verr_set(e, "config.from", "config.from is required for sms");
     if (!json_is_string(from) || !phone_is_sms_sender(json_string_value(from)))
         return verr_set(e, "config.from",
-                        "config.from must be an E.164 number or an alphanumeric sender id "
+                        "config.from must be an E.164 number, a Twilio Messaging Service SID "
+                        "(MG...) or an alphanumeric sender id "
                         "of 1..11 characters");
     if (check_string(json_object_get(c, "body"), "config.body", 1, 1600, e))
         return -1;
@@ -174,7 +176,7 @@ static int check_whatsapp_config(json_t *c, const struct campaign_rules *r, stru
                 return verr_set(e, f, "%s %s", f, why);
         }
     }
-    if (check_window(c, e))
+    if (wa_template_check_extras(t, e) || check_window(c, e))
         return -1;
     return check_webhook(c, r, e);
 }

@@ -14,8 +14,17 @@ int phone_is_e164(const char *s) {
     return n >= 8 && n <= 15;
 }
 
+int phone_is_messaging_service(const char *s) {
+    if (strncmp(s, "MG", 2) != 0 || strlen(s) != 34)
+        return 0;
+    for (const char *p = s + 2; *p; p++)
+        if (!isxdigit((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
 int phone_is_sms_sender(const char *s) {
-    if (phone_is_e164(s))
+    if (phone_is_e164(s) || phone_is_messaging_service(s))
         return 1;
     size_t n = strlen(s);
     if (n < 1 || n > 11)

@@ -1,18 +1,25 @@
 /* provider_def.c - provider types and settings, see provider_def.h. */
 #include "domain/provider_def.h"
+#include "domain/url_template.h"
+#include "domain/webhook_url.h"
+#include "util/buf.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-enum setting_kind { SETTING_STRING, SETTING_INTEGER, SETTING_BOOL };
+/* SETTING_URL: an http(s) URL the server itself connects to; a literal
+ * loopback, link-local or private host is refused unless the server allows
+ * private provider addresses (CAMPAIGND_PROVIDER_ALLOW_PRIVATE). */
+enum setting_kind { SETTING_STRING, SETTING_INTEGER, SETTING_BOOL, SETTING_URL };
 
 struct setting {
     const char *name;
     enum setting_kind kind;
     int required;
-    long long min, max; /* integers: bounds; strings: length in bytes */
-    long long dflt;     /* integers and booleans, when not required */
+    long long min, max;   /* integers: bounds; strings and URLs: length in bytes */
+    long long dflt;       /* integers and booleans, when not required */
+    const char *dflt_str; /* strings and URLs, when not required (NULL: absent) */
 };
 
 struct provider_type {
@@ -20,6 +27,12 @@ struct provider_type {
     unsigned channels; /* 1 << enum channel */
     const struct setting *settings;
     size_t nsettings;
+    /* Checks beyond each setting's kind (settings complete, defaults in):
+     * 0, or -1 with e. NULL: none. */
+    int (*check)(json_t *settings, struct verr *e);
+    /* The channels these settings let it carry (a subset of channels).
+     * NULL: every one of channels. */
+    unsigned (*carries)(json_t *settings);
 };
 
 #define ALL_CHANNELS ((1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS) | (1u << CHANNEL_WHATSAPP))
@@ -27,12 +40,81 @@ struct provider_type {
 /* sim: the simulated provider; a named one behaves as the built-in one with
  * its own delays (a carrier on a slow simulated route, in tests and demos). */
 static const struct setting sim_settings[] = {
-    {"call_ms", SETTING_INTEGER, 0, 0, 3600000, 300},
-    {"report_ms", SETTING_INTEGER, 0, 0, 3600000, 100},
+    {"call_ms", SETTING_INTEGER, 0, 0, 3600000, 300, NULL},
+    {"report_ms", SETTING_INTEGER, 0, 0, 3600000, 100, NULL},
 };
 
+/* twilio: Twilio's REST API (or one that speaks it: SignalWire, Telnyx
+ * TeXML) for voice and sms (contract, Providers, twilio). voice_url is what
+ * Twilio fetches when a call is answered; without it the provider carries
+ * sms only, and a voice carrier naming it is refused (provider_def_carries). */
+static const struct setting twilio_settings[] = {
+    {"account_sid", SETTING_STRING, 1, 1, 64, 0, NULL},
+    {"auth_token", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"base_url", SETTING_URL, 0, 1, 2048, 0, "https://api.twilio.com"},
+    {"voice_url", SETTING_STRING, 0, 1, 2048, 0, NULL},
+    {"machine_detection", SETTING_BOOL, 0, 0, 0, 0, NULL},
+};
+
+/* account_sid goes into the request path: letters, digits, '-' and '_'
+ * (Twilio's AC..., SignalWire's project UUIDs); voice_url fills in to an
+ * http(s) URL. */
+static int twilio_check(json_t *settings, struct verr *e) {
+    const char *sid = json_string_value(json_object_get(settings, "account_sid"));
+    for (const char *p = sid; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_'))
+            return verr_set(e, "account_sid",
+                            "account_sid must be letters, digits, '-' or '_' (Twilio's AC...)");
+    const char *tpl = json_string_value(json_object_get(settings, "voice_url"));
+    if (!tpl)
+        return 0;
+    struct url_var vars[4];
+    for (size_t i = 0; i < 4; i++)
+        vars[i] = (struct url_var){voice_url_placeholders[i], "x"};
+    struct buf b;
+    buf_init(&b, 4096);
+    const char *why = NULL;
+    int rc = url_template_fill(tpl, vars, 4, &b, &why);
+    if (rc == 0 && webhook_url_check(b.data ? b.data : "", 1, &why) != 0)
+        rc = -1;
+    buf_free(&b);
+    if (rc != 0)
+        return verr_set(e, "voice_url", "voice_url %s", why ? why : "is too long");
+    return 0;
+}
+
+static unsigned twilio_carries(json_t *settings) {
+    return (1u << CHANNEL_SMS) |
+           (json_is_string(json_object_get(settings, "voice_url")) ? 1u << CHANNEL_VOICE : 0);
+}
+
+/* meta_whatsapp: the WhatsApp Cloud API (contract, Providers,
+ * meta_whatsapp). api_version goes into the request path. */
+static const struct setting meta_settings[] = {
+    {"access_token", SETTING_STRING, 1, 1, 1024, 0, NULL},
+    {"app_secret", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"verify_token", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"base_url", SETTING_URL, 0, 1, 2048, 0, "https://graph.facebook.com"},
+    {"api_version", SETTING_STRING, 0, 2, 16, 0, "v21.0"},
+};
+
+static int meta_check(json_t *settings, struct verr *e) {
+    const char *v = json_string_value(json_object_get(settings, "api_version"));
+    if (v[0] != 'v')
+        return verr_set(e, "api_version", "api_version must look like v21.0");
+    for (const char *p = v + 1; *p; p++)
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return verr_set(e, "api_version", "api_version must look like v21.0");
+    return 0;
+}
+
+#define N_OF(a) (sizeof a / sizeof a[0])
+
 static const struct provider_type types[] = {
-    {"sim", ALL_CHANNELS, sim_settings, sizeof sim_settings / sizeof sim_settings[0]},
+    {"sim", ALL_CHANNELS, sim_settings, N_OF(sim_settings), NULL, NULL},
+    {"twilio", (1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS), twilio_settings, N_OF(twilio_settings),
+     twilio_check, twilio_carries},
+    {"meta_whatsapp", 1u << CHANNEL_WHATSAPP, meta_settings, N_OF(meta_settings), meta_check, NULL},
 };
 
 /* The contract's secret setting names, whatever the type. */
@@ -75,6 +157,13 @@ int provider_setting_is_secret(const char *setting) {
     return 0;
 }
 
+int provider_def_carries(const struct provider_def *d, enum channel ch) {
+    const struct provider_type *t = type_find(d->type);
+    if (!t || (unsigned)ch >= CHANNEL_COUNT || !(t->channels & (1u << ch)))
+        return 0;
+    return !t->carries || (t->carries(d->settings) & (1u << ch));
+}
+
 static const struct setting *setting_find(const struct provider_type *t, const char *name) {
     for (size_t i = 0; i < t->nsettings; i++)
         if (strcmp(t->settings[i].name, name) == 0)
@@ -83,7 +172,8 @@ static const struct setting *setting_find(const struct provider_type *t, const c
 }
 
 /* Checks one given value against its setting; 0 or -1 with e. */
-static int check_value(const struct setting *s, json_t *v, struct verr *e) {
+static int check_value(const struct setting *s, json_t *v, int allow_private, struct verr *e) {
+    const char *why;
     switch (s->kind) {
     case SETTING_INTEGER:
         if (!json_is_integer(v) || json_integer_value(v) < s->min || json_integer_value(v) > s->max)
@@ -93,6 +183,13 @@ static int check_value(const struct setting *s, json_t *v, struct verr *e) {
     case SETTING_BOOL:
         if (!json_is_boolean(v))
             return verr_set(e, s->name, "%s must be true or false", s->name);
+        return 0;
+    case SETTING_URL:
+        if (!json_is_string(v) || json_string_length(v) < 1)
+            return verr_set(e, s->name, "%s must be an http or https URL", s->name);
+        if (webhook_url_check(json_string_value(v), allow_private, &why) != 0)
+            return verr_set(e, s->name, "%s %s%s", s->name, why,
+                            allow_private ? "" : " (CAMPAIGND_PROVIDER_ALLOW_PRIVATE=1 allows it)");
         return 0;
     case SETTING_STRING:
     default:
@@ -104,8 +201,8 @@ static int check_value(const struct setting *s, json_t *v, struct verr *e) {
     }
 }
 
-int provider_def_from_json(const char *name, json_t *body, struct provider_def *out,
-                           struct verr *e) {
+int provider_def_from_json(const char *name, json_t *body, int allow_private,
+                           struct provider_def *out, struct verr *e) {
     memset(out, 0, sizeof *out);
     if (!provider_name_valid(name))
         return verr_set(e, "name",
@@ -131,7 +228,7 @@ int provider_def_from_json(const char *name, json_t *body, struct provider_def *
         const struct setting *s = setting_find(t, key);
         if (!s)
             return verr_set(e, key, "unknown field %s for a %s provider", key, t->name);
-        if (check_value(s, v, e) != 0)
+        if (check_value(s, v, allow_private, e) != 0)
             return -1;
     }
     json_t *settings = json_object();
@@ -147,7 +244,13 @@ int provider_def_from_json(const char *name, json_t *body, struct provider_def *
             json_object_set_new(settings, s->name, json_integer(s->dflt));
         } else if (s->kind == SETTING_BOOL) {
             json_object_set_new(settings, s->name, json_boolean(s->dflt));
+        } else if (s->dflt_str) {
+            json_object_set_new(settings, s->name, json_string(s->dflt_str));
         }
+    }
+    if (t->check && t->check(settings, e) != 0) {
+        json_decref(settings);
+        return -1;
     }
     out->settings = settings;
     return 0;

@@ -37,13 +37,18 @@ void provider_def_clear(struct provider_def *d);
 int provider_name_valid(const char *name);
 /* 1 when a provider of this type can carry the channel. */
 int provider_type_carries(const char *type, enum channel ch);
+/* 1 when this provider, with its settings, can carry the channel (a twilio
+ * provider carries voice only with a voice_url). */
+int provider_def_carries(const struct provider_def *d, enum channel ch);
 /* 1 when the setting name is a secret (never answered nor logged). */
 int provider_setting_is_secret(const char *setting);
 
 /* Validates a PUT body for provider `name` ({"type": ..., settings...})
- * and fills out (settings copied, defaults filled in). 0, or -1 with e. */
-int provider_def_from_json(const char *name, json_t *body, struct provider_def *out,
-                           struct verr *e);
+ * and fills out (settings copied, defaults filled in). allow_private: a
+ * URL the server connects to (base_url) may name a loopback or private
+ * address. 0, or -1 with e. */
+int provider_def_from_json(const char *name, json_t *body, int allow_private,
+                           struct provider_def *out, struct verr *e);
 /* The answer: name, type, builtin, every setting but secrets, and
  * "secrets_set" naming the secrets that are set. New reference. */
 json_t *provider_def_to_json(const struct provider_def *d);

@@ -69,6 +69,14 @@ int webhook_sockaddr_is_private(const struct sockaddr *sa) {
     return 1;
 }
 
+void webhook_sockaddr_text(const struct sockaddr *sa, char *out, size_t n) {
+    snprintf(out, n, "?");
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
 int webhook_address_is_private(const char *name) {
     unsigned char a[16];
     char host[256];

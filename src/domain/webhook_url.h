@@ -9,6 +9,8 @@
 #ifndef CAMPAIGND_WEBHOOK_URL_H
 #define CAMPAIGND_WEBHOOK_URL_H
 
+#include <stddef.h>
+
 /* 0 when acceptable; -1 with a reason in *why (a static string). */
 int webhook_url_check(const char *url, int allow_private, const char **why);
 /* 1 when the literal address text (IPv4 or IPv6, no brackets) is one that
@@ -18,5 +20,8 @@ int webhook_address_is_private(const char *host);
  * AF_INET6; any other family counts as private). */
 struct sockaddr;
 int webhook_sockaddr_is_private(const struct sockaddr *sa);
+/* The address as text (IPv4 or IPv6), for log lines; "?" for another
+ * family. */
+void webhook_sockaddr_text(const struct sockaddr *sa, char *out, size_t n);
 
 #endif

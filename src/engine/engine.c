@@ -1006,8 +1006,12 @@ int engine_start(const struct engine_deps *deps, struct engine **out) {
     e->timer.data = e;
     uv_timer_init(&e->loop, &e->lease_timer);
     e->lease_timer.data = e;
-    struct provider_env env = {
-        .loop = &e->loop, .store = e->st, .on_event = on_provider_event, .ctx = e};
+    struct provider_env env = {.loop = &e->loop,
+                               .store = e->st,
+                               .on_event = on_provider_event,
+                               .ctx = e,
+                               .public_url = deps->cfg->public_url,
+                               .allow_private = deps->cfg->provider_allow_private != 0};
     e->providers = provider_set_new(&env);
     e->webhooks = webhooks_new(&e->loop, &e->deps, on_webhook_change, e);
     e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS | ENGINE_INBOX;

@@ -141,12 +141,8 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
     (void)purpose;
     struct transfer *t = clientp;
     if (!t->w->deps->allow_private_webhooks && webhook_sockaddr_is_private(&addr->addr)) {
-        char host[INET6_ADDRSTRLEN] = "?";
-        if (addr->family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host, sizeof host);
-        else if (addr->family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host,
-                      sizeof host);
+        char host[64];
+        webhook_sockaddr_text(&addr->addr, host, sizeof host);
         snprintf(t->refused, sizeof t->refused, "refused: %s is a private address", host);
         return CURL_SOCKET_BAD;
     }

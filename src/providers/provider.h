@@ -94,7 +94,16 @@ struct provider_env {
     struct store *store;
     provider_event_cb on_event;
     void *ctx;
+    const char *public_url; /* CAMPAIGND_PUBLIC_URL, no trailing '/': callback URLs start so */
+    int allow_private;      /* CAMPAIGND_PROVIDER_ALLOW_PRIVATE: may connect to private addresses */
 };
+
+/* For implementations (provider_base.c): fills p's ops, name and
+ * callback; a FATE event of attempt a (its ids, lane and campaign). */
+void provider_base_init(struct provider *p, const struct provider_ops *ops,
+                        const struct provider_def *def, const struct provider_env *env);
+void provider_fate_event(const struct attempt *a, enum provider_fate fate,
+                         struct provider_event *ev);
 
 /* Opens the provider def describes (its type picks the implementation).
  * 0, or a negative ERROR_* code with the reason logged (ERROR_INVALID: an
@@ -106,5 +115,15 @@ int provider_open(const struct provider_def *def, const struct provider_env *env
  * the provider's name, so any node can deliver its reports. */
 int provider_sim_open(const struct provider_def *def, const struct provider_env *env,
                       struct provider **out);
+
+/* Twilio's REST API (twilio.c): Calls.json and Messages.json over HTTP,
+ * fates from the answers; reports come as signed callbacks (api/). */
+int provider_twilio_open(const struct provider_def *def, const struct provider_env *env,
+                         struct provider **out);
+
+/* The WhatsApp Cloud API (meta_whatsapp.c): template sends over HTTP,
+ * fates from the answers; statuses come as signed webhooks (api/). */
+int provider_meta_whatsapp_open(const struct provider_def *def, const struct provider_env *env,
+                                struct provider **out);
 
 #endif

@@ -201,13 +201,7 @@ static void queue_fate(struct sim *s, const struct attempt *a, enum provider_fat
         s->fates = xrealloc(s->fates, s->capfates * sizeof *s->fates);
     }
     struct provider_event *ev = &s->fates[s->nfates++];
-    memset(ev, 0, sizeof *ev);
-    ev->kind = PROVIDER_EVENT_FATE;
-    ev->fate = fate;
-    ev->end.channel = a->channel;
-    snprintf(ev->end.call_id, sizeof ev->end.call_id, "%s", a->call_id);
-    snprintf(ev->lane, sizeof ev->lane, "%s", a->lane);
-    ev->campaign_seq = a->campaign_seq;
+    provider_fate_event(a, fate, ev);
     if (fate == PROVIDER_ACCEPTED)
         sim_id(a->call_id, ev->end.provider_call_id);
     else
@@ -328,10 +322,7 @@ int provider_sim_open(const struct provider_def *def, const struct provider_env 
         return rc;
     }
     struct sim *s = xcalloc(1, sizeof *s);
-    s->base.ops = &sim_ops;
-    snprintf(s->base.name, sizeof s->base.name, "%s", def->name);
-    s->base.on_event = env->on_event;
-    s->base.ctx = env->ctx;
+    provider_base_init(&s->base, &sim_ops, def, env);
     s->st = env->store;
     s->call_ms = setting(def, "call_ms", 300);
     s->report_ms = setting(def, "report_ms", 100);

@@ -326,6 +326,7 @@ static const struct store_ops pg_ops = {
     .call_list = pg_call_list,
     .call_get = pg_call_get,
     .call_set_media = pg_call_set_media,
+    .message_set_pricing = pg_message_set_pricing,
     .message_list = pg_message_list,
     .message_get = pg_message_get,
     .opt_out_insert = pg_opt_out_insert,

@@ -125,19 +125,6 @@ static const char SQL_SET_MEDIA[] = "UPDATE calls SET transcript = coalesce(?2, 
 
 int pg_call_set_media(struct store *st, const char *call_id, const char *transcript,
                       const char *recording_url) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
-    if (rc)
-        return rc;
-    struct pg_stmt *s = pg_prep(conn, SQL_SET_MEDIA);
-    pg_bind_text(s, 1, call_id);
-    pg_bind_text_or_null(s, 2, transcript);
-    pg_bind_text_or_null(s, 3, recording_url);
-    rc = pg_err(conn, pg_step(s), "call_set_media");
-    pg_reset(s);
-    if (rc == STORE_OK && pg_changes(conn) == 0)
-        rc = STORE_ENOTFOUND;
-    return pg_unit_end(conn, rc);
+    const char *texts[] = {call_id, transcript, recording_url};
+    return pg_update_texts(st, SQL_SET_MEDIA, "call_set_media", texts, 3);
 }

@@ -449,6 +449,24 @@ int pg_unit_end(struct pg_conn *c, int result) {
     return STORE_OK;
 }
 
+int pg_update_texts(struct store *st, const char *sql, const char *what, const char *const *texts,
+                    int n) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    int rc = pg_unit_begin(conn);
+    if (rc)
+        return rc;
+    struct pg_stmt *s = pg_prep(conn, sql);
+    for (int i = 0; i < n; i++)
+        pg_bind_text_or_null(s, i + 1, texts[i]);
+    rc = pg_err(conn, pg_step(s), what);
+    pg_reset(s);
+    int64_t changed = pg_changes(conn);
+    rc = pg_unit_end(conn, rc);
+    return rc == STORE_OK && changed == 0 ? STORE_ENOTFOUND : rc;
+}
+
 int pg_read_page(struct pg_conn *c, struct pg_stmt *s, size_t limit, size_t item_size,
                  pg_row_reader read, pg_item_clear clear, void **items, size_t *count, int *more,
                  const char *what) {

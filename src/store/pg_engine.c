@@ -266,6 +266,9 @@ static void make_attempt(const struct claim_request *r, const struct due_row *ro
     a->text = text;
     snprintf(a->lane, sizeof a->lane, "%s", r->lane);
     a->campaign_seq = c->seq;
+    snprintf(a->agent_id, sizeof a->agent_id, "%s", c->agent_id ? c->agent_id : "");
+    snprintf(a->campaign_id, sizeof a->campaign_id, "%s", c->id);
+    snprintf(a->recipient_id, sizeof a->recipient_id, "%s", row->id);
 }
 
 /* Applies the decision at one recipient's turn. *handed is 1 when it
@@ -371,11 +374,20 @@ static int claim_one(struct pg_conn *conn, struct claim_request *r, int64_t now,
     return rc;
 }
 
+/* SQLite enlarges the claiming connection's page cache here; PostgreSQL's
+ * pages are the server's shared_buffers: nothing to set per connection. */
+static void engine_cache(struct pg_conn *conn) {
+    if (conn->engine_cache)
+        return;
+    conn->engine_cache = 1;
+}
+
 int pg_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t now,
              struct attempt *out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
         return PG_NO_CONN;
+    engine_cache(conn);
     *n = 0;
     int rc = pg_unit_begin(conn);
     if (rc)

@@ -44,8 +44,9 @@ struct pg_conn {
     int doomed; /* an inner unit failed: the outer commit rolls back */
     struct pg_stmt *cache[PG_STMT_CACHE];
     int ncache;
-    int64_t changes; /* rows the last statement changed */
-    char error[256]; /* the last failure's message */
+    int64_t changes;  /* rows the last statement changed */
+    int engine_cache; /* as SQLite's (its claim marks the connection; nothing to size) */
+    char error[256];  /* the last failure's message */
     struct pg_conn *next;
     struct pg_store *owner;
 };
@@ -102,6 +103,11 @@ int pg_err(struct pg_conn *c, int rc, const char *what);
 /* Units of work that join an outer transaction when there is one. */
 int pg_unit_begin(struct pg_conn *c);
 int pg_unit_end(struct pg_conn *c, int rc); /* commits on 0, else rolls back */
+/* One UPDATE whose parameters ?1..?n are texts (NULL binds null), as a
+ * unit of work: 0, STORE_ENOTFOUND when it changed no row, or a store
+ * error. */
+int pg_update_texts(struct store *st, const char *sql, const char *what, const char *const *texts,
+                    int n);
 
 /* Runs sql, a DELETE keyed by up to three text parameters ?1 ?2 ?3 (NULL:
  * not bound), as its own unit: STORE_ENOTFOUND when it deleted no row. */
@@ -210,6 +216,7 @@ int pg_fail_unknown_submits(struct store *st, int64_t cutoff, int64_t now,
 int pg_call_list(struct store *st, const char *account_id, const struct call_filter *f,
                  int64_t before_seq, size_t limit, struct call_page *out);
 int pg_call_get(struct store *st, const char *account_id, const char *id, struct call *out);
+int pg_message_set_pricing(struct store *st, const char *message_id, const char *category);
 int pg_call_set_media(struct store *st, const char *call_id, const char *transcript,
                       const char *recording_url);
 int pg_message_list(struct store *st, const char *account_id, const struct message_filter *f,

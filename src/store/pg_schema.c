@@ -8,7 +8,7 @@
 #define T "TEXT COLLATE \"C\""
 
 const char *const pg_migrations[] = {
-    /* 1: the schema of SQLite migrations 1 to 12 */
+    /* 1: the schema of SQLite migrations 1 to 13 */
     "CREATE TABLE meta (key " T " PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE accounts ("
     "  id " T " PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL,"
@@ -102,7 +102,7 @@ const char *const pg_migrations[] = {
     "  created_at BIGINT NOT NULL, sent_at BIGINT, delivered_at BIGINT, read_at BIGINT,"
     "  failed_at BIGINT, updated_at BIGINT NOT NULL,"
     "  submit_state BIGINT NOT NULL DEFAULT 0, claimed_by " T ", lease_until BIGINT,"
-    "  error_code TEXT);"
+    "  error_code TEXT, pricing_category TEXT);"
     "CREATE INDEX messages_by_account ON messages(account_id, seq);"
     "CREATE INDEX messages_by_campaign ON messages(campaign_seq, seq);"
     "CREATE INDEX messages_by_recipient ON messages(recipient_seq, seq);"

@@ -23,23 +23,31 @@
     "((?4 AND claimed_by IS ?1) OR (claimed_by IS NOT ?1 AND (lease_until IS NULL "                \
     "OR lease_until <= ?2)))"
 
+/* whom an attempt row is for: agent (calls only), campaign and recipient ids */
+#define WHOM(table, agent)                                                                         \
+    agent ", (SELECT c.id FROM campaigns c WHERE c.seq = " table ".campaign_seq), "                \
+          "(SELECT r.id FROM recipients r WHERE r.seq = " table ".recipient_seq)"
+
 static const char SQL_TAKE_CALLS[] =
     "UPDATE calls SET claimed_by = ?1, lease_until = ?3 WHERE ended_at IS NULL AND " TAKEABLE
     " RETURNING id, to_number, from_number, attempt, created_at, lane, campaign_seq, 'voice', "
-    "NULL, provider, submit_state";
+    "NULL, provider, submit_state, " WHOM("calls", "agent_id");
 static const char SQL_TAKE_MSGS[] =
     "UPDATE messages SET claimed_by = ?1, lease_until = ?3 WHERE status = 'queued' AND " TAKEABLE
     " RETURNING id, to_number, from_id, attempt, created_at, lane, campaign_seq, channel, "
-    "coalesce(body, template), provider, submit_state";
+    "coalesce(body, template), provider, submit_state, " WHOM("messages", "NULL");
 static const char SQL_OTHERS_CALLS[] =
     "SELECT id, to_number, from_number, attempt, created_at, lane, campaign_seq, 'voice', NULL, "
-    "provider, submit_state FROM calls WHERE ended_at IS NULL AND claimed_by IS NOT ?1 AND "
-    "lease_until > ?2";
+    "provider, submit_state, " WHOM(
+        "calls", "agent_id") " FROM calls WHERE ended_at IS NULL AND claimed_by IS NOT ?1 AND "
+                             "lease_until > ?2";
 static const char SQL_OTHERS_MSGS[] =
     "SELECT id, to_number, from_id, attempt, created_at, lane, campaign_seq, channel, "
-    "coalesce(body, template), provider, submit_state FROM messages WHERE status = 'queued' "
-    "AND claimed_by IS NOT ?1 "
-    "AND lease_until > ?2";
+    "coalesce(body, template), provider, submit_state, " WHOM("messages",
+                                                              "NULL") " FROM messages WHERE "
+                                                                      "status = 'queued' "
+                                                                      "AND claimed_by IS NOT ?1 "
+                                                                      "AND lease_until > ?2";
 static const char SQL_RENEW_CALLS[] =
     "UPDATE calls SET lease_until = ?2 WHERE claimed_by = ?1 AND ended_at IS NULL";
 static const char SQL_RENEW_MSGS[] =
@@ -60,6 +68,11 @@ static void read_attempt_row(sqlite3_stmt *s, void *item) {
     a->text = sqlite_col_text(s, 8);
     snprintf(a->provider, sizeof a->provider, "%s", (const char *)sqlite3_column_text(s, 9));
     a->submit_state = sqlite3_column_int(s, 10);
+    const unsigned char *whom[3] = {sqlite3_column_text(s, 11), sqlite3_column_text(s, 12),
+                                    sqlite3_column_text(s, 13)};
+    snprintf(a->agent_id, sizeof a->agent_id, "%s", whom[0] ? (const char *)whom[0] : "");
+    snprintf(a->campaign_id, sizeof a->campaign_id, "%s", whom[1] ? (const char *)whom[1] : "");
+    snprintf(a->recipient_id, sizeof a->recipient_id, "%s", whom[2] ? (const char *)whom[2] : "");
 }
 
 static void read_taken_row(sqlite3_stmt *s, void *item) {

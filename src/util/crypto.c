@@ -41,6 +41,17 @@ void crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t 
         abort();
 }
 
+void crypto_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen,
+                      uint8_t out[20]) {
+    unsigned int len = 20;
+    if (!HMAC(EVP_sha1(), key, (int)keylen, msg, msglen, out, &len))
+        abort();
+}
+
+size_t crypto_base64(const void *data, size_t n, char *out) {
+    return (size_t)EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+}
+
 int crypto_equal(const void *a, const void *b, size_t n) {
     return CRYPTO_memcmp(a, b, n) == 0;
 }

@@ -3,7 +3,9 @@ import json
 import os
 import re
 import secrets
+import time
 
+import pytest
 import requests
 
 SANITIZED = os.environ.get("CAMPAIGND_SANITIZED") == "1"
@@ -228,3 +230,34 @@ class Client:
 
 def _json_bytes(obj):
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+def wait_for(fn, timeout, what):
+    """Calls fn until it answers something truthy (returned); fails the test
+    after timeout seconds (stretched under sanitizers)."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    pytest.fail("timed out waiting for " + what)
+
+
+def all_pages(acct, path, params=None, page_size=1000):
+    """Every row of a list endpoint, following next_page_token."""
+    rows, token, pages = [], None, 0
+    while True:
+        p = dict(params or {}, page_size=page_size)
+        if token:
+            p["page_token"] = token
+        r = acct.get(path, params=p)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert set(body) == {"data", "next_page_token"}, body
+        rows.extend(body["data"])
+        pages += 1
+        assert pages < 10000, "paging does not end"
+        token = body["next_page_token"]
+        if not token:
+            return rows

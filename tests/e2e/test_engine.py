@@ -11,19 +11,9 @@ import time
 
 import pytest
 
-from helpers import SLOW, assert_invariant, voice_body
+from helpers import all_pages, assert_invariant, voice_body, wait_for
 
 CALL_MS = 200
-
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
 
 
 def wait_status(acct, cid, status, timeout=30):
@@ -39,21 +29,6 @@ def upload(acct, cid, numbers):
                       json={"recipients": [{"phone_number": n} for n in numbers[i:i + 10000]]})
         assert r.status_code == 200, r.text
         assert r.json()["accepted"] == len(numbers[i:i + 10000]), r.text
-
-
-def all_pages(acct, path, params=None):
-    rows, token = [], None
-    while True:
-        p = dict(params or {}, page_size=1000)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        rows.extend(body["data"])
-        token = body["next_page_token"]
-        if not token:
-            return rows
 
 
 def ms(t):

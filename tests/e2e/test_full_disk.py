@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from helpers import ON_PG, SLOW, assert_invariant
+from helpers import ON_PG, SLOW, all_pages, assert_invariant, wait_for
 
 # A full disk is made here with a small tmpfs under the SQLite file or with
 # --sqlite-max-pages: neither reaches a PostgreSQL server's storage.
@@ -41,30 +41,6 @@ N = 3000
 ENV = {"CAMPAIGND_SIM_CALL_MS": "200", "CAMPAIGND_DEFAULT_VOICE_RATE": "300",
        "CAMPAIGND_DEFAULT_VOICE_BURST": "20", "CAMPAIGND_DEFAULT_VOICE_CONCURRENCY": "150"}
 FULL_SIGNS = ("engine: the store fails", "sim: cannot store attempts")
-
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
-
-
-def all_pages(acct, path, params=None):
-    rows, token = [], None
-    while True:
-        p = dict(params or {}, page_size=1000)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        rows.extend(r.json()["data"])
-        token = r.json()["next_page_token"]
-        if not token:
-            return rows
 
 
 def cpu_seconds(pid):

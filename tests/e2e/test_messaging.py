@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from helpers import (SLOW, assert_error, assert_invariant, sms_body, voice_body,
-                     whatsapp_body)
+from helpers import (SLOW, all_pages, assert_error, assert_invariant, sms_body, voice_body,
+                     wait_for, whatsapp_body)
 
 ENV = {"CAMPAIGND_SIM_REPORT_MS": "100", "CAMPAIGND_DEFAULT_SMS_RATE": "200",
        "CAMPAIGND_DEFAULT_WHATSAPP_RATE": "200"}
@@ -26,7 +26,7 @@ MESSAGE_KEYS_COMMON = {"id", "campaign_id", "recipient_id", "channel", "to", "at
                        "carrier", "provider", "provider_message_id", "created_at", "sent_at",
                        "delivered_at", "read_at", "failed_at", "updated_at", "error_code"}
 SMS_KEYS = MESSAGE_KEYS_COMMON | {"from", "body", "segments", "encoding"}
-WA_KEYS = MESSAGE_KEYS_COMMON | {"sender", "template"}
+WA_KEYS = MESSAGE_KEYS_COMMON | {"sender", "template", "pricing_category"}
 MSG_STATUSES = {"queued", "sent", "delivered", "read", "failed", "undelivered"}
 
 # Final (status, disposition) per last digit, after every report arrived.
@@ -50,34 +50,6 @@ STATUS_RANK = {"queued": 0, "dispatched": 1, "succeeded": 2, "failed": 2}
 
 
 # ---------------------------------------------------------------- helpers
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
-
-
-def all_pages(acct, path, params=None, page_size=1000):
-    rows, token, pages = [], None, 0
-    while True:
-        p = dict(params or {}, page_size=page_size)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert set(body) == {"data", "next_page_token"}, body
-        rows.extend(body["data"])
-        pages += 1
-        assert pages < 10000
-        token = body["next_page_token"]
-        if not token:
-            return rows
-
 
 def ms(t):
     d = datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")

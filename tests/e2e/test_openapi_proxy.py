@@ -377,7 +377,8 @@ def step_providers(w):
     assert name in names and names == sorted(names)
     # what the document refuses, the server refuses with the field
     for body, field in (({}, "type"),
-                        ({"type": "twilio", "account_sid": "AC1", "auth_token": "x"}, "type"),
+                        ({"type": "twilio", "account_sid": "AC1"}, "auth_token"),
+                        ({"type": "smpp", "host": "h"}, "type"),
                         ({"type": "sim", "call_ms": -1}, "call_ms"),
                         ({"type": "sim", "report_ms": "fast"}, "report_ms"),
                         ({"type": "sim", "colour": "red"}, "colour")):
@@ -390,6 +391,21 @@ def step_providers(w):
     r = w.call("PUT", path, 422, admin=True, json_body={"type": "sim", "name": "someone-else"})
     assert r.json()["error"]["field"] == "name"
     w.direct("PUT", path, 400, "invalid_json", admin=True, data=b"")
+    # a twilio provider: its secret never answered; a callback that fails
+    # its signature check is 403 (the form body and the header as declared)
+    tw = "contract-tw-" + secrets.token_hex(3)
+    r = w.call("PUT", "/v1/admin/providers/" + tw, 200, admin=True, json_body={
+        "type": "twilio", "account_sid": "AC0123456789abcdef0123456789abcdef",
+        "auth_token": "s3cr3t-token", "voice_url": "https://agent.example/twiml?c={call_id}",
+        "machine_detection": True})
+    assert r.json()["secrets_set"] == ["auth_token"] and "s3cr3t-token" not in r.text
+    for kind, form in (("calls", b"CallSid=CA1&CallStatus=completed"),
+                       ("messages", b"MessageSid=SM1&MessageStatus=delivered")):
+        r = w.call("POST", "/v1/providers/%s/%s/%s_x" % (tw, kind, kind[:4]), 403, data=form,
+                   headers={"Content-Type": "application/x-www-form-urlencoded",
+                            "X-Twilio-Signature": "A" * 27 + "="})
+        assert r.json()["error"]["code"] == "forbidden"
+    w.call("DELETE", "/v1/admin/providers/" + tw, 204, admin=True)
     # the built-in sim is neither replaced nor deleted
     r = w.call("PUT", "/v1/admin/providers/sim", 409, admin=True,
                json_body={"type": "sim", "call_ms": 1})
@@ -429,6 +445,34 @@ def step_providers(w):
     w.call("DELETE", path, 204, admin=True)
     w.call("DELETE", path, 404, admin=True)
     w.call("GET", path, 404, admin=True)
+
+
+def step_meta_webhook(w):
+    """A meta_whatsapp provider's webhook: the handshake and signed POSTs."""
+    import hashlib
+    import hmac
+    name = "meta-" + secrets.token_hex(3)
+    r = w.call("PUT", "/v1/admin/providers/" + name, 200, admin=True, json_body={
+        "type": "meta_whatsapp", "access_token": "EAAG-contract", "app_secret": "app-secret",
+        "verify_token": "verify-contract"})
+    assert r.json()["secrets_set"] == ["access_token", "app_secret"], r.text
+    path = "/v1/providers/%s/webhook" % name
+    q = {"hub.mode": "subscribe", "hub.verify_token": "verify-contract", "hub.challenge": "1158201444"}
+    r = w.call("GET", path, 200, params=q)
+    assert r.text == "1158201444"
+    w.call("GET", path, 403, params=dict(q, **{"hub.verify_token": "wrong"}))
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "messages", "value": {"messaging_product": "whatsapp",
+                                        "metadata": {"phone_number_id": "106"},
+                                        "statuses": [{"id": "wamid.nobody", "status": "read",
+                                                      "timestamp": "1733650000"}]}}]}]},
+                      separators=(",", ":")).encode()  # as Prism sends a JSON body on: unchanged
+    sig = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    r = w.call("POST", path, 200, data=body, headers={"X-Hub-Signature-256": sig})
+    assert r.json() == {"statuses": 0, "messages": 0, "ignored": 1}, r.text
+    w.call("POST", path, 403, data=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    w.refused("POST", path, 403, "forbidden", data=body)
+    w.call("DELETE", "/v1/admin/providers/" + name, 204, admin=True)
 
 
 def step_provider_callbacks(w, key):
@@ -589,6 +633,12 @@ def step_voice(w, key):
     w.refused("GET", base + "/recipients", 400, "invalid_argument", key=key,
               params={"status": "sleeping"})
     rid = page["data"][0]["id"]
+    w.call("GET", base + "/recipients/export", 200, key=key)
+    w.call("GET", base + "/recipients/export", 200, key=key,
+           params={"status": "succeeded"}, headers={"Accept-Encoding": "gzip"})
+    w.refused("GET", base + "/recipients/export", 400, "invalid_argument", key=key,
+              params={"disposition": "maybe"})
+    w.call("GET", "/v1/campaigns/cmp_nope/recipients/export", 404, key=key)
     w.call("GET", base + "/recipients/" + rid, 200, key=key)
     w.call("GET", base + "/recipients/rcp_nope", 404, key=key)
 
@@ -783,6 +833,7 @@ def test_walk_every_operation_through_prism(walk, doc):
     step_carriers(walk)
     step_providers(walk)
     step_provider_callbacks(walk, key)
+    step_meta_webhook(walk)
     step_general_errors(walk, key)
     step_body_limits(walk, key)
     step_voice(walk, key)

@@ -7,17 +7,7 @@ ended_reason, error_code, answered_by and duration are kept and answered
 on the call (a message's error_code: test_providers.py)."""
 import time
 
-from helpers import SLOW
-
-
-def _wait(fn, timeout, what):
-    end = time.time() + timeout * SLOW
-    while time.time() < end:
-        got = fn()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+from helpers import wait_for
 
 
 def _calls(acct, cid):
@@ -51,7 +41,7 @@ def test_progress_then_voicemail_retried_when_named(start_server):
     c, pname = _held_campaign(client, acct, "+12125550101",
                               {"max_attempts": 2, "delay_seconds": 0,
                                "retry_on": ["no_answer", "voicemail"]})
-    [call] = _wait(lambda: _calls(acct, c["id"]), 20, "the dial")
+    [call] = wait_for(lambda: _calls(acct, c["id"]), 20, "the dial")
     path = "/v1/providers/%s/calls/%s" % (pname, call["id"])
 
     def report(body):
@@ -59,7 +49,7 @@ def test_progress_then_voicemail_retried_when_named(start_server):
         assert r.status_code == 204, r.text
 
     report({"status": "in_progress", "answered_by": "machine"})
-    got = _wait(lambda: (lambda x: x if x["status"] == "in_progress" else None)(
+    got = wait_for(lambda: (lambda x: x if x["status"] == "in_progress" else None)(
         acct.get("/v1/calls/" + call["id"]).json()), 20, "in_progress")
     assert got["answered_at"] is not None and got["ended_at"] is None
     assert got["answered_by"] == "machine"
@@ -71,12 +61,12 @@ def test_progress_then_voicemail_retried_when_named(start_server):
 
     report({"status": "completed", "answered_by": "machine", "ended_reason": "completed",
             "duration_seconds": 21.5})
-    ended = _wait(lambda: (lambda x: x if x["ended_at"] else None)(
+    ended = wait_for(lambda: (lambda x: x if x["ended_at"] else None)(
         acct.get("/v1/calls/" + call["id"]).json()), 20, "the end")
     assert ended["status"] == "completed" and ended["answered_by"] == "machine"
     assert ended["ended_reason"] == "completed" and ended["duration_seconds"] == 21.5
     # voicemail is in retry_on: a second attempt is dialled
-    calls = _wait(lambda: (lambda xs: xs if len(xs) == 2 else None)(_calls(acct, c["id"])),
+    calls = wait_for(lambda: (lambda xs: xs if len(xs) == 2 else None)(_calls(acct, c["id"])),
                   20, "the retry")
     second = [x for x in calls if x["id"] != call["id"]][0]
     assert second["attempt"] == 2
@@ -85,7 +75,7 @@ def test_progress_then_voicemail_retried_when_named(start_server):
     r = client.admin("POST", "/v1/providers/%s/calls/%s" % (pname, second["id"]),
                      json={"status": "completed", "answered_by": "machine"})
     assert r.status_code == 204
-    done = _wait(lambda: (lambda x: x if x["status"] == "completed" else None)(
+    done = wait_for(lambda: (lambda x: x if x["status"] == "completed" else None)(
         acct.get_campaign(c["id"])), 20, "completion")
     k = done["counters"]
     assert k["failed"] == 1 and k["dispositions"]["voicemail"] == 1, k
@@ -99,12 +89,12 @@ def test_voicemail_not_retried_by_default_and_details_kept(start_server):
     acct = client.create_account()
     c, pname = _held_campaign(client, acct, "+12125550102",
                               {"max_attempts": 3, "delay_seconds": 0})
-    [call] = _wait(lambda: _calls(acct, c["id"]), 20, "the dial")
+    [call] = wait_for(lambda: _calls(acct, c["id"]), 20, "the dial")
     r = client.admin("POST", "/v1/providers/%s/calls/%s" % (pname, call["id"]),
                      json={"status": "completed", "answered_by": "machine",
                            "error_code": "E42", "ended_reason": "machine"})
     assert r.status_code == 204, r.text
-    done = _wait(lambda: (lambda x: x if x["status"] == "completed" else None)(
+    done = wait_for(lambda: (lambda x: x if x["status"] == "completed" else None)(
         acct.get_campaign(c["id"])), 20, "completion")
     assert done["counters"]["dispositions"]["voicemail"] == 1
     assert done["counters"]["failed"] == 1

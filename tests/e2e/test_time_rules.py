@@ -13,7 +13,7 @@ import zoneinfo
 
 import pytest
 
-from helpers import SLOW, assert_error, assert_invariant, voice_body
+from helpers import SLOW, all_pages, assert_error, assert_invariant, voice_body, wait_for
 
 CALL_MS = 200
 UTC = datetime.timezone.utc
@@ -22,16 +22,6 @@ BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 # ---- helpers (as in test_engine.py) ----
-
-def wait_for(fn, timeout, what):
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
-
 
 def wait_status(acct, cid, status, timeout=30):
     def check():
@@ -45,21 +35,6 @@ def upload(acct, cid, numbers):
                   json={"recipients": [{"phone_number": n} for n in numbers]})
     assert r.status_code == 200, r.text
     assert r.json()["accepted"] == len(numbers), r.text
-
-
-def all_pages(acct, path, params=None):
-    rows, token = [], None
-    while True:
-        p = dict(params or {}, page_size=1000)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        rows.extend(body["data"])
-        token = body["next_page_token"]
-        if not token:
-            return rows
 
 
 def recipients(acct, cid):

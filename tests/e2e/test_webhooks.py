@@ -35,8 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from helpers import SLOW, assert_campaign, assert_error, assert_invariant, assert_time, \
-    sms_body, voice_body, whatsapp_body
+from helpers import SLOW, all_pages, assert_campaign, assert_error, assert_invariant, \
+    assert_time, sms_body, voice_body, whatsapp_body
 
 ENV = {"CAMPAIGND_WEBHOOK_ALLOW_PRIVATE": "1", "CAMPAIGND_SIM_CALL_MS": "200",
        "CAMPAIGND_SIM_REPORT_MS": "100"}
@@ -73,24 +73,6 @@ def free_port():
 def ms(t):
     d = datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
     return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000 + 0.5)
-
-
-def all_pages(acct, path, params=None, page_size=1000):
-    rows, token, pages = [], None, 0
-    while True:
-        p = dict(params or {}, page_size=page_size)
-        if token:
-            p["page_token"] = token
-        r = acct.get(path, params=p)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert set(body) == {"data", "next_page_token"}, body
-        rows.extend(body["data"])
-        pages += 1
-        assert pages < 10000, "paging does not end"
-        token = body["next_page_token"]
-        if not token:
-            return rows
 
 
 def events(acct, **params):

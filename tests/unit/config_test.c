@@ -514,6 +514,30 @@ static void test_config_flag_without_value_bug(void **state) {
     assert_int_equal(rc, CONFIG_ERROR);
 }
 
+/* The public URL: http:// + listen by default, a trailing '/' dropped,
+ * http(s) only; provider-allow-private off by default. */
+static void test_public_url(void **state) {
+    (void)state;
+    struct config c;
+    char err[256];
+    char *plain[] = {"campaignd", "--listen", "0.0.0.0:9000"};
+    assert_int_equal(load(&c, ARGC(plain), plain, err, sizeof err), CONFIG_OK);
+    assert_string_equal(c.public_url, "http://0.0.0.0:9000");
+    assert_int_equal(c.provider_allow_private, 0);
+    config_free(&c);
+    setenv("CAMPAIGND_PUBLIC_URL", "https://campaignd.example.com/prefix//", 1);
+    setenv("CAMPAIGND_PROVIDER_ALLOW_PRIVATE", "1", 1);
+    char *none[] = {"campaignd"};
+    assert_int_equal(load(&c, ARGC(none), none, err, sizeof err), CONFIG_OK);
+    assert_string_equal(c.public_url, "https://campaignd.example.com/prefix");
+    assert_int_equal(c.provider_allow_private, 1);
+    config_free(&c);
+    char *bad[] = {"campaignd", "--public-url", "ftp://x"};
+    assert_int_equal(load(&c, ARGC(bad), bad, err, sizeof err), CONFIG_ERROR);
+    assert_non_null(strstr(err, "public-url"));
+    config_free(&c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -533,6 +557,7 @@ int main(void) {
         T(test_config_flag_without_value_bug),
         T(test_config_unreadable_file_bug),
         T(test_long_comment_leaks_bug),
+        T(test_public_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

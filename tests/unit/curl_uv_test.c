@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "engine/curl_uv.h"
 #include "util/alloc.h"
+#include "tiny_http.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,59 +21,12 @@
 
 /* ---- a server that answers every request with its path ---- */
 
-struct conn {
-    uv_tcp_t tcp;
-    char buf[4096];
-    size_t len;
-    uv_write_t wr;
-    char reply[256];
-};
-
-static void on_conn_closed(uv_handle_t *h) {
-    free(h->data);
-}
-
-static void on_written(uv_write_t *w, int status) {
-    (void)status;
-    struct conn *c = w->data;
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-}
-
-static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *b) {
-    (void)want;
-    struct conn *c = h->data;
-    *b = uv_buf_init(c->buf + c->len, (unsigned)(sizeof c->buf - c->len - 1));
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
-    (void)b;
-    struct conn *c = s->data;
-    if (n < 0) {
-        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
-        return;
-    }
-    c->len += (size_t)n;
-    c->buf[c->len] = '\0';
-    if (!strstr(c->buf, "\r\n\r\n"))
-        return;
-    uv_read_stop(s);
+static enum tiny_action echo_path(const char *request, char *answer, size_t size) {
     char path[64] = "";
-    sscanf(c->buf, "GET %63s", path);
-    int blen = (int)strlen(path);
-    snprintf(c->reply, sizeof c->reply,
-             "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", blen, path);
-    uv_buf_t out = uv_buf_init(c->reply, (unsigned)strlen(c->reply));
-    c->wr.data = c;
-    uv_write(&c->wr, s, &out, 1, on_written);
-}
-
-static void on_connection(uv_stream_t *server, int status) {
-    assert_int_equal(status, 0);
-    struct conn *c = xcalloc(1, sizeof *c);
-    uv_tcp_init(server->loop, &c->tcp);
-    c->tcp.data = c;
-    assert_int_equal(uv_accept(server, (uv_stream_t *)&c->tcp), 0);
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    sscanf(request, "GET %63s", path);
+    snprintf(answer, size, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+             strlen(path), path);
+    return TINY_ANSWER;
 }
 
 /* ---- transfers ---- */
@@ -117,16 +71,9 @@ static void test_many_at_once_and_a_cancel(void **state) {
     (void)state;
     uv_loop_t loop;
     uv_loop_init(&loop);
-    uv_tcp_t server;
-    uv_tcp_init(&loop, &server);
-    struct sockaddr_in addr;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
-    assert_int_equal(uv_tcp_bind(&server, (const struct sockaddr *)&addr, 0), 0);
-    assert_int_equal(uv_listen((uv_stream_t *)&server, 64, on_connection), 0);
-    struct sockaddr_in bound;
-    int blen = sizeof bound;
-    uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &blen);
-    int port = ntohs(bound.sin_port);
+    struct tiny_server server;
+    assert_int_equal(tiny_start(&loop, &server, echo_path), 0);
+    int port = server.port;
 
     struct curl_uv *cu = curl_uv_new(&loop);
     struct result r[N + 2];
@@ -165,7 +112,7 @@ static void test_many_at_once_and_a_cancel(void **state) {
     assert_int_equal(r[N + 1].done, 0);
 
     curl_uv_free(cu);
-    uv_close((uv_handle_t *)&server, NULL);
+    tiny_stop(&server);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0); /* every handle closed */
 }

@@ -85,8 +85,9 @@ static void test_e164_first_digit(void **state) {
 static void test_sms_sender(void **state) {
     (void)state;
     const char *ok[] = {
-        "+15551234567", "A",  "ACME",    "acme",  "ACME Bank", "ACMEBANK123", /* 11 */
-        "A1",           "1A", "Bank 24", "X Y Z",
+        "+15551234567", "A",  "ACME",    "acme",  "ACME Bank",
+        "ACMEBANK123", /* 11 */
+        "A1",           "1A", "Bank 24", "X Y Z", "MG0123456789abcdef0123456789ABCDEF",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (phone_is_sms_sender(ok[i]) != 1)
@@ -110,6 +111,10 @@ static void test_sms_sender(void **state) {
         "\xc3\x89TAT", /* non-ASCII letter */
         "ACME\xff",
         "+05551234567",
+        "MG0123456789abcdef0123456789ABCDE",   /* 31 hex */
+        "MG0123456789abcdef0123456789ABCDEF0", /* 33 */
+        "MG0123456789abcdef0123456789ABCDEG",
+        "mg0123456789abcdef0123456789ABCDEF",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (phone_is_sms_sender(bad[i]) != 0)

@@ -29,7 +29,7 @@ static void expect(const char *name, const char *body, const char *field) {
     json_t *b = J(body);
     struct provider_def d;
     struct verr e;
-    int rc = provider_def_from_json(name, b, &d, &e);
+    int rc = provider_def_from_json(name, b, 0, &d, &e);
     if (field) {
         if (rc == 0)
             fail_msg("%s %s: accepted, want an error on %s", name, body, field);
@@ -66,11 +66,16 @@ static void test_types(void **state) {
         assert_true(provider_type_carries("sim", (enum channel)ch));
     assert_false(provider_type_carries("sim", CHANNEL_COUNT));
     /* types the contract names but this build does not have are unknown */
-    assert_false(provider_type_carries("twilio", CHANNEL_VOICE));
+    assert_false(provider_type_carries("vapi", CHANNEL_VOICE));
+    assert_true(provider_type_carries("meta_whatsapp", CHANNEL_WHATSAPP));
+    assert_false(provider_type_carries("meta_whatsapp", CHANNEL_SMS));
+    assert_true(provider_type_carries("twilio", CHANNEL_VOICE));
+    assert_true(provider_type_carries("twilio", CHANNEL_SMS));
+    assert_false(provider_type_carries("twilio", CHANNEL_WHATSAPP));
     expect("p", "{}", "type");
     expect("p", "{'type':null}", "type");
     expect("p", "{'type':5}", "type");
-    expect("p", "{'type':'twilio','account_sid':'AC1'}", "type");
+    expect("p", "{'type':'smpp','host':'h'}", "type");
     expect("p", "{'type':'SIM'}", "type");
     expect("p", "{'type':'sim'}", NULL);
 }
@@ -88,12 +93,122 @@ static void test_settings(void **state) {
     expect("p", "{'type':'sim','name':'q'}", "name");
 }
 
+static void expect_private(const char *body, int allow_private, const char *field) {
+    json_t *b = J(body);
+    struct provider_def d;
+    struct verr e;
+    int rc = provider_def_from_json("tw", b, allow_private, &d, &e);
+    if (field) {
+        assert_int_equal(rc, -1);
+        assert_string_equal(e.field, field);
+    } else {
+        if (rc != 0)
+            fail_msg("%s refused on %s: %s", body, e.field, e.message);
+        provider_def_clear(&d);
+    }
+    json_decref(b);
+}
+
+static void test_twilio(void **state) {
+    (void)state;
+    expect("tw", "{'type':'twilio','account_sid':'AC0123','auth_token':'tok'}", NULL);
+    expect("tw", "{'type':'twilio','account_sid':'AC0123'}", "auth_token");
+    expect("tw", "{'type':'twilio','auth_token':'tok'}", "account_sid");
+    expect("tw", "{'type':'twilio','account_sid':'','auth_token':'tok'}", "account_sid");
+    expect("tw", "{'type':'twilio','account_sid':'AC/../x','auth_token':'tok'}", "account_sid");
+    expect("tw", "{'type':'twilio','account_sid':'AC1','auth_token':'t','machine_detection':1}",
+           "machine_detection");
+    expect("tw", "{'type':'twilio','account_sid':'AC1','auth_token':'t','base_url':'ftp://x'}",
+           "base_url");
+    expect("tw", "{'type':'twilio','account_sid':'AC1','auth_token':'t','base_url':'nope'}",
+           "base_url");
+    expect("tw", "{'type':'twilio','account_sid':'AC1','auth_token':'t','sid':'x'}", "sid");
+    /* voice_url: placeholders known, an http(s) URL once filled in */
+    expect("tw",
+           "{'type':'twilio','account_sid':'AC1','auth_token':'t','voice_url':"
+           "'https://agent.example/twiml/{agent_id}?c={call_id}&r={recipient_id}&m={campaign_id}'}",
+           NULL);
+    expect("tw",
+           "{'type':'twilio','account_sid':'AC1','auth_token':'t','voice_url':'https://a/{x}'}",
+           "voice_url");
+    expect("tw", "{'type':'twilio','account_sid':'AC1','auth_token':'t','voice_url':'a/b'}",
+           "voice_url");
+    expect("tw", "{'type':'twilio','account_sid':'AC1','auth_token':'t','voice_url':''}",
+           "voice_url");
+    /* base_url: a private address only when the server allows it */
+    const char *local = "{'type':'twilio','account_sid':'AC1','auth_token':'t','base_url':"
+                        "'http://127.0.0.1:4010'}";
+    expect_private(local, 0, "base_url");
+    expect_private(local, 1, NULL);
+    expect_private("{'type':'twilio','account_sid':'AC1','auth_token':'t','base_url':"
+                   "'http://[::1]:4010'}",
+                   0, "base_url");
+    expect_private("{'type':'twilio','account_sid':'AC1','auth_token':'t','base_url':"
+                   "'https://api.signalwire.example'}",
+                   0, NULL);
+
+    /* defaults, the answer, and the channels the settings carry */
+    json_t *b = J("{'type':'twilio','account_sid':'AC1','auth_token':'s3cr3t'}");
+    struct provider_def d;
+    struct verr e;
+    assert_int_equal(provider_def_from_json("tw", b, 0, &d, &e), 0);
+    json_t *out = provider_def_to_json(&d);
+    json_t *want = J("{'name':'tw','type':'twilio','account_sid':'AC1',"
+                     "'base_url':'https://api.twilio.com','machine_detection':false,"
+                     "'secrets_set':['auth_token'],'builtin':false}");
+    if (!json_equal(out, want))
+        fail_msg("answer %s", json_dumps(out, JSON_COMPACT));
+    assert_true(provider_def_carries(&d, CHANNEL_SMS));
+    assert_false(provider_def_carries(&d, CHANNEL_VOICE)); /* no voice_url */
+    assert_false(provider_def_carries(&d, CHANNEL_WHATSAPP));
+    json_object_set_new(d.settings, "voice_url", json_string("https://agent.example/twiml"));
+    assert_true(provider_def_carries(&d, CHANNEL_VOICE));
+    json_decref(want);
+    json_decref(out);
+    provider_def_clear(&d);
+    json_decref(b);
+}
+
+static void test_meta_whatsapp(void **state) {
+    (void)state;
+#define META "{'type':'meta_whatsapp','access_token':'EAAG','app_secret':'s','verify_token':'v'"
+    expect("m", META "}", NULL);
+    expect("m", "{'type':'meta_whatsapp','app_secret':'s','verify_token':'v'}", "access_token");
+    expect("m", "{'type':'meta_whatsapp','access_token':'t','verify_token':'v'}", "app_secret");
+    expect("m", "{'type':'meta_whatsapp','access_token':'t','app_secret':'s'}", "verify_token");
+    expect("m", META ",'verify_token':''}", "verify_token");
+    expect("m", META ",'api_version':'v22.0'}", NULL);
+    expect("m", META ",'api_version':'22.0'}", "api_version");
+    expect("m", META ",'api_version':'v2/../x'}", "api_version");
+    expect("m", META ",'base_url':'ftp://graph'}", "base_url");
+    expect("m", META ",'phone_number_id':'1'}", "phone_number_id");
+    expect_private(META ",'base_url':'http://127.0.0.1:4010'}", 0, "base_url");
+    expect_private(META ",'base_url':'http://127.0.0.1:4010'}", 1, NULL);
+    json_t *b = J(META "}");
+    struct provider_def d;
+    struct verr e;
+    assert_int_equal(provider_def_from_json("m", b, 0, &d, &e), 0);
+    json_t *answer = provider_def_to_json(&d);
+    char *text = json_dumps(answer, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(text,
+                        "{\"api_version\":\"v21.0\",\"base_url\":\"https://graph.facebook.com\","
+                        "\"builtin\":false,\"name\":\"m\",\"secrets_set\":[\"access_token\","
+                        "\"app_secret\"],\"type\":\"meta_whatsapp\",\"verify_token\":\"v\"}");
+    assert_true(provider_def_carries(&d, CHANNEL_WHATSAPP));
+    assert_false(provider_def_carries(&d, CHANNEL_VOICE));
+    free(text);
+    json_decref(answer);
+    json_decref(b);
+    provider_def_clear(&d);
+#undef META
+}
+
 static void test_defaults_and_answer(void **state) {
     (void)state;
     json_t *b = J("{'type':'sim','call_ms':50}");
     struct provider_def d;
     struct verr e;
-    assert_int_equal(provider_def_from_json("sim-slow", b, &d, &e), 0);
+    assert_int_equal(provider_def_from_json("sim-slow", b, 0, &d, &e), 0);
     json_t *out = provider_def_to_json(&d);
     json_t *want = J("{'name':'sim-slow','type':'sim','call_ms':50,'report_ms':100,"
                      "'secrets_set':[],'builtin':false}");
@@ -149,6 +264,8 @@ int main(void) {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_twilio),
+        cmocka_unit_test(test_meta_whatsapp),
         cmocka_unit_test(test_defaults_and_answer),
         cmocka_unit_test(test_secrets_never_answered),
         cmocka_unit_test(test_builtin),
