@@ -23,9 +23,9 @@
     "((?4 AND claimed_by IS ?1) OR (claimed_by IS NOT ?1 AND (lease_until IS NULL "                \
     "OR lease_until <= ?2)))"
 
-/* whom an attempt row is for: agent (calls only), campaign and recipient ids */
 /* A call's text is its recipient's params (an agent runtime's variables). */
 #define VOICE_PARAMS "(SELECT r.params FROM recipients r WHERE r.seq = calls.recipient_seq)"
+/* whom an attempt row is for: agent (calls only), campaign and recipient ids */
 #define WHOM(table, agent)                                                                         \
     agent ", (SELECT c.id FROM campaigns c WHERE c.seq = " table ".campaign_seq), "                \
           "(SELECT r.id FROM recipients r WHERE r.seq = " table ".recipient_seq)"
