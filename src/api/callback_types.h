@@ -39,5 +39,9 @@ extern const struct callback_type callbacks_twilio;
 /* The meta_whatsapp type (callbacks_meta.c): a webhook only, with the GET
  * handshake and X-Hub-Signature-256 over a JSON body. */
 extern const struct callback_type callbacks_meta;
+/* The AI voice agent runtimes (callbacks_vapi.c, callbacks_retell.c): a
+ * webhook each, authenticated over the raw JSON body. */
+extern const struct callback_type callbacks_vapi;
+extern const struct callback_type callbacks_retell;
 
 #endif

@@ -17,7 +17,8 @@ struct attempt {
     char from[72];
     int attempt; /* 1-based */
     int64_t created_at;
-    char *text;           /* sms: the rendered body; whatsapp: the template JSON (owned) */
+    char *text;           /* sms: the rendered body; whatsapp: the template JSON; voice: the
+                             recipient's params as compact JSON or NULL (owned) */
     char provider_id[64]; /* set by the provider when it accepts the attempt */
     /* whom it is for: a provider may hand these on (a twilio voice_url) */
     char agent_id[129];
@@ -59,8 +60,8 @@ struct attempt_end {
     enum answered_by answered_by; /* voice: machine + completed = voicemail */
     int has_duration;             /* voice: the provider reported duration_ms */
     int64_t duration_ms;
-    char ended_reason[48]; /* voice: the provider's word for the end */
-    char error_code[32];   /* the provider's error code */
+    char ended_reason[128]; /* voice: the provider's word for the end (Vapi's run to 121) */
+    char error_code[32];    /* the provider's error code */
 };
 
 /* What applying an end did, for the engine's bookkeeping. */

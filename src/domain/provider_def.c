@@ -108,6 +108,68 @@ static int meta_check(json_t *settings, struct verr *e) {
     return 0;
 }
 
+/* vapi and retell: AI voice agent runtimes that dial themselves
+ * (contract, Providers, vapi and retell; docs/providers.md). Vapi names
+ * the number to call from by its id; its server messages are
+ * authenticated by webhook_auth: "hmac" (an HMAC credential, SHA-256, hex,
+ * the signature in hmac_signature_header over "{timestamp}.{body}" with
+ * the timestamp from hmac_timestamp_header), "bearer" (a Bearer token
+ * credential) or "x-vapi-secret" (the server secret), each with
+ * webhook_secret. set_server_url points each call's assistant server at
+ * this server's webhook (credential_id attaches a Vapi credential). Retell
+ * signs its webhooks with the api_key; from_number defaults to the
+ * campaign's caller_id; set_webhook_url points each call's agent webhook
+ * at this server. */
+static const struct setting vapi_settings[] = {
+    {"api_key", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"base_url", SETTING_URL, 0, 1, 2048, 0, "https://api.vapi.ai"},
+    {"phone_number_id", SETTING_STRING, 1, 1, 128, 0, NULL},
+    {"webhook_auth", SETTING_STRING, 0, 1, 16, 0, "hmac"},
+    {"webhook_secret", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"hmac_signature_header", SETTING_STRING, 0, 1, 64, 0, "x-signature"},
+    {"hmac_timestamp_header", SETTING_STRING, 0, 1, 64, 0, "x-timestamp"},
+    {"credential_id", SETTING_STRING, 0, 1, 128, 0, NULL},
+    {"set_server_url", SETTING_BOOL, 0, 0, 0, 1, NULL},
+};
+
+static int header_name_valid(const char *s) {
+    for (const char *p = s; p && *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int vapi_check(json_t *settings, struct verr *e) {
+    const char *mode = json_string_value(json_object_get(settings, "webhook_auth"));
+    if (strcmp(mode, "hmac") && strcmp(mode, "bearer") && strcmp(mode, "x-vapi-secret"))
+        return verr_set(e, "webhook_auth",
+                        "webhook_auth must be \"hmac\", \"bearer\" or \"x-vapi-secret\"");
+    static const char *const headers[] = {"hmac_signature_header", "hmac_timestamp_header"};
+    for (size_t i = 0; i < 2; i++)
+        if (!header_name_valid(json_string_value(json_object_get(settings, headers[i]))))
+            return verr_set(e, headers[i], "%s must be a header name (letters, digits, '-')",
+                            headers[i]);
+    return 0;
+}
+
+static const struct setting retell_settings[] = {
+    {"api_key", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"base_url", SETTING_URL, 0, 1, 2048, 0, "https://api.retellai.com"},
+    {"from_number", SETTING_STRING, 0, 1, 16, 0, NULL},
+    {"set_webhook_url", SETTING_BOOL, 0, 0, 0, 1, NULL},
+};
+
+static int retell_check(json_t *settings, struct verr *e) {
+    const char *from = json_string_value(json_object_get(settings, "from_number"));
+    if (!from)
+        return 0;
+    size_t n = strlen(from);
+    int ok = n >= 9 && n <= 16 && from[0] == '+' && from[1] != '0';
+    for (size_t i = 1; ok && i < n; i++)
+        ok = isdigit((unsigned char)from[i]);
+    return ok ? 0 : verr_set(e, "from_number", "from_number must be E.164 (+ and 8..15 digits)");
+}
+
 #define N_OF(a) (sizeof a / sizeof a[0])
 
 static const struct provider_type types[] = {
@@ -115,11 +177,13 @@ static const struct provider_type types[] = {
     {"twilio", (1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS), twilio_settings, N_OF(twilio_settings),
      twilio_check, twilio_carries},
     {"meta_whatsapp", 1u << CHANNEL_WHATSAPP, meta_settings, N_OF(meta_settings), meta_check, NULL},
+    {"vapi", 1u << CHANNEL_VOICE, vapi_settings, N_OF(vapi_settings), vapi_check, NULL},
+    {"retell", 1u << CHANNEL_VOICE, retell_settings, N_OF(retell_settings), retell_check, NULL},
 };
 
 /* The contract's secret setting names, whatever the type. */
-static const char *const secrets[] = {"auth_token", "api_key", "access_token", "app_secret",
-                                      "password"};
+static const char *const secrets[] = {"auth_token", "api_key",  "access_token",
+                                      "app_secret", "password", "webhook_secret"};
 
 static const struct provider_type *type_find(const char *name) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)

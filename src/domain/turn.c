@@ -53,6 +53,8 @@ void turn_decide(const struct turn_facts *f, int64_t now, struct turn_decision *
         fail(f, DISP_MISSING_PARAM, out);
         return;
     }
+    if (f->channel == CHANNEL_VOICE && json_is_object(f->params)) /* an agent runtime's variables */
+        out->text = json_dumps(f->params, JSON_COMPACT);
     out->kind = TURN_DISPATCH;
     move_claim(&f->row, &out->move);
 }

@@ -12,7 +12,8 @@
  *   4. opted out (the store's probe, an input here): fail as opted_out;
  *   5. a message whose params do not fill its text: fail as missing_param;
  *   6. otherwise dispatch: QUEUED -> DISPATCHED, with the rendered text for
- *      sms (the body) and whatsapp (the template JSON, parameters filled).
+ *      sms (the body) and whatsapp (the template JSON, parameters filled),
+ *      and for voice the params (an agent runtime's variables).
  * Pure (time is an argument); thread-safe. */
 #ifndef CAMPAIGND_TURN_H
 #define CAMPAIGND_TURN_H
@@ -39,7 +40,8 @@ enum turn_kind { TURN_SKIP, TURN_DEFER, TURN_FAIL, TURN_DISPATCH };
 struct turn_decision {
     enum turn_kind kind;
     struct recipient_move move; /* SKIP: none; DEFER: due_at later; FAIL; DISPATCH: the claim */
-    char *text; /* DISPATCH of a message: the text to send (new; the caller frees) */
+    char *text; /* DISPATCH: a message's text to send, a call's params as compact JSON
+                  (or NULL: none); new, the caller frees */
 };
 
 void turn_decide(const struct turn_facts *f, int64_t now, struct turn_decision *out);

@@ -126,4 +126,11 @@ int provider_twilio_open(const struct provider_def *def, const struct provider_e
 int provider_meta_whatsapp_open(const struct provider_def *def, const struct provider_env *env,
                                 struct provider **out);
 
+/* AI voice agent runtimes (voice_runtime.c): Vapi's POST /call and Retell's
+ * create-phone-call over HTTP; ends come as signed webhooks (api/). */
+int provider_vapi_open(const struct provider_def *def, const struct provider_env *env,
+                       struct provider **out);
+int provider_retell_open(const struct provider_def *def, const struct provider_env *env,
+                         struct provider **out);
+
 #endif

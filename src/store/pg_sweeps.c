@@ -24,6 +24,8 @@
     "(lease_until IS NULL "                                                                        \
     "OR lease_until <= ?2)))"
 
+/* A call's text is its recipient's params (an agent runtime's variables). */
+#define VOICE_PARAMS "(SELECT r.params FROM recipients r WHERE r.seq = calls.recipient_seq)"
 /* whom an attempt row is for: agent (calls only), campaign and recipient ids */
 #define WHOM(table, agent)                                                                         \
     agent ", (SELECT c.id FROM campaigns c WHERE c.seq = " table ".campaign_seq), "                \
@@ -31,15 +33,15 @@
 
 static const char SQL_TAKE_CALLS[] =
     "UPDATE calls SET claimed_by = ?1, lease_until = ?3 WHERE ended_at IS NULL AND " TAKEABLE
-    " RETURNING id, to_number, from_number, attempt, created_at, lane, campaign_seq, 'voice', "
-    "NULL, provider, submit_state, " WHOM("calls", "agent_id");
+    " RETURNING id, to_number, from_number, attempt, created_at, lane, campaign_seq, "
+    "'voice', " VOICE_PARAMS ", provider, submit_state, " WHOM("calls", "agent_id");
 static const char SQL_TAKE_MSGS[] =
     "UPDATE messages SET claimed_by = ?1, lease_until = ?3 WHERE status = 'queued' AND " TAKEABLE
     " RETURNING id, to_number, from_id, attempt, created_at, lane, campaign_seq, channel, "
     "coalesce(body, template), provider, submit_state, " WHOM("messages", "NULL");
 static const char SQL_OTHERS_CALLS[] =
-    "SELECT id, to_number, from_number, attempt, created_at, lane, campaign_seq, 'voice', NULL, "
-    "provider, submit_state, " WHOM(
+    "SELECT id, to_number, from_number, attempt, created_at, lane, campaign_seq, "
+    "'voice', " VOICE_PARAMS ", provider, submit_state, " WHOM(
         "calls",
         "agent_id") " FROM calls WHERE ended_at IS NULL AND claimed_by IS DISTINCT FROM ?1 AND "
                     "lease_until > ?2";

@@ -12,35 +12,25 @@
 * callback(): posts a signed (or forged) status callback to campaignd.
 * twilio_provider(): PUT /v1/admin/providers/{name} of type twilio.
 """
-import json
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 from twilio.request_validator import RequestValidator
 
-from conftest import free_port
+from standin_http import QuietHandler, StandInBase, act
 
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "tok_" + "5" * 28
 
 
-class StandIn:
+class StandIn(StandInBase):
     def __init__(self, plan=None):
+        super().__init__()
         self.plan = plan or (lambda req, n: ("answer", 201, {"sid": "CA" + "0" * 32}, {}))
-        self.requests = []
-        self.lock = threading.Lock()
-        self.release = threading.Event()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n).decode("utf-8")
@@ -51,39 +41,9 @@ class StandIn:
                     kind = self.path.rsplit("/", 1)[-1]
                     count = sum(1 for r in outer.requests if r["path"].endswith(kind))
                     outer.requests.append(req)
-                action = outer.plan(req, count)
-                if action[0] == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
-                if action[0] == "hold":
-                    outer.release.wait(120)
-                    self.close_connection = True
-                    return
-                _, status, body, headers = action
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                act(self, outer.plan(req, count), outer.release)
 
-        self.port = free_port()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def stop(self):
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
     def of_kind(self, kind):
         """The requests to Calls.json or Messages.json, in order."""

@@ -66,7 +66,24 @@ static void test_types(void **state) {
         assert_true(provider_type_carries("sim", (enum channel)ch));
     assert_false(provider_type_carries("sim", CHANNEL_COUNT));
     /* types the contract names but this build does not have are unknown */
-    assert_false(provider_type_carries("vapi", CHANNEL_VOICE));
+    assert_false(provider_type_carries("smpp", CHANNEL_SMS));
+    assert_true(provider_type_carries("vapi", CHANNEL_VOICE));
+    assert_false(provider_type_carries("vapi", CHANNEL_SMS));
+    assert_true(provider_type_carries("retell", CHANNEL_VOICE));
+    assert_false(provider_type_carries("retell", CHANNEL_WHATSAPP));
+    expect("p", "{'type':'vapi','api_key':'k','phone_number_id':'pn'}", "webhook_secret");
+    expect("p",
+           "{'type':'vapi','api_key':'k','phone_number_id':'pn','webhook_secret':'s',"
+           "'webhook_auth':'basic'}",
+           "webhook_auth");
+    expect("p",
+           "{'type':'vapi','api_key':'k','phone_number_id':'pn','webhook_secret':'s',"
+           "'hmac_timestamp_header':'x ts'}",
+           "hmac_timestamp_header");
+    expect("p", "{'type':'vapi','api_key':'k','phone_number_id':'pn','webhook_secret':'s'}", NULL);
+    expect("p", "{'type':'retell','api_key':'k','from_number':'4155550100'}", "from_number");
+    expect("p", "{'type':'retell','api_key':'k','from_number':'+14155550100'}", NULL);
+    expect("p", "{'type':'retell'}", "api_key");
     assert_true(provider_type_carries("meta_whatsapp", CHANNEL_WHATSAPP));
     assert_false(provider_type_carries("meta_whatsapp", CHANNEL_SMS));
     assert_true(provider_type_carries("twilio", CHANNEL_VOICE));

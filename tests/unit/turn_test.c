@@ -118,6 +118,9 @@ static void test_exhaustive(void **state) {
                                         assert_string_equal(d.text, "Hi Ann");
                                     else if (kind == TURN_DISPATCH && ch == CHANNEL_WHATSAPP)
                                         assert_non_null(strstr(d.text, "[\"Ann\",\"x\"]"));
+                                    else if (kind == TURN_DISPATCH && ch == CHANNEL_VOICE)
+                                        assert_string_equal(d.text,
+                                                            filled ? "{\"name\":\"Ann\"}" : "{}");
                                     else
                                         assert_null(d.text);
                                     free(d.text);

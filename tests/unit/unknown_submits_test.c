@@ -6,7 +6,8 @@
  * completes when nothing is left; accepted attempts, newer ones and ended
  * ones are untouched; a second sweep changes nothing; each closed attempt
  * is answered with its lane (for its in-flight slot). Also call_set_media:
- * a call's transcript and recording kept, NULL leaving a field as is.
+ * a call's transcript and recording kept, NULL leaving a field as is; and
+ * in_flight: a call taken over carries its recipient's params.
  *
  * Rows are written straight into the tables through the fixture's raw
  * connection, then swept through the store's op and read back. */
@@ -153,12 +154,39 @@ static void test_call_set_media(void **state) {
     assert_int_equal(f->st->ops->call_set_media(f->st, "call_nope", "x", NULL), STORE_ENOTFOUND);
 }
 
+/* A call taken over after a restart carries its recipient's params (what
+ * an agent runtime's variables are made of), as a fresh claim does. */
+static void test_in_flight_carries_params(void **state) {
+    struct store_fixture *f = *state;
+    seed(f);
+    store_fixture_exec(f, "UPDATE recipients SET params = '{\"name\":\"Ada\"}' WHERE seq = 1");
+    struct attempt *list = NULL;
+    size_t n = 0;
+    assert_int_equal(f->st->ops->in_flight(f->st, "node-a", 9000, 20000, 1, &list, &n), 0);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i].call_id, "call_1") == 0) {
+            assert_non_null(list[i].text);
+            assert_string_equal(list[i].text, "{\"name\":\"Ada\"}");
+            seen++;
+        } else if (strcmp(list[i].call_id, "call_2") == 0) {
+            assert_null(list[i].text);
+            seen++;
+        }
+        free(list[i].text);
+    }
+    free(list);
+    assert_int_equal(seen, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sweep, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_completes_campaign, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_call_set_media, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_in_flight_carries_params, store_fixture_setup,
                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
