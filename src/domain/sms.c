@@ -33,11 +33,44 @@ static uint32_t next_cp(const char *s, size_t *i) {
     return cp;
 }
 
-static int in_table(const char *table, uint32_t cp) {
-    for (size_t i = 0; table[i];)
+/* The position of cp in table (0-based, in characters), or -1. */
+static int table_index(const char *table, uint32_t cp) {
+    int k = 0;
+    for (size_t i = 0; table[i]; k++)
         if (next_cp(table, &i) == cp)
+            return k;
+    return -1;
+}
+
+static int in_table(const char *table, uint32_t cp) {
+    return table_index(table, cp) >= 0;
+}
+
+/* GSM 03.38 codes of gsm_extension's characters, in its order. */
+static const unsigned char gsm_extension_codes[] = {0x0a, 0x14, 0x28, 0x29, 0x2f,
+                                                    0x3c, 0x3d, 0x3e, 0x40, 0x65};
+
+size_t sms_encode_char(const char *text, size_t *i, int gsm, unsigned char out[4]) {
+    uint32_t cp = next_cp(text, i);
+    if (gsm) {
+        int k = table_index(gsm_basic, cp);
+        if (k >= 0) { /* gsm_basic skips 0x1B, the escape */
+            out[0] = (unsigned char)(k < 0x1b ? k : k + 1);
             return 1;
-    return 0;
+        }
+        k = table_index(gsm_extension, cp);
+        out[0] = 0x1b;
+        out[1] = k >= 0 ? gsm_extension_codes[k] : 0x3f;
+        return 2;
+    }
+    if (cp > 0xffff) {
+        uint32_t v = cp - 0x10000, hi = 0xd800 + (v >> 10), lo = 0xdc00 + (v & 0x3ff);
+        out[0] = (unsigned char)(hi >> 8), out[1] = (unsigned char)hi;
+        out[2] = (unsigned char)(lo >> 8), out[3] = (unsigned char)lo;
+        return 4;
+    }
+    out[0] = (unsigned char)(cp >> 8), out[1] = (unsigned char)cp;
+    return 2;
 }
 
 /* Segments of a concatenated message: characters are packed in order and

@@ -121,4 +121,9 @@ int provider_sim_open(const struct provider_def *def, const struct provider_env 
 int provider_twilio_open(const struct provider_def *def, const struct provider_env *env,
                          struct provider **out);
 
+/* SMPP 3.4 to an SMSC (smpp.c): bind_transceiver sessions on the engine's
+ * loop, a window of submit_sm, receipts as deliver_sm. */
+int provider_smpp_open(const struct provider_def *def, const struct provider_env *env,
+                       struct provider **out);
+
 #endif

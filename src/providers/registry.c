@@ -15,6 +15,7 @@ struct provider_impl {
 static const struct provider_impl impls[] = {
     {"sim", provider_sim_open},
     {"twilio", provider_twilio_open},
+    {"smpp", provider_smpp_open},
 };
 
 int provider_open(const struct provider_def *def, const struct provider_env *env,
