@@ -9,6 +9,7 @@
 #include "domain/render.h"
 #include "domain/keywords.h"
 #include "domain/phone.h"
+#include "engine/inbound.h"
 #include "util/clock.h"
 #include "util/ids.h"
 
@@ -143,36 +144,9 @@ void providers_sim_inbound(struct request *req) {
     }
     if (reply_if_unknown_field(req, known))
         return;
-    struct store *st = req->app->store;
-    char account[48] = "";
-    int rc = st->ops->sender_account(st, ch, json_string_value(to), account);
-    if (rc && rc != STORE_ENOTFOUND) {
-        reply_store_error(req, rc);
-        return;
-    }
-    /* keywords act on sms; whatsapp inbound text is recorded only */
-    enum keyword_action action =
-        ch == CHANNEL_SMS && account[0] ? keyword_classify(json_string_value(body)) : KEYWORD_NONE;
-    int64_t now = clock_now_ms();
-    if (action == KEYWORD_OPT_OUT) {
-        struct opt_out o = {.channel = CHANNEL_SMS, .created_at = now};
-        ids_new("opt_", o.id);
-        snprintf(o.account_id, sizeof o.account_id, "%s", account);
-        snprintf(o.phone_number, sizeof o.phone_number, "%s", json_string_value(from));
-        snprintf(o.source, sizeof o.source, "inbound");
-        int created = 0;
-        rc = st->ops->opt_out_insert(st, &o, &created);
-    } else if (action == KEYWORD_OPT_IN) {
-        rc = st->ops->opt_out_remove_blanket(st, account, json_string_value(from), CHANNEL_SMS);
-        if (rc == STORE_ENOTFOUND)
-            rc = 0;
-    } else {
-        rc = 0;
-    }
-    if (rc == 0)
-        rc =
-            st->ops->inbound_insert(st, account, ch, json_string_value(from), json_string_value(to),
-                                    json_string_value(body), keyword_action_name(action), now);
+    enum keyword_action action = KEYWORD_NONE;
+    int rc = inbound_record(req->app->store, ch, json_string_value(from), json_string_value(to),
+                            json_string_value(body), &action);
     if (rc) {
         reply_store_error(req, rc);
         return;

@@ -24,4 +24,9 @@ void sms_count(const char *text, struct sms_info *out);
  * text[*i] must not be the end. */
 size_t sms_encode_char(const char *text, size_t *i, int gsm, unsigned char out[4]);
 
+/* An SMS payload of len octets as UTF-8 text in out (cap bytes, NUL
+ * included; cut at a whole character): data_coding 0 as unpacked GSM 03.38
+ * septets, 8 as UTF-16 big-endian, any other as Latin-1. */
+void sms_decode(const unsigned char *in, size_t len, int data_coding, char *out, size_t cap);
+
 #endif

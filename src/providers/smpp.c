@@ -27,10 +27,12 @@
  * delivered when all of them are, undelivered when one is not. A receipt
  * whose id is not known yet (it came before its submit_sm_resp) waits
  * among EARLY_KEEP ones until the id is known. Other deliver_sm are
- * inbound messages (logged; keyword handling is left to a later change).
+ * inbound messages, recorded with their keyword applied (engine/inbound.c).
  * Every deliver_sm is answered at once. Thread: the engine's loop. */
 #include "domain/smpp_receipt.h"
 #include "domain/smpp_segments.h"
+#include "domain/sms.h"
+#include "engine/inbound.h"
 #include "providers/provider.h"
 #include "store/store.h"
 #include "util/alloc.h"
@@ -368,12 +370,23 @@ static uint32_t next_seq(struct session *s) {
     return s->seq;
 }
 
+/* A PDU with nothing but its header (generic_nack, enquire_link(_resp),
+ * unbind(_resp)) or deliver_sm_resp (an empty message_id): each packed from
+ * its own libsmpp34 struct, as smpp34_pack2 reads it by command_id. */
 static void send_simple(struct session *s, uint32_t command_id, uint32_t seq, uint32_t status) {
-    generic_nack_t pdu; /* header only: every header-only PDU has this layout */
+    union {
+        generic_nack_t nack;
+        enquire_link_t enquire;
+        enquire_link_resp_t enquire_resp;
+        unbind_t unbind;
+        unbind_resp_t unbind_resp;
+        deliver_sm_resp_t deliver_resp;
+    } pdu;
     memset(&pdu, 0, sizeof pdu);
-    pdu.command_id = command_id;
-    pdu.command_status = status;
-    pdu.sequence_number = seq;
+    /* the header fields come first in each of them */
+    pdu.nack.command_id = command_id;
+    pdu.nack.command_status = status;
+    pdu.nack.sequence_number = seq;
     (void)send_pdu(s, &pdu);
 }
 
@@ -509,6 +522,38 @@ static void on_submit_answer(struct session *s, uint32_t seq, uint32_t status, c
         msg_settle(p, m);
 }
 
+/* An address as campaignd writes numbers: digits become E.164 ("+..."). */
+static void address_of(const uint8_t *addr, char *out, size_t cap) {
+    const char *a = (const char *)addr;
+    int digits = a[0] != '\0' && strspn(a, "0123456789") == strlen(a);
+    snprintf(out, cap, "%s%.20s", digits ? "+" : "", a);
+}
+
+/* A mobile-originated message: recorded, its keyword (STOP, START)
+ * applied for the account that sends from its destination. */
+static void on_inbound(struct smpp *p, const deliver_sm_t *d) {
+    char from[24], to[24], body[1024];
+    address_of(d->source_addr, from, sizeof from);
+    address_of(d->destination_addr, to, sizeof to);
+    const unsigned char *text = d->short_message;
+    size_t len = d->sm_length;
+    for (const tlv_t *t = d->tlv; t; t = t->next)
+        if (t->tag == TLVID_message_payload)
+            text = t->value.octet, len = t->length;
+    size_t skip = (d->esm_class & 0x40) && len > 0 ? (size_t)text[0] + 1 : 0; /* a UDH */
+    sms_decode(text + (skip < len ? skip : len), skip < len ? len - skip : 0, d->data_coding, body,
+               sizeof body);
+    enum keyword_action action = KEYWORD_NONE;
+    int rc = p->store && from[0] == '+'
+                 ? inbound_record(p->store, CHANNEL_SMS, from, to, body, &action)
+                 : -1;
+    if (rc != 0)
+        log_warn("smpp %s: an inbound message from %s to %s not recorded", p->base.name, from, to);
+    else
+        log_info("smpp %s: inbound message from %s to %s: %s", p->base.name, from, to,
+                 keyword_action_name(action));
+}
+
 static void on_deliver(struct session *s, const unsigned char *buf, size_t len) {
     struct smpp *p = s->owner;
     deliver_sm_t *d = xcalloc(1, sizeof *d);
@@ -539,8 +584,7 @@ static void on_deliver(struct session *s, const unsigned char *buf, size_t len) 
         else
             log_warn("smpp %s: a receipt with no id or state", p->base.name);
     } else {
-        log_info("smpp %s: inbound message from %s (%u octets), not handled", p->base.name,
-                 (const char *)d->source_addr, (unsigned)d->sm_length);
+        on_inbound(p, d);
     }
     destroy_tlv(d->tlv);
     free(d);

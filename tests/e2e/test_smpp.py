@@ -231,3 +231,22 @@ def test_refused_bind_sends_nothing(start_server, smsc):
     assert smsc.state()["binds"][0]["ok"] is False
     assert "bind 0 refused" in srv.log()
     client.close()
+
+
+def test_inbound_stop_records_an_opt_out(start_server, smsc):
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550160"])
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 1})
+    got = smsc.post("/inbound", {"from": "12125550160", "to": "14155550199", "body": " stop "})
+    assert got["sessions"] == 1
+    opt = wait_for(lambda: acct.get("/v1/opt-outs").json()["data"], 10 * SLOW, "the opt-out")
+    assert [(o["phone_number"], o["channel"], o["source"]) for o in opt] == \
+        [("+12125550160", "sms", "inbound")]
+    smsc.post("/inbound", {"from": "12125550160", "to": "14155550199", "body": "START"})
+    wait_for(lambda: not acct.get("/v1/opt-outs").json()["data"], 10 * SLOW, "the opt-in")
+    smsc.post("/inbound", {"from": "12125550161", "to": "14155550199", "body": "STOP PLEASE"})
+    time.sleep(0.5)
+    assert acct.get("/v1/opt-outs").json()["data"] == []
+    assert "inbound message from +12125550161 to +14155550199: none" in srv.log()
+    client.close()

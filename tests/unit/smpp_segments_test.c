@@ -14,6 +14,7 @@
 #include "domain/sms.h"
 #include "domain/smpp_segments.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,9 +75,10 @@ static void test_gsm_boundaries(void **state) {
 static void test_escape_not_split(void **state) {
     (void)state;
     char *a = repeat("a", 152);
-    char *t = malloc(strlen(a) + 8);
-    strcpy(t, a);
-    strcat(t, "€bbbbbbbbb"); /* 152 + 2 + 9 = 163 septets: the escape pair moves whole */
+    size_t cap = strlen(a) + 16;
+    char *t = malloc(cap);
+    snprintf(t, cap, "%s€bbbbbbbbb",
+             a); /* 152 + 2 + 9 = 163 septets: the escape pair moves whole */
     struct smpp_segments s;
     assert_int_equal(smpp_segments_build(t, 1, &s), 0);
     assert_int_equal(s.n, 2);
@@ -107,9 +109,9 @@ static void test_ucs2(void **state) {
     free(t);
     /* a surrogate pair that would straddle the boundary moves whole */
     char *u = repeat("✓", 66);
-    char *v = malloc(strlen(u) + 16);
-    strcpy(v, u);
-    strcat(v, "😀✓✓✓✓");
+    size_t vcap = strlen(u) + 32;
+    char *v = malloc(vcap);
+    snprintf(v, vcap, "%s😀✓✓✓✓", u);
     assert_int_equal(smpp_segments_build(v, 1, &s), 0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.seg[0].len, 6 + 132);
