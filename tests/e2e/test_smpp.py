@@ -250,3 +250,21 @@ def test_inbound_stop_records_an_opt_out(start_server, smsc):
     assert acct.get("/v1/opt-outs").json()["data"] == []
     assert "inbound message from +12125550161 to +14155550199: none" in srv.log()
     client.close()
+
+
+def test_slow_smsc_fills_the_window(start_server, smsc):
+    """With window 2, an SMSC that answers nothing holds two submits, no
+    more; answered, the rest follow and the campaign completes."""
+    smsc.post("/config", {"hold": True})
+    srv = start_server(env=ENV)
+    numbers = ["+1212555017%d" % i for i in range(5)]
+    client, acct, c = smpp_campaign(srv, smsc, numbers, window=2)
+    start(acct, c)
+    wait_for(lambda: smsc.state()["held"] == 2, 10 * SLOW, "a full window")
+    time.sleep(1 * SLOW)
+    assert smsc.state()["held"] == 2 and len(smsc.state()["submits"]) == 2
+    smsc.post("/config", {"hold": False})
+    smsc.post("/release")
+    campaign_done(acct, c["id"], {"delivered": 5})
+    assert len(smsc.state()["submits"]) == 5
+    client.close()
