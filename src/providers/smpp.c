@@ -28,7 +28,10 @@
  * whose id is not known yet (it came before its submit_sm_resp) waits
  * among EARLY_KEEP ones until the id is known. Other deliver_sm are
  * inbound messages, recorded with their keyword applied (engine/inbound.c).
- * Every deliver_sm is answered at once. Thread: the engine's loop. */
+ * A receipt that reports is answered (deliver_sm_resp) once the engine
+ * has stored the report (ack), so a crash before that loses nothing: the
+ * SMSC sends it again; other deliver_sm are answered at once.
+ * Thread: the engine's loop. */
 #include "domain/smpp_receipt.h"
 #include "domain/smpp_segments.h"
 #include "domain/sms.h"
@@ -59,6 +62,7 @@
 #define ACCEPTED_KEEP 100000
 #define EARLY_KEEP 10000
 #define BUCKETS 4096
+#define UNACKED_KEEP 10000
 
 struct smpp;
 
@@ -95,6 +99,17 @@ struct early {
     struct early *next;
 };
 
+/* A final receipt reported to the engine, its deliver_sm_resp held until
+ * the engine has stored the report (ack): a crash in between leaves the
+ * receipt unanswered, and the SMSC sends it again. */
+struct unacked {
+    char call_id[48];
+    struct session *s;
+    unsigned epoch; /* the session's connection it came on */
+    uint32_t seq;
+    struct unacked *next;
+};
+
 struct slot {
     uint32_t seq; /* 0: free */
     struct msg *m;
@@ -118,6 +133,7 @@ struct session {
     size_t outstanding;
     int64_t heard_at;
     int64_t backoff_ms;
+    unsigned epoch; /* counts connections */
 };
 
 struct smpp {
@@ -136,6 +152,11 @@ struct smpp {
     size_t nknown;
     struct early *early;
     size_t nearly;
+    struct unacked *unacked;
+    size_t nunacked;
+    struct session *defer_s; /* the receipt being read: its answer may wait */
+    uint32_t defer_seq;
+    int deferred;
     uint8_t ref;
     int closing, handles;
 };
@@ -212,6 +233,17 @@ static void emit_report(struct smpp *p, const char *call_id, const char *provide
     snprintf(ev.end.provider_call_id, sizeof ev.end.provider_call_id, "%s", provider_id);
     if (err && err[0] && st == MSG_UNDELIVERED)
         snprintf(ev.end.error_code, sizeof ev.end.error_code, "%s", err);
+    if (p->defer_s && p->nunacked < UNACKED_KEEP) {
+        struct unacked *u = xcalloc(1, sizeof *u);
+        snprintf(u->call_id, sizeof u->call_id, "%s", call_id);
+        u->s = p->defer_s;
+        u->epoch = p->defer_s->epoch;
+        u->seq = p->defer_seq;
+        u->next = p->unacked;
+        p->unacked = u;
+        p->nunacked++;
+        p->deferred = 1;
+    }
     p->base.on_event(p->base.ctx, &p->base, &ev);
 }
 
@@ -564,7 +596,6 @@ static void on_deliver(struct session *s, const unsigned char *buf, size_t len) 
         free(d);
         return;
     }
-    send_simple(s, DELIVER_SM_RESP, d->sequence_number, ESME_ROK);
     if (d->esm_class & 0x04) {
         char id[66] = "";
         int state = -1;
@@ -579,12 +610,19 @@ static void on_deliver(struct session *s, const unsigned char *buf, size_t len) 
         int ok = id[0] && state >= 0
                      ? smpp_receipt_from_tlv(id, state, &r)
                      : smpp_receipt_from_text((const char *)d->short_message, d->sm_length, &r);
+        p->defer_s = s;
+        p->defer_seq = d->sequence_number;
+        p->deferred = 0;
         if (ok == 0)
             on_receipt(p, &r);
         else
             log_warn("smpp %s: a receipt with no id or state", p->base.name);
+        p->defer_s = NULL;
+        if (!p->deferred)
+            send_simple(s, DELIVER_SM_RESP, d->sequence_number, ESME_ROK);
     } else {
-        on_inbound(p, d);
+        on_inbound(p, d); /* recorded durably before the answer */
+        send_simple(s, DELIVER_SM_RESP, d->sequence_number, ESME_ROK);
     }
     destroy_tlv(d->tlv);
     free(d);
@@ -777,6 +815,7 @@ static void on_connected(uv_connect_t *c, int status) {
         return;
     }
     s->state = S_BINDING;
+    s->epoch++;
     s->heard_at = clock_now_ms();
     uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
     bind_transceiver_t b;
@@ -878,8 +917,24 @@ static int smpp_submit(struct provider *pv, struct attempt *batch, size_t n) {
     return 0;
 }
 
+/* The engine stored these reports: their receipts are answered now (on
+ * the connection they came on; a receipt that came on a broken one is
+ * sent again by the SMSC). */
 static void smpp_ack(struct provider *pv, const struct attempt_end *ends, size_t n) {
-    (void)pv, (void)ends, (void)n; /* receipts are answered as they come */
+    struct smpp *p = (struct smpp *)pv;
+    for (size_t i = 0; i < n && p->unacked; i++)
+        for (struct unacked **u = &p->unacked; *u;) {
+            if (strcmp((*u)->call_id, ends[i].call_id) != 0) {
+                u = &(*u)->next;
+                continue;
+            }
+            struct unacked *done = *u;
+            *u = done->next;
+            p->nunacked--;
+            if (done->s->state == S_BOUND && done->s->epoch == done->epoch)
+                send_simple(done->s, DELIVER_SM_RESP, done->seq, ESME_ROK);
+            free(done);
+        }
 }
 
 static void smpp_close(struct provider *pv) {
@@ -901,6 +956,11 @@ static void smpp_close(struct provider *pv) {
         struct early *e = p->early;
         p->early = e->next;
         free(e);
+    }
+    while (p->unacked) {
+        struct unacked *u = p->unacked;
+        p->unacked = u->next;
+        free(u);
     }
     for (int i = 0; i < p->nbinds; i++)
         free(p->sessions[i].window);

@@ -154,6 +154,9 @@ def test_campaign_completes_with_receipts(start_server, smsc, form):
     assert s["registered_delivery"] == 1 and s["data_coding"] == 8  # UCS-2 for ✓
     assert s["text"] == "Olá Zoë ✓"
     assert smsc.state()["binds"][0] == {"system_id": "campaignd", "system_type": "", "ok": True}
+    # every receipt answered, once the report is stored
+    wait_for(lambda: smsc.state()["deliver_resps"] == 3, 10 * SLOW, "deliver_sm_resp")
+    assert smsc.state()["receipts"] == 3
     client.close()
 
 

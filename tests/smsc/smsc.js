@@ -12,7 +12,8 @@
 // "id:... stat:..." text ("text"), or none ("none").
 //
 // Control side (HTTP, JSON), for the tests:
-//   GET  /state      binds, submits (each with its text and message id), sessions
+//   GET  /state      binds, submits (each with its text and message id), sessions,
+//                    receipts sent and deliver_sm_resp received
 //   POST /config     merges settings: system_id, password, receipt_form,
 //                    receipt_ms, stat (by destination: {"+1555...": "UNDELIV"}),
 //                    throttle_next (n submits answered ESME_RTHROTTLED),
@@ -44,7 +45,8 @@ const cfg = {
   receipt_before_resp: false,
   drop_after: -1,
 };
-const state = { binds: [], submits: [], enquire_links: 0, unbinds: 0, throttled: 0, rejected: 0 };
+const state = { binds: [], submits: [], enquire_links: 0, unbinds: 0, throttled: 0, rejected: 0,
+  receipts: 0, deliver_resps: 0 };
 const sessions = new Set();
 let held = [];
 let nextId = 1;
@@ -70,6 +72,7 @@ function sendReceipt(session, sub) {
     pdu.message_state = messageStates[stat];
     pdu.short_message = '';
   }
+  state.receipts++;
   session.deliver_sm(pdu);
 }
 
@@ -120,7 +123,7 @@ const server = smpp.createServer((session) => {
     session.send(pdu.response());
     setTimeout(() => session.close(), 20);
   });
-  session.on('deliver_sm_resp', () => {});
+  session.on('deliver_sm_resp', () => state.deliver_resps++);
   session.on('submit_sm', (pdu) => {
     if (!bound) {
       session.send(pdu.response({ command_status: smpp.ESME_RINVBNDSTS }));
