@@ -271,3 +271,21 @@ def test_slow_smsc_fills_the_window(start_server, smsc):
     campaign_done(acct, c["id"], {"delivered": 5})
     assert len(smsc.state()["submits"]) == 5
     client.close()
+
+
+def test_enquire_link_and_unknown_pdus(start_server, smsc):
+    """The SMSC's enquire_link is answered; a PDU of a command nobody knows
+    gets generic_nack ESME_RINVCMDID with its sequence number, and the
+    session carries on; stopping the server unbinds."""
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550180"])
+    smsc.post("/enquire")
+    wait_for(lambda: smsc.state()["enquire_link_resps"] == 1, 10 * SLOW, "enquire_link_resp")
+    smsc.post("/raw", {"hex": "00000010" "00000099" "00000000" "0000abcd"})
+    wait_for(lambda: smsc.state()["generic_nacks"], 10 * SLOW, "generic_nack")
+    assert smsc.state()["generic_nacks"] == [{"status": 3, "sequence": 0xabcd}]
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 1})
+    client.close()
+    srv.stop()
+    wait_for(lambda: smsc.state()["unbinds"] == 1, 10 * SLOW, "unbind")

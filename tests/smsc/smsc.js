@@ -25,6 +25,8 @@
 //   POST /release    answers every held submit
 //   POST /drop       closes every session now
 //   POST /inbound    {"from", "to", "body"}: a mobile-originated deliver_sm
+//   POST /enquire    an enquire_link to every session
+//   POST /raw        {"hex"}: these bytes written to every session as they are
 'use strict';
 const http = require('http');
 const smpp = require('smpp');
@@ -46,7 +48,7 @@ const cfg = {
   drop_after: -1,
 };
 const state = { binds: [], submits: [], enquire_links: 0, unbinds: 0, throttled: 0, rejected: 0,
-  receipts: 0, deliver_resps: 0 };
+  receipts: 0, deliver_resps: 0, generic_nacks: [], enquire_link_resps: 0 };
 const sessions = new Set();
 let held = [];
 let nextId = 1;
@@ -124,6 +126,9 @@ const server = smpp.createServer((session) => {
     setTimeout(() => session.close(), 20);
   });
   session.on('deliver_sm_resp', () => state.deliver_resps++);
+  session.on('enquire_link_resp', () => state.enquire_link_resps++);
+  session.on('generic_nack', (pdu) =>
+    state.generic_nacks.push({ status: pdu.command_status, sequence: pdu.sequence_number }));
   session.on('submit_sm', (pdu) => {
     if (!bound) {
       session.send(pdu.response({ command_status: smpp.ESME_RINVBNDSTS }));
@@ -216,6 +221,14 @@ http
         for (const s of sessions) s.destroy();
         held = [];
         return reply(200, {});
+      }
+      if (req.url === '/enquire') {
+        for (const s of sessions) s.enquire_link();
+        return reply(200, { sessions: sessions.size });
+      }
+      if (req.url === '/raw') {
+        for (const s of sessions) s.socket.write(Buffer.from(body.hex, 'hex'));
+        return reply(200, { sessions: sessions.size });
       }
       if (req.url === '/inbound') {
         for (const s of sessions) {
