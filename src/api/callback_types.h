@@ -36,5 +36,8 @@ struct callback_type {
 extern const struct callback_type callbacks_sim;
 /* The twilio type (callbacks_twilio.c): X-Twilio-Signature, form body. */
 extern const struct callback_type callbacks_twilio;
+/* The meta_whatsapp type (callbacks_meta.c): a webhook only, with the GET
+ * handshake and X-Hub-Signature-256 over a JSON body. */
+extern const struct callback_type callbacks_meta;
 
 #endif

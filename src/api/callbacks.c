@@ -23,7 +23,8 @@
 #include <string.h>
 
 /* Every provider type that takes callbacks. */
-static const struct callback_type *const types[] = {&callbacks_sim, &callbacks_twilio};
+static const struct callback_type *const types[] = {&callbacks_sim, &callbacks_twilio,
+                                                    &callbacks_meta};
 
 static const struct callback_type *type_of(const struct provider_def *d) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)

@@ -7,6 +7,12 @@
 #define CAMPAIGND_HANDLERS_H
 
 #include "api/request.h"
+#include "domain/keywords.h"
+#include "domain/types.h"
+
+#include <stdint.h>
+
+struct store;
 
 void ops_healthz(struct request *req);
 void ops_readyz(struct request *req);

@@ -5,6 +5,7 @@
 #include "domain/campaign.h"
 #include "domain/phone.h"
 #include "domain/template.h"
+#include "domain/wa_template.h"
 #include "domain/webhook_url.h"
 #include "domain/window.h"
 #include "util/clock.h"
@@ -175,7 +176,7 @@ static int check_whatsapp_config(json_t *c, const struct campaign_rules *r, stru
                 return verr_set(e, f, "%s %s", f, why);
         }
     }
-    if (check_window(c, e))
+    if (wa_template_check_extras(t, e) || check_window(c, e))
         return -1;
     return check_webhook(c, r, e);
 }

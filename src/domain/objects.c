@@ -28,7 +28,8 @@ void message_clear(struct message *m) {
     free(m->provider_message_id);
     free(m->encoding);
     free(m->error_code);
-    m->error_code = NULL;
+    free(m->pricing_category);
+    m->error_code = m->pricing_category = NULL;
     m->from = m->to = m->body = m->template_json = m->carrier = m->provider = NULL;
     m->provider_message_id = m->encoding = NULL;
 }

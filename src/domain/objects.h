@@ -30,7 +30,8 @@ struct message {
     char recipient_id[48];
     enum channel channel;
     char *from, *to, *body, *template_json, *carrier, *provider, *provider_message_id, *encoding;
-    char *error_code; /* NULL = null */
+    char *error_code;       /* NULL = null */
+    char *pricing_category; /* whatsapp: the provider's pricing category; NULL = null */
     int attempt, segments;
     enum message_status status;
     int64_t created_at, sent_at, delivered_at, read_at, failed_at, updated_at; /* 0 = null */

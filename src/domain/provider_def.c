@@ -101,6 +101,26 @@ static const struct setting smpp_settings[] = {
     {"binds", SETTING_INTEGER, 0, 1, 16, 1, NULL},
 };
 
+/* meta_whatsapp: the WhatsApp Cloud API (contract, Providers,
+ * meta_whatsapp). api_version goes into the request path. */
+static const struct setting meta_settings[] = {
+    {"access_token", SETTING_STRING, 1, 1, 1024, 0, NULL},
+    {"app_secret", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"verify_token", SETTING_STRING, 1, 1, 256, 0, NULL},
+    {"base_url", SETTING_URL, 0, 1, 2048, 0, "https://graph.facebook.com"},
+    {"api_version", SETTING_STRING, 0, 2, 16, 0, "v21.0"},
+};
+
+static int meta_check(json_t *settings, struct verr *e) {
+    const char *v = json_string_value(json_object_get(settings, "api_version"));
+    if (v[0] != 'v')
+        return verr_set(e, "api_version", "api_version must look like v21.0");
+    for (const char *p = v + 1; *p; p++)
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return verr_set(e, "api_version", "api_version must look like v21.0");
+    return 0;
+}
+
 #define N_OF(a) (sizeof a / sizeof a[0])
 
 static const struct provider_type types[] = {
@@ -108,6 +128,7 @@ static const struct provider_type types[] = {
     {"twilio", (1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS), twilio_settings, N_OF(twilio_settings),
      twilio_check, twilio_carries},
     {"smpp", 1u << CHANNEL_SMS, smpp_settings, N_OF(smpp_settings), NULL, NULL},
+    {"meta_whatsapp", 1u << CHANNEL_WHATSAPP, meta_settings, N_OF(meta_settings), meta_check, NULL},
 };
 
 /* The contract's secret setting names, whatever the type. */

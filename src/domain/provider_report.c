@@ -93,3 +93,12 @@ int provider_report_from_json(json_t *body, const char *attempt_id, enum channel
     }
     return 0;
 }
+
+void provider_error_code(json_t *code, long status, char out[32]) {
+    if (json_is_integer(code))
+        snprintf(out, 32, "%lld", (long long)json_integer_value(code));
+    else if (json_is_string(code) && json_string_value(code)[0])
+        snprintf(out, 32, "%s", json_string_value(code));
+    else
+        snprintf(out, 32, "http_%ld", status);
+}

@@ -22,4 +22,9 @@
 int provider_report_from_json(json_t *body, const char *attempt_id, enum channel ch, int64_t now,
                               struct attempt_end *out, struct verr *e);
 
+/* The error_code of a provider's refusal: its answer's code (an integer,
+ * or a non-empty string), else "http_<status>". Every HTTP provider's
+ * answer reader uses it (twilio_rules.c, meta_rules.c). */
+void provider_error_code(json_t *code, long status, char out[32]);
+
 #endif

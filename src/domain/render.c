@@ -115,6 +115,7 @@ json_t *render_message(const struct message *m) {
         json_object_set_new(o, "sender", string_or_null(m->from));
         json_object_set_new(o, "to", string_or_null(m->to));
         json_object_set_new(o, "template", stored_json(m->template_json));
+        json_object_set_new(o, "pricing_category", string_or_null(m->pricing_category));
     } else {
         json_object_set_new(o, "from", string_or_null(m->from));
         json_object_set_new(o, "to", string_or_null(m->to));

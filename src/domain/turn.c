@@ -1,6 +1,7 @@
 /* turn.c - the decision at a recipient's turn, see turn.h. */
 #include "domain/turn.h"
 #include "domain/template.h"
+#include "domain/wa_template.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +18,7 @@ int turn_render(enum channel ch, json_t *config, json_t *params, char **text) {
     if (ch == CHANNEL_SMS)
         return template_render(json_string_value(json_object_get(config, "body")), params, text,
                                missing);
-    json_t *t = json_deep_copy(json_object_get(config, "template"));
-    json_t *list = json_object_get(t, "parameters");
-    size_t i;
-    json_t *p;
-    json_array_foreach(list, i, p) {
-        char *filled = NULL;
-        if (template_render(json_string_value(p), params, &filled, missing) != 0) {
-            json_decref(t);
-            return -1;
-        }
-        json_array_set_new(list, i, json_string(filled));
-        free(filled);
-    }
-    *text = t ? json_dumps(t, JSON_COMPACT) : NULL;
-    json_decref(t);
-    return 0;
+    return wa_template_fill(json_object_get(config, "template"), params, text, missing);
 }
 
 static void fail(const struct turn_facts *f, enum disposition d, struct turn_decision *out) {

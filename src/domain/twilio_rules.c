@@ -1,5 +1,6 @@
 /* twilio_rules.c - see twilio_rules.h. */
 #include "domain/twilio_rules.h"
+#include "domain/provider_report.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/crypto.h"
@@ -24,12 +25,7 @@ void twilio_answer_read(long status, const char *body, size_t n, int64_t retry_a
         snprintf(out->sid, sizeof out->sid, "%s", sid ? sid : "");
     } else {
         out->fate = TWILIO_REJECTED;
-        if (json_is_integer(code))
-            snprintf(out->error_code, sizeof out->error_code, "%lld", code_value);
-        else if (json_is_string(code) && json_string_value(code)[0])
-            snprintf(out->error_code, sizeof out->error_code, "%s", json_string_value(code));
-        else
-            snprintf(out->error_code, sizeof out->error_code, "http_%ld", status);
+        provider_error_code(code, status, out->error_code);
     }
     json_decref(j);
 }

@@ -188,6 +188,9 @@ void http_submit_start(struct http_submit *h, const struct attempt *a, struct ht
     if (req->userpwd) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(c, CURLOPT_USERPWD, req->userpwd);
+    } else if (req->bearer) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, req->bearer);
     }
     curl_easy_setopt(c, CURLOPT_USERAGENT, "campaignd/1");
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, HTTP_SUBMIT_TIMEOUT_MS);

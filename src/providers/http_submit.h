@@ -52,6 +52,7 @@ struct http_request {
     char *body;
     const char *content_type; /* e.g. application/x-www-form-urlencoded */
     const char *userpwd;      /* HTTP Basic "user:password" (copied), or NULL */
+    const char *bearer;       /* Authorization: Bearer <token> (copied), or NULL */
 };
 
 struct http_submit;

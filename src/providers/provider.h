@@ -126,4 +126,9 @@ int provider_twilio_open(const struct provider_def *def, const struct provider_e
 int provider_smpp_open(const struct provider_def *def, const struct provider_env *env,
                        struct provider **out);
 
+/* The WhatsApp Cloud API (meta_whatsapp.c): template sends over HTTP,
+ * fates from the answers; statuses come as signed webhooks (api/). */
+int provider_meta_whatsapp_open(const struct provider_def *def, const struct provider_env *env,
+                                struct provider **out);
+
 #endif

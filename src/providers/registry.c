@@ -16,6 +16,7 @@ static const struct provider_impl impls[] = {
     {"sim", provider_sim_open},
     {"twilio", provider_twilio_open},
     {"smpp", provider_smpp_open},
+    {"meta_whatsapp", provider_meta_whatsapp_open},
 };
 
 int provider_open(const struct provider_def *def, const struct provider_env *env,

@@ -178,6 +178,24 @@ int sqlite_unit_begin(struct sqlite_conn *c) {
     return STORE_OK;
 }
 
+int sqlite_update_texts(struct store *st, const char *sql, const char *what,
+                        const char *const *texts, int n) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, sql);
+    for (int i = 0; i < n; i++)
+        sqlite_bind_text_or_null(s, i + 1, texts[i]);
+    rc = sqlite_err(conn, sqlite3_step(s), what);
+    sqlite3_reset(s);
+    int changed = sqlite3_changes(conn->db);
+    rc = sqlite_unit_end(conn, rc);
+    return rc == STORE_OK && changed == 0 ? STORE_ENOTFOUND : rc;
+}
+
 int sqlite_unit_end(struct sqlite_conn *c, int result) {
     if (c->depth <= 0)
         return result;
@@ -653,6 +671,7 @@ static const struct store_ops sqlite_ops = {
     .call_list = sqlite_call_list,
     .call_get = sqlite_call_get,
     .call_set_media = sqlite_call_set_media,
+    .message_set_pricing = sqlite_message_set_pricing,
     .message_list = sqlite_message_list,
     .message_get = sqlite_message_get,
     .opt_out_insert = sqlite_opt_out_insert,

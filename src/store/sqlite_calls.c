@@ -127,19 +127,6 @@ static const char SQL_SET_MEDIA[] = "UPDATE calls SET transcript = coalesce(?2, 
 
 int sqlite_call_set_media(struct store *st, const char *call_id, const char *transcript,
                           const char *recording_url) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
-    if (rc)
-        return rc;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_SET_MEDIA);
-    sqlite3_bind_text(s, 1, call_id, -1, SQLITE_STATIC);
-    sqlite_bind_text_or_null(s, 2, transcript);
-    sqlite_bind_text_or_null(s, 3, recording_url);
-    rc = sqlite_err(conn, sqlite3_step(s), "call_set_media");
-    sqlite3_reset(s);
-    if (rc == STORE_OK && sqlite3_changes(conn->db) == 0)
-        rc = STORE_ENOTFOUND;
-    return sqlite_unit_end(conn, rc);
+    const char *texts[] = {call_id, transcript, recording_url};
+    return sqlite_update_texts(st, SQL_SET_MEDIA, "call_set_media", texts, 3);
 }

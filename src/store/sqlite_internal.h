@@ -44,6 +44,11 @@ sqlite3_stmt *sqlite_prep(struct sqlite_conn *c, const char *sql);
 int sqlite_err(struct sqlite_conn *c, int rc, const char *what);
 /* Units of work that join an outer transaction when there is one. */
 int sqlite_unit_begin(struct sqlite_conn *c);
+/* One UPDATE whose parameters ?1..?n are texts (NULL binds null), as a
+ * unit of work: 0, STORE_ENOTFOUND when it changed no row (which does not
+ * doom the caller's transaction), or a store error. */
+int sqlite_update_texts(struct store *st, const char *sql, const char *what,
+                        const char *const *texts, int n);
 int sqlite_unit_end(struct sqlite_conn *c, int rc); /* commits on 0, else rolls back */
 
 /* Runs sql, a DELETE keyed by up to three text parameters ?1 ?2 ?3 (NULL:
@@ -185,6 +190,7 @@ int sqlite_fail_unknown_submits(struct store *st, int64_t cutoff, int64_t now,
 int sqlite_call_list(struct store *st, const char *account_id, const struct call_filter *f,
                      int64_t before_seq, size_t limit, struct call_page *out);
 int sqlite_call_get(struct store *st, const char *account_id, const char *id, struct call *out);
+int sqlite_message_set_pricing(struct store *st, const char *message_id, const char *category);
 int sqlite_call_set_media(struct store *st, const char *call_id, const char *transcript,
                           const char *recording_url);
 int sqlite_message_list(struct store *st, const char *account_id, const struct message_filter *f,

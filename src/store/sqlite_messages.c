@@ -16,7 +16,7 @@
     "m.seq, m.id, coalesce(camp.id, ''), r.id, m.channel, m.from_id, m.to_number, m.body, "        \
     "m.template, m.carrier, m.provider, m.provider_message_id, m.encoding, m.attempt, "            \
     "coalesce(m.segments, 0), m.status, m.created_at, m.sent_at, m.delivered_at, m.read_at, "      \
-    "m.failed_at, m.updated_at, m.error_code"
+    "m.failed_at, m.updated_at, m.error_code, m.pricing_category"
 #define MESSAGE_FROM                                                                               \
     " FROM messages m LEFT JOIN campaigns camp ON camp.seq = m.campaign_seq "                      \
     "JOIN recipients r ON r.seq = m.recipient_seq "
@@ -64,6 +64,15 @@ static void read_message(sqlite3_stmt *s, struct message *m) {
     m->failed_at = sqlite3_column_int64(s, i++);
     m->updated_at = sqlite3_column_int64(s, i++);
     m->error_code = sqlite_col_text(s, i++);
+    m->pricing_category = sqlite_col_text(s, i++);
+}
+
+static const char SQL_SET_PRICING[] =
+    "UPDATE messages SET pricing_category = coalesce(pricing_category, ?2) WHERE id = ?1";
+
+int sqlite_message_set_pricing(struct store *st, const char *message_id, const char *category) {
+    const char *texts[] = {message_id, category};
+    return sqlite_update_texts(st, SQL_SET_PRICING, "message_set_pricing", texts, 2);
 }
 
 static void read_message_item(sqlite3_stmt *s, void *item) {

@@ -201,6 +201,10 @@ const char *const sqlite_migrations[] = {
      * every attempt it ever accepted (a random-keyed insert per attempt,
      * never pruned) goes */
     "DROP TABLE sim_accepted;",
+
+    /* 13: a whatsapp message's pricing category as its provider reports it
+     * (Meta's statuses carry pricing.category) */
+    "ALTER TABLE messages ADD COLUMN pricing_category TEXT;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -399,6 +399,12 @@ struct store_ops {
     int (*call_set_media)(struct store *st, const char *call_id, const char *transcript,
                           const char *recording_url);
 
+    /* Keeps a whatsapp message's pricing category as its provider
+     * reported it (the first report that carries one: a message's category
+     * is settled when it is sent). Any thread; joins the caller's
+     * transaction. STORE_ENOTFOUND: no such message. */
+    int (*message_set_pricing)(struct store *st, const char *message_id, const char *category);
+
     int (*message_list)(struct store *st, const char *account_id, const struct message_filter *f,
                         int64_t before_seq, size_t limit, struct message_page *out);
     int (*message_get)(struct store *st, const char *account_id, const char *id,

@@ -1,11 +1,13 @@
-/* ids.c - random ids from the OS's CSPRNG with rejection sampling, so every
- * base62 character is equally likely. */
+/* ids.c - ids: a time prefix, then characters from the OS's CSPRNG with
+ * rejection sampling, so every random base62 character is equally likely.
+ * The alphabet is in ASCII order, so ids sort by their time prefix. */
 #include "util/ids.h"
 #include "util/crypto.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -30,12 +32,23 @@ void ids_random_base62(char *out, size_t n) {
     out[n] = '\0';
 }
 
+void ids_time_base62(int64_t ms, char out[IDS_TIME_CHARS]) {
+    uint64_t v = ms > 0 ? (uint64_t)ms : 0;
+    for (int i = IDS_TIME_CHARS - 1; i >= 0; i--) {
+        out[i] = base62[v % 62];
+        v /= 62;
+    }
+}
+
 void ids_new(const char *prefix, char out[IDS_MAX_LEN]) {
     size_t plen = strlen(prefix);
-    if (plen > IDS_MAX_LEN - IDS_RANDOM_CHARS - 1)
-        plen = IDS_MAX_LEN - IDS_RANDOM_CHARS - 1;
+    if (plen > IDS_MAX_LEN - IDS_CHARS - 1)
+        plen = IDS_MAX_LEN - IDS_CHARS - 1;
     memcpy(out, prefix, plen);
-    ids_random_base62(out + plen, IDS_RANDOM_CHARS);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ids_time_base62((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out + plen);
+    ids_random_base62(out + plen + IDS_TIME_CHARS, IDS_RANDOM_CHARS);
 }
 
 int ids_valid(const char *s, const char *prefix) {

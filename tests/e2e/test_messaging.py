@@ -26,7 +26,7 @@ MESSAGE_KEYS_COMMON = {"id", "campaign_id", "recipient_id", "channel", "to", "at
                        "carrier", "provider", "provider_message_id", "created_at", "sent_at",
                        "delivered_at", "read_at", "failed_at", "updated_at", "error_code"}
 SMS_KEYS = MESSAGE_KEYS_COMMON | {"from", "body", "segments", "encoding"}
-WA_KEYS = MESSAGE_KEYS_COMMON | {"sender", "template"}
+WA_KEYS = MESSAGE_KEYS_COMMON | {"sender", "template", "pricing_category"}
 MSG_STATUSES = {"queued", "sent", "delivered", "read", "failed", "undelivered"}
 
 # Final (status, disposition) per last digit, after every report arrived.

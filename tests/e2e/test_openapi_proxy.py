@@ -447,6 +447,34 @@ def step_providers(w):
     w.call("GET", path, 404, admin=True)
 
 
+def step_meta_webhook(w):
+    """A meta_whatsapp provider's webhook: the handshake and signed POSTs."""
+    import hashlib
+    import hmac
+    name = "meta-" + secrets.token_hex(3)
+    r = w.call("PUT", "/v1/admin/providers/" + name, 200, admin=True, json_body={
+        "type": "meta_whatsapp", "access_token": "EAAG-contract", "app_secret": "app-secret",
+        "verify_token": "verify-contract"})
+    assert r.json()["secrets_set"] == ["access_token", "app_secret"], r.text
+    path = "/v1/providers/%s/webhook" % name
+    q = {"hub.mode": "subscribe", "hub.verify_token": "verify-contract", "hub.challenge": "1158201444"}
+    r = w.call("GET", path, 200, params=q)
+    assert r.text == "1158201444"
+    w.call("GET", path, 403, params=dict(q, **{"hub.verify_token": "wrong"}))
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "messages", "value": {"messaging_product": "whatsapp",
+                                        "metadata": {"phone_number_id": "106"},
+                                        "statuses": [{"id": "wamid.nobody", "status": "read",
+                                                      "timestamp": "1733650000"}]}}]}]},
+                      separators=(",", ":")).encode()  # as Prism sends a JSON body on: unchanged
+    sig = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+    r = w.call("POST", path, 200, data=body, headers={"X-Hub-Signature-256": sig})
+    assert r.json() == {"statuses": 0, "messages": 0, "ignored": 1}, r.text
+    w.call("POST", path, 403, data=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    w.refused("POST", path, 403, "forbidden", data=body)
+    w.call("DELETE", "/v1/admin/providers/" + name, 204, admin=True)
+
+
 def step_provider_callbacks(w, key):
     """A provider's callbacks: a voice call reported busy while the named sim
     provider still holds it (a long call_ms, so the report comes first), the
@@ -805,6 +833,7 @@ def test_walk_every_operation_through_prism(walk, doc):
     step_carriers(walk)
     step_providers(walk)
     step_provider_callbacks(walk, key)
+    step_meta_webhook(walk)
     step_general_errors(walk, key)
     step_body_limits(walk, key)
     step_voice(walk, key)

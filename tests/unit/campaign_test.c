@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "domain/campaign.h"
 
 #include <stdio.h>
@@ -15,21 +17,6 @@
 #include <string.h>
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* Parses JSON written with single quotes (no apostrophes inside strings). */
-static json_t *J(const char *sq) {
-    size_t n = strlen(sq);
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i <= n; i++)
-        s[i] = sq[i] == '\'' ? '"' : sq[i];
-    json_error_t err;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", s, err.text);
-    free(s);
-    return v;
-}
 
 /* A string of count copies of unit. */
 static char *repeat(const char *unit, size_t count) {

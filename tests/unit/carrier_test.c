@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "domain/carrier.h"
 
 #include <math.h>
@@ -21,21 +23,6 @@
 #include <string.h>
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* Parses JSON written with single quotes (no apostrophes inside strings). */
-static json_t *J(const char *sq) {
-    size_t n = strlen(sq);
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i <= n; i++)
-        s[i] = sq[i] == '\'' ? '"' : sq[i];
-    json_error_t err;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", s, err.text);
-    free(s);
-    return v;
-}
 
 static const char *const VOICE = "{'channel':'voice','prefixes':['+1415','+1'],"
                                  "'rate_per_second':20,'burst':1,'max_concurrent':5}";

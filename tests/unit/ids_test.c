@@ -1,7 +1,8 @@
 /* ids_test.c - tests of util/ids.c: prefix and length of ids_new, the base62
  * alphabet, uniqueness over 10,000 draws, a rough uniformity check of the
  * characters, long prefixes truncated within IDS_MAX_LEN, ids_random_base62
- * bounds, and ids_valid on good and hostile strings. */
+ * bounds, the time prefix's order, and ids_valid on good and hostile
+ * strings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int is_base62(char c) {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -25,7 +27,7 @@ static void test_shape(void **state) {
         char id[IDS_MAX_LEN];
         ids_new(prefixes[i], id);
         size_t plen = strlen(prefixes[i]);
-        assert_int_equal(strlen(id), plen + IDS_RANDOM_CHARS);
+        assert_int_equal(strlen(id), plen + IDS_CHARS);
         assert_memory_equal(id, prefixes[i], plen);
         for (size_t k = plen; id[k]; k++)
             if (!is_base62(id[k]))
@@ -47,23 +49,62 @@ static void test_unique_and_uniform(void **state) {
     long counts[256] = {0};
     for (int i = 0; i < N; i++) {
         ids_new("cmp_", ids[i]);
-        for (const char *p = ids[i] + 4; *p; p++)
+        for (const char *p = ids[i] + 4 + IDS_TIME_CHARS; *p; p++)
             counts[(unsigned char)*p]++;
     }
     qsort(ids, N, sizeof *ids, cmp);
     for (int i = 1; i < N; i++)
         if (strcmp(ids[i - 1], ids[i]) == 0)
             fail_msg("duplicate id %s", ids[i]);
-    /* 240,000 characters over 62 symbols: about 3871 each, sd about 62 */
+    /* 160,000 random characters over 62 symbols: about 2581 each, sd about 50 */
     for (int c = 0; c < 256; c++) {
         if (!is_base62((char)c)) {
             assert_int_equal(counts[c], 0);
             continue;
         }
-        if (counts[c] < 3400 || counts[c] > 4350)
-            fail_msg("character %c drawn %ld times of 240000", c, counts[c]);
+        if (counts[c] < 2250 || counts[c] > 2900)
+            fail_msg("character %c drawn %ld times of 160000", c, counts[c]);
     }
     free(ids);
+}
+
+/* The time prefix: fixed width, and its order is the order of the times,
+ * so ids of one type sort by creation. */
+static void test_time_order(void **state) {
+    (void)state;
+    const int64_t times[] = {0,
+                             1,
+                             61,
+                             62,
+                             3843,
+                             3844,
+                             999999999,
+                             1765000000000,
+                             1765000000001,
+                             1765000000062,
+                             4102444800000 /* 2100 */};
+    char prev[IDS_TIME_CHARS + 1] = "", cur[IDS_TIME_CHARS + 1];
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        ids_time_base62(times[i], cur);
+        cur[IDS_TIME_CHARS] = '\0';
+        for (int k = 0; k < IDS_TIME_CHARS; k++)
+            assert_true(is_base62(cur[k]));
+        if (i)
+            assert_true(strcmp(prev, cur) < 0);
+        memcpy(prev, cur, sizeof cur);
+    }
+    ids_time_base62(0, cur);
+    assert_memory_equal(cur, "00000000", IDS_TIME_CHARS);
+    ids_time_base62(-5, cur); /* before the epoch: clamped */
+    assert_memory_equal(cur, "00000000", IDS_TIME_CHARS);
+    /* two ids a few milliseconds apart */
+    char a[IDS_MAX_LEN], b[IDS_MAX_LEN];
+    ids_new("rcp_", a);
+    struct timespec ts = {0, 3 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ids_new("rcp_", b);
+    assert_true(strcmp(a, b) < 0);
+    assert_true(memcmp(a + 4 + IDS_TIME_CHARS, b + 4 + IDS_TIME_CHARS, IDS_RANDOM_CHARS) != 0);
 }
 
 static void test_long_prefix(void **state) {
@@ -126,9 +167,9 @@ static void test_valid(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shape),       cmocka_unit_test(test_unique_and_uniform),
-        cmocka_unit_test(test_long_prefix), cmocka_unit_test(test_random_base62),
-        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_shape),         cmocka_unit_test(test_unique_and_uniform),
+        cmocka_unit_test(test_time_order),    cmocka_unit_test(test_long_prefix),
+        cmocka_unit_test(test_random_base62), cmocka_unit_test(test_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

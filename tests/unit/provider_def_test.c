@@ -66,7 +66,9 @@ static void test_types(void **state) {
         assert_true(provider_type_carries("sim", (enum channel)ch));
     assert_false(provider_type_carries("sim", CHANNEL_COUNT));
     /* types the contract names but this build does not have are unknown */
-    assert_false(provider_type_carries("meta_whatsapp", CHANNEL_WHATSAPP));
+    assert_false(provider_type_carries("vapi", CHANNEL_VOICE));
+    assert_true(provider_type_carries("meta_whatsapp", CHANNEL_WHATSAPP));
+    assert_false(provider_type_carries("meta_whatsapp", CHANNEL_SMS));
     assert_true(provider_type_carries("twilio", CHANNEL_VOICE));
     assert_true(provider_type_carries("twilio", CHANNEL_SMS));
     assert_false(provider_type_carries("twilio", CHANNEL_WHATSAPP));
@@ -174,6 +176,40 @@ static void test_twilio(void **state) {
     json_decref(b);
 }
 
+static void test_meta_whatsapp(void **state) {
+    (void)state;
+#define META "{'type':'meta_whatsapp','access_token':'EAAG','app_secret':'s','verify_token':'v'"
+    expect("m", META "}", NULL);
+    expect("m", "{'type':'meta_whatsapp','app_secret':'s','verify_token':'v'}", "access_token");
+    expect("m", "{'type':'meta_whatsapp','access_token':'t','verify_token':'v'}", "app_secret");
+    expect("m", "{'type':'meta_whatsapp','access_token':'t','app_secret':'s'}", "verify_token");
+    expect("m", META ",'verify_token':''}", "verify_token");
+    expect("m", META ",'api_version':'v22.0'}", NULL);
+    expect("m", META ",'api_version':'22.0'}", "api_version");
+    expect("m", META ",'api_version':'v2/../x'}", "api_version");
+    expect("m", META ",'base_url':'ftp://graph'}", "base_url");
+    expect("m", META ",'phone_number_id':'1'}", "phone_number_id");
+    expect_private(META ",'base_url':'http://127.0.0.1:4010'}", 0, "base_url");
+    expect_private(META ",'base_url':'http://127.0.0.1:4010'}", 1, NULL);
+    json_t *b = J(META "}");
+    struct provider_def d;
+    struct verr e;
+    assert_int_equal(provider_def_from_json("m", b, 0, &d, &e), 0);
+    json_t *answer = provider_def_to_json(&d);
+    char *text = json_dumps(answer, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(text,
+                        "{\"api_version\":\"v21.0\",\"base_url\":\"https://graph.facebook.com\","
+                        "\"builtin\":false,\"name\":\"m\",\"secrets_set\":[\"access_token\","
+                        "\"app_secret\"],\"type\":\"meta_whatsapp\",\"verify_token\":\"v\"}");
+    assert_true(provider_def_carries(&d, CHANNEL_WHATSAPP));
+    assert_false(provider_def_carries(&d, CHANNEL_VOICE));
+    free(text);
+    json_decref(answer);
+    json_decref(b);
+    provider_def_clear(&d);
+#undef META
+}
+
 static void test_defaults_and_answer(void **state) {
     (void)state;
     json_t *b = J("{'type':'sim','call_ms':50}");
@@ -236,6 +272,7 @@ int main(void) {
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_twilio),
+        cmocka_unit_test(test_meta_whatsapp),
         cmocka_unit_test(test_defaults_and_answer),
         cmocka_unit_test(test_secrets_never_answered),
         cmocka_unit_test(test_builtin),

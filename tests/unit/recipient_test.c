@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "domain/recipient.h"
 
 #include <stdio.h>
@@ -40,21 +42,6 @@ static void expect_number(const char *number, enum reject_reason want, const cha
         fail_msg("%s: got %s, want %s", number, reject_reason_name(got), reject_reason_name(want));
     if (want_region && strcmp(region, want_region) != 0)
         fail_msg("%s: region \"%s\", want \"%s\"", number, region, want_region);
-}
-
-/* Parses JSON written with single quotes (no apostrophes inside strings). */
-static json_t *J(const char *sq) {
-    size_t n = strlen(sq);
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i <= n; i++)
-        s[i] = sq[i] == '\'' ? '"' : sq[i];
-    json_error_t err;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", s, err.text);
-    free(s);
-    return v;
 }
 
 static void expect_params(const char *sq, int want) {

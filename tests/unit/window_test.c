@@ -7,25 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "json_fixture.h"
+
 #include "domain/window.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *J(const char *sq) {
-    size_t n = strlen(sq);
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    for (size_t i = 0; i <= n; i++)
-        s[i] = sq[i] == '\'' ? '"' : sq[i];
-    json_error_t err;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
-    if (!v)
-        fail_msg("bad test JSON %s: %s", s, err.text);
-    free(s);
-    return v;
-}
 
 static void test_parse_hhmm_every_minute(void **state) {
     (void)state;
