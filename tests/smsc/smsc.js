@@ -12,6 +12,7 @@
 // "id:... stat:..." text ("text"), or none ("none").
 //
 // Control side (HTTP, JSON), for the tests:
+//   GET  /count      how many submits, binds and sessions (cheap: the benchmark polls it)
 //   GET  /state      binds, submits (each with its text and message id), sessions,
 //                    receipts sent and deliver_sm_resp received
 //   POST /config     merges settings: system_id, password, receipt_form,
@@ -198,6 +199,8 @@ http
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(obj));
     };
+    if (req.method === 'GET' && req.url === '/count')
+      return reply(200, { submits: state.submits.length, binds: state.binds.length, sessions: sessions.size });
     if (req.method === 'GET' && req.url === '/state')
       return reply(200, Object.assign({ sessions: sessions.size, held: held.length }, state));
     readJson(req, (body) => {
