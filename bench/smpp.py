@@ -126,6 +126,7 @@ port = {smpp}
 transceiver-mode = true
 smsc-username = campaignd
 smsc-password = secret
+system-type = "VMA"
 max-pending-submits = {window}
 enquire-link-interval = 30
 
