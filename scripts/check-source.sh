@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Source checks: no banned functions (strcpy, strcat, sprintf, vsprintf,
 # gets, atoi, atol) in our C code, no api/ header included below api/, and
-# every C file formatted by .clang-format.
+# every C file formatted by .clang-format, and src/store/pg_X.c what
+# scripts/pg_mirror.py makes of src/store/sqlite_X.c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=$(git ls-files 'src/*.c' 'src/*.h' 'src/*.cc' 'tests/*.c' 'bench/*.c' 'fuzz/*.c' 2>/dev/null || true)
@@ -23,5 +24,11 @@ if command -v clang-format >/dev/null; then
     echo "$bad" >&2
     status=1
   fi
+fi
+# the PostgreSQL backend's mirrored files follow their SQLite twins (the
+# script formats what it writes with clang-format)
+if command -v clang-format >/dev/null && ! python3 scripts/pg_mirror.py --check; then
+  echo "check-source: a sqlite_X.c changed: run scripts/pg_mirror.py (see docs/scaling.md)" >&2
+  status=1
 fi
 exit $status

@@ -29,7 +29,7 @@ static const struct setting settings[] = {
     {"listen", "CAMPAIGND_LISTEN", T(listen), "127.0.0.1:8080", 0, 0,
      "address:port to serve HTTP on"},
     {"database", "CAMPAIGND_DATABASE", T(database), "sqlite:campaignd.db", 0, 0,
-     "sqlite:PATH (a postgres:// URL once that backend exists)"},
+     "sqlite:PATH or a PostgreSQL URL (postgres://...)"},
     {"admin-token", "CAMPAIGND_ADMIN_TOKEN", T(admin_token), NULL, 0, 0,
      "bearer token for /v1/admin/ (unset: the admin API answers 404)"},
     {"data-dir", "CAMPAIGND_DATA_DIR", T(data_dir), "", 0, 0,

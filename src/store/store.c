@@ -88,9 +88,8 @@ int store_open_with(const char *url, const struct store_options *opts, struct st
     if (strncmp(url, "sqlite:", 7) == 0)
         return store_sqlite_open(url + 7, opts, out, err, errlen);
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        snprintf(err, errlen, "the PostgreSQL backend is not built yet; use sqlite:PATH");
-        return STORE_EIO;
+        return store_pg_open(url, opts, out, err, errlen);
     }
-    snprintf(err, errlen, "unknown database URL (want sqlite:PATH): %s", url);
+    snprintf(err, errlen, "unknown database URL (want sqlite:PATH or postgres://...): %s", url);
     return STORE_EIO;
 }

@@ -1,6 +1,6 @@
 /* store.h - the storage interface: the only door to SQL.
  *
- * A backend implements struct store_ops (sqlite.c now, postgres.c later, as
+ * A backend implements struct store_ops (sqlite.c, or pg.c for PostgreSQL, as
  * Redis picks ae_epoll.c or ae_kqueue.c) and embeds struct store first in
  * its own struct. Everything above this header is free of SQL.
  *
@@ -485,5 +485,8 @@ int store_open_with(const char *url, const struct store_options *opts, struct st
 
 int store_sqlite_open(const char *path, const struct store_options *opts, struct store **out,
                       char *err, size_t errlen);
+/* url: a libpq connection URI (postgres://... or postgresql://...). */
+int store_pg_open(const char *url, const struct store_options *opts, struct store **out, char *err,
+                  size_t errlen);
 
 #endif

@@ -3,6 +3,10 @@
 * The binary is $CAMPAIGND_BIN (default: <repo>/build/campaignd).
 * Each server gets a free port (bind to port 0), a SQLite database in a
   temporary folder and, unless told otherwise, an admin token.
+* With $CAMPAIGND_TEST_DATABASE set to a PostgreSQL URL (scripts/pg.sh run),
+  each database path instead names a fresh database on that server (the
+  same path, the same database: restarts and shared stores keep working),
+  dropped when the fixture that started the server ends.
 * Its stderr goes to a file; when a test fails the file is attached to the
   report, and when the server exits non-zero or by a signal on SIGTERM
   (a sanitizer build that finds a leak, a crash) the test fails with it.
@@ -15,18 +19,20 @@ Fixtures:
   start_server  factory for a fresh server with custom env, stopped (and its
                 exit status checked) at the end of the test
 """
+import hashlib
 import os
 import pathlib
 import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 import requests
 
-from helpers import SANITIZED, SLOW, Client
+from helpers import ON_PG, PG_URL, SANITIZED, SLOW, Client
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CAMPAIGND_BIN") or str(REPO / "build" / "campaignd")
@@ -35,6 +41,41 @@ STOP_TIMEOUT = 20 * SLOW
 
 # Every server still running, for attaching its log to failing reports.
 _live = []
+
+
+def _pg_url(dbname):
+    """PG_URL with its database replaced by dbname."""
+    from urllib.parse import urlsplit
+    u = urlsplit(PG_URL)
+    return "%s://%s/%s%s" % (u.scheme, u.netloc, dbname, ("?" + u.query) if u.query else "")
+
+
+def _psql(sql):
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", PG_URL,
+                    "-c", "SET client_min_messages = warning", "-c", sql],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def pg_database(path):
+    """The PostgreSQL database standing for the SQLite path (created once)."""
+    name = "t_" + hashlib.sha1(str(path).encode()).hexdigest()[:20]
+    with _pg_lock:  # servers may start from several threads
+        if name not in _pg_created:
+            _psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+            _psql("CREATE DATABASE %s" % name)
+            _pg_created.add(name)
+    return _pg_url(name), name
+
+
+def pg_drop(path):
+    name = "t_" + hashlib.sha1(str(path).encode()).hexdigest()[:20]
+    if name in _pg_created:
+        _pg_created.discard(name)
+        _psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
+_pg_created = set()
+_pg_lock = threading.Lock()
 
 
 def free_port():
@@ -66,7 +107,10 @@ class Server:
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGND_")}
         env["CAMPAIGND_LISTEN"] = "127.0.0.1:%d" % self.port
-        env["CAMPAIGND_DATABASE"] = "sqlite:%s" % self.db
+        if ON_PG:
+            env["CAMPAIGND_DATABASE"] = pg_database(self.db)[0]
+        else:
+            env["CAMPAIGND_DATABASE"] = "sqlite:%s" % self.db
         if self.admin_token is not None:
             env["CAMPAIGND_ADMIN_TOKEN"] = self.admin_token
         data = REPO / "data"
@@ -167,6 +211,8 @@ def server(tmp_path_factory):
     srv = Server(tmp_path_factory.mktemp("campaignd")).start()
     yield srv
     srv.stop()
+    if ON_PG:
+        pg_drop(srv.db)
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +237,8 @@ def start_server(tmp_path):
     yield start
     for srv in started:
         srv.stop()
+    for srv in started if ON_PG else ():
+        pg_drop(srv.db)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -203,4 +251,5 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_report_header(config):
-    return "campaignd binary: %s%s" % (BIN, " (sanitized)" if SANITIZED else "")
+    return "campaignd binary: %s%s%s" % (BIN, " (sanitized)" if SANITIZED else "",
+                                         " on PostgreSQL" if ON_PG else "")

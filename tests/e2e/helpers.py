@@ -10,6 +10,10 @@ import requests
 
 SANITIZED = os.environ.get("CAMPAIGND_SANITIZED") == "1"
 SLOW = 4 if SANITIZED else 1  # timeouts stretch under ASan/UBSan
+# A PostgreSQL server URL (scripts/pg.sh run): every campaignd under test
+# then runs on a fresh database of it instead of a SQLite file.
+PG_URL = os.environ.get("CAMPAIGND_TEST_DATABASE", "")
+ON_PG = PG_URL.startswith(("postgres://", "postgresql://"))
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 JSON_CT = "application/json; charset=utf-8"

@@ -1,7 +1,9 @@
 """Operator endpoints (accounts, keys) and API-key authentication."""
+import subprocess
+
 import pytest
 
-from helpers import assert_error, assert_time, voice_body
+from helpers import ON_PG, assert_error, assert_time, voice_body
 
 ADMIN_ROUTES = [
     ("POST", "/v1/admin/accounts", {"name": "x"}),
@@ -194,6 +196,10 @@ def test_failed_auth_creates_nothing(client):
 # ---- keys are stored hashed ----
 
 def _db_bytes(server):
+    if ON_PG:  # the whole database as SQL text
+        url = server.environment()["CAMPAIGND_DATABASE"]
+        return subprocess.run(["pg_dump", "--data-only", url], check=True,
+                              stdout=subprocess.PIPE).stdout
     data = b""
     for suffix in ("", "-wal", "-shm", "-journal"):
         try:

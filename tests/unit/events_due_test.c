@@ -16,7 +16,6 @@
 #include "store/store.h"
 #include "store_fixture.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,14 +80,14 @@ static void test_heads_only_due_pending(void **state) {
  * the other account's event is still among the first two answered. */
 static void test_a_backlog_hides_no_other_account(void **state) {
     struct store_fixture *f = *state;
-    sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL);
+    store_fixture_exec(f, "BEGIN");
     for (int c = 1; c <= 2000; c++)
         for (int k = 0; k < 2; k++)
             add(f, "acct_big", c, c % 2 ? "http://slow1/h" : "http://slow2/h", NOW - 100000 + c,
                 "pending");
     add(f, "acct_small", 5000, "http://quick/h", NOW - 1, "pending");
     add(f, "acct_small", 5001, "http://quick/h", NOW - 1, "pending");
-    sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL);
+    store_fixture_exec(f, "COMMIT");
     struct outbound_event *ev = NULL;
     size_t n = due(f, 8, 64, 1024, &ev);
     /* acct_big: 8 heads per URL, 2 URLs; acct_small: 2 */

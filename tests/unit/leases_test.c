@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 #include "util/ids.h"
 
 #include <stdio.h>
@@ -23,28 +24,17 @@
 #define N 4
 
 struct fx {
-    char path[160];
+    struct store_fixture *sf; /* the store, on SQLite or PostgreSQL */
     struct store *st;
     char account[48], campaign[48];
 };
 
-static void unlink_all(const char *path) {
-    char aux[200];
-    unlink(path);
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
-}
-
 static void fx_open(struct fx *f) {
     memset(f, 0, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/campaignd-leases-%ld.db", (long)getpid());
-    unlink_all(f->path);
-    char url[200], err[256] = "";
-    snprintf(url, sizeof url, "sqlite:%s", f->path);
-    if (store_open(url, &f->st, err, sizeof err) != 0)
-        fail_msg("store_open: %s", err);
+    void *sf = NULL;
+    store_fixture_setup(&sf);
+    f->sf = sf;
+    f->st = f->sf->st;
     struct account a = {0};
     char name[] = "leases";
     ids_new("acct_", a.id);
@@ -90,8 +80,8 @@ static void fx_open(struct fx *f) {
 }
 
 static void fx_close(struct fx *f) {
-    f->st->ops->close(f->st);
-    unlink_all(f->path);
+    void *sf = f->sf;
+    store_fixture_teardown(&sf);
 }
 
 static struct counters counters(struct fx *f) {

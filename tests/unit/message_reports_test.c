@@ -52,7 +52,7 @@ struct model {
 };
 
 struct fx {
-    char path[160];
+    struct store_fixture *sf; /* the store, on SQLite or PostgreSQL */
     struct store *st;
     char account[48];
     char campaign[48];
@@ -67,17 +67,12 @@ struct fx {
     struct counters extra; /* recipients failed at their turn (no message) */
 };
 
-static int seq_no;
-
 static void fx_open(struct fx *f) {
     memset(f, 0, sizeof *f);
-    snprintf(f->path, sizeof f->path, "/tmp/campaignd-msgreports-%ld-%d.db", (long)getpid(),
-             seq_no++);
-    store_fixture_unlink(f->path);
-    char url[200], err[256] = "";
-    snprintf(url, sizeof url, "sqlite:%s", f->path);
-    if (store_open(url, &f->st, err, sizeof err) != 0)
-        fail_msg("store_open(%s): %s", url, err);
+    void *sf = NULL;
+    store_fixture_setup(&sf);
+    f->sf = sf;
+    f->st = f->sf->st;
     struct account a = {0};
     char name[] = "reports";
     ids_new("acct_", a.id);
@@ -89,8 +84,8 @@ static void fx_open(struct fx *f) {
 }
 
 static void fx_close(struct fx *f) {
-    f->st->ops->close(f->st);
-    store_fixture_unlink(f->path);
+    void *sf = f->sf;
+    store_fixture_teardown(&sf);
     free(f->rids);
     free(f->phones);
     free(f->mids);

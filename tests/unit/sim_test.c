@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "providers/provider.h"
 #include "store/store.h"
+#include "store_fixture.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include <stdio.h>
@@ -38,7 +39,7 @@ static void on_event(void *ctx, struct provider *p, const struct provider_event 
 }
 
 struct fixture {
-    char dir[64];
+    struct store_fixture *sf; /* the store, on SQLite or PostgreSQL */
     struct store *st;
     uv_loop_t loop;
     struct seen seen;
@@ -46,11 +47,10 @@ struct fixture {
 
 static int setup(void **state) {
     struct fixture *f = xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/sim_test.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char url[128], err[256];
-    snprintf(url, sizeof url, "sqlite:%s/c.db", f->dir);
-    assert_int_equal(store_open(url, &f->st, err, sizeof err), 0);
+    void *sf = NULL;
+    store_fixture_setup(&sf);
+    f->sf = sf;
+    f->st = f->sf->st;
     uv_loop_init(&f->loop);
     *state = f;
     return 0;
@@ -60,10 +60,8 @@ static int teardown(void **state) {
     struct fixture *f = *state;
     uv_run(&f->loop, UV_RUN_DEFAULT);
     uv_loop_close(&f->loop);
-    f->st->ops->close(f->st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    void *sf = f->sf;
+    store_fixture_teardown(&sf);
     free(f);
     return 0;
 }

@@ -15,7 +15,6 @@
 #include <cmocka.h>
 #include "store/store.h"
 #include "store_fixture.h"
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,22 +52,16 @@ static void mark(struct store_fixture *f, const char *id, enum channel ch, int s
 /* The submit state and provider of attempt id, read straight from its
  * row (calls or messages); -1 when there is none. */
 static int state_of(struct store_fixture *f, const char *id, char provider[65]) {
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT submit_state, provider FROM calls WHERE id = ?1 "
-                                        "UNION ALL SELECT submit_state, provider FROM messages "
-                                        "WHERE id = ?1",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    int state = -1;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        state = sqlite3_column_int(q, 0);
-        if (provider)
-            snprintf(provider, 65, "%s", (const char *)sqlite3_column_text(q, 1));
-    }
-    sqlite3_finalize(q);
-    return state;
+    char sql[300], text[80];
+    snprintf(sql, sizeof sql,
+             "SELECT submit_state, provider FROM calls WHERE id = '%s' "
+             "UNION ALL SELECT submit_state, provider FROM messages WHERE id = '%s'",
+             id, id);
+    if (!store_fixture_text(f, sql, 0, text, sizeof text))
+        return -1;
+    if (provider)
+        store_fixture_text(f, sql, 1, provider, 65);
+    return (int)strtol(text, NULL, 10);
 }
 
 static void test_forward_only(void **state) {

@@ -17,7 +17,6 @@
 #include <cmocka.h>
 #include "store/store.h"
 #include "store_fixture.h"
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +64,7 @@ static void seed(struct store_fixture *f) {
 
 /* One text column of the first row sql answers ("" for NULL). */
 static void text_of(struct store_fixture *f, const char *sql, char *out, size_t size) {
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    const unsigned char *t = sqlite3_column_text(q, 0);
-    snprintf(out, size, "%s", t ? (const char *)t : "");
-    sqlite3_finalize(q);
+    assert_true(store_fixture_text(f, sql, 0, out, size));
 }
 
 static void expect_text(struct store_fixture *f, const char *sql, const char *want) {

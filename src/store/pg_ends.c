@@ -1,0 +1,338 @@
+/* pg_ends.c - applying what providers report, on the PostgreSQL backend:
+ * a voice attempt's end (domain/call_end.c decides), a message report
+ * (domain/message_report.c decides), and throttled give-backs.
+ *
+ * For each report the store reads the rows (attempt, recipient, campaign),
+ * asks the rule, and applies the answer: the attempt row guarded by the
+ * status it was read in, the recipient's guarded move (pg_moves.c), the
+ * counter delta only when the recipient moved (summed per campaign and
+ * written once a batch, then the campaign's completion), the events (for
+ * campaigns with a webhook), in the batch's one transaction (group commit).
+ * A repeated or late report changes nothing, so providers may report at
+ * least once. Engine thread. */
+#include "domain/call_end.h"
+#include "domain/message_report.h"
+#include "domain/move.h"
+#include "store/pg_internal.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the batch ---- */
+
+/* What one batch of ends keeps per campaign: the counters' summed delta
+ * (written once at the end of the batch, then the completion check), its
+ * retry policy parsed once, and whether it has a webhook (without one no
+ * per-row event is written, so the rows are not rendered). */
+struct batch_campaign {
+    int64_t seq;
+    struct counter_delta sum;
+    int has_policy;
+    struct retry_policy policy;
+    int webhook;
+};
+
+struct ends_batch {
+    struct batch_campaign *items;
+    size_t n, cap;
+};
+
+static struct batch_campaign *batch_campaign(struct pg_conn *conn, struct ends_batch *b,
+                                             int64_t seq) {
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].seq == seq)
+            return &b->items[i];
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->items = xrealloc(b->items, b->cap * sizeof *b->items);
+    }
+    struct batch_campaign *c = &b->items[b->n++];
+    memset(c, 0, sizeof *c);
+    c->seq = seq;
+    c->webhook = pg_has_webhook(conn, seq);
+    return c;
+}
+
+/* Events of a campaign with a webhook only. */
+static int emit(struct pg_conn *conn, const struct batch_campaign *c, enum pg_event_kind kind,
+                int64_t seq, int64_t now) {
+    return c->webhook ? pg_emit(conn, c->seq, kind, seq, now) : STORE_OK;
+}
+
+/* The end of a batch: each campaign's counters once, then its completion. */
+static int batch_flush(struct pg_conn *conn, struct ends_batch *b, int64_t now) {
+    int rc = STORE_OK;
+    for (size_t i = 0; i < b->n && rc == STORE_OK; i++) {
+        rc = pg_counters_add(conn, b->items[i].seq, &b->items[i].sum, now);
+        if (rc == STORE_OK)
+            rc = pg_complete_if_done(conn, b->items[i].seq, now);
+    }
+    return rc;
+}
+
+/* ---- voice ---- */
+
+static const char SQL_END_READ[] =
+    "SELECT c.seq, c.status, c.recipient_seq, c.campaign_seq, c.lane, r.attempts, "
+    "camp.status, camp.retry_policy, c.created_at, coalesce(camp.end_at, 0), r.status, "
+    "r.disposition, r.due_at FROM calls c "
+    "JOIN recipients r ON r.seq = c.recipient_seq "
+    "JOIN campaigns camp ON camp.seq = c.campaign_seq WHERE c.id = ?1";
+static const char SQL_END_CALL[] =
+    "UPDATE calls SET status = ?2, answered_at = coalesce(?3, answered_at), ended_at = ?4, "
+    "duration_ms = ?5, provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL, "
+    "answered_by = coalesce(?7, answered_by), ended_reason = coalesce(?8, ended_reason), "
+    "error_code = coalesce(?9, error_code) WHERE seq = ?1 AND ended_at IS NULL";
+/* progress: forward only, guarded by the status it was read in */
+static const char SQL_PROGRESS_CALL[] =
+    "UPDATE calls SET status = ?2, answered_at = coalesce(answered_at, ?3), "
+    "provider_call_id = coalesce(provider_call_id, ?4), answered_by = coalesce(?5, answered_by) "
+    "WHERE seq = ?1 AND status = ?6 AND ended_at IS NULL";
+
+static const char *nonempty(const char *s) {
+    return s && s[0] ? s : NULL;
+}
+
+/* A ringing / in_progress report: the open call moves forward (answered
+ * when in progress); the attempt stays in flight. */
+static int progress_call(struct pg_conn *conn, int64_t call_seq, enum call_status from,
+                         const struct call_end_decision *d, const struct attempt_end *e,
+                         int64_t now, struct attempt_applied *out) {
+    struct pg_stmt *s = pg_prep(conn, SQL_PROGRESS_CALL);
+    pg_bind_int64(s, 1, call_seq);
+    pg_bind_text(s, 2, call_status_name(d->status));
+    int64_t answered = d->status == CALL_IN_PROGRESS ? (e->answered_at ? e->answered_at
+                                                        : e->ended_at  ? e->ended_at
+                                                                       : now)
+                                                     : 0;
+    pg_bind_time(s, 3, answered);
+    pg_bind_text_or_null(s, 4, nonempty(e->provider_call_id));
+    pg_bind_text_or_null(s, 5, answered_by_name(e->answered_by));
+    pg_bind_text(s, 6, call_status_name(from));
+    int rc = pg_err(conn, pg_step(s), "progress_call");
+    pg_reset(s);
+    out->applied = rc == STORE_OK && pg_changes(conn) == 1;
+    return rc;
+}
+
+/* The call's duration: the provider's when it reported one, else from the
+ * answer (or the dial when never answered) to the end. */
+static int64_t call_duration(const struct attempt_end *e, int64_t created_at) {
+    if (e->has_duration)
+        return e->duration_ms > 0 ? e->duration_ms : 0;
+    return e->ended_at > created_at ? e->ended_at - created_at : 0;
+}
+
+static int apply_call_end(struct pg_conn *conn, struct ends_batch *b, const struct attempt_end *e,
+                          int64_t now, struct attempt_applied *out) {
+    struct pg_stmt *s = pg_prep(conn, SQL_END_READ);
+    pg_bind_text(s, 1, e->call_id);
+    int rc = pg_step(s);
+    if (rc != PG_ROW) {
+        pg_reset(s);
+        return rc == PG_DONE ? STORE_OK : pg_err(conn, rc, "end_read");
+    }
+    int64_t call_seq = pg_col_int64(s, 0);
+    struct call_end_facts f = {.current = CALL_QUEUED, .campaign = CAMPAIGN_RUNNING};
+    call_status_parse((const char *)pg_col_raw(s, 1), &f.current);
+    int64_t recipient_seq = pg_col_int64(s, 2);
+    out->campaign_seq = pg_col_int64(s, 3);
+    snprintf(out->lane, sizeof out->lane, "%s", (const char *)pg_col_raw(s, 4));
+    f.attempts = pg_col_int(s, 5);
+    campaign_status_parse((const char *)pg_col_raw(s, 6), &f.campaign);
+    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
+    if (!bc->has_policy) {
+        const char *text = pg_col_raw(s, 7);
+        json_t *policy = text ? json_loads((const char *)text, 0, NULL) : NULL;
+        campaign_retry_policy(policy, &bc->policy);
+        json_decref(policy);
+        bc->has_policy = 1;
+    }
+    int64_t created_at = pg_col_int64(s, 8);
+    f.end_at = pg_col_int64(s, 9);
+    pg_read_recipient_row(s, 10, &f.row);
+    pg_reset(s);
+    f.policy = &bc->policy;
+    struct call_end_decision d;
+    call_end_decide(&f, e->status, e->answered_by, e->ended_at, &d);
+    if (!d.applies)
+        return STORE_OK; /* a repeated or late report */
+    if (d.progress)
+        return progress_call(conn, call_seq, f.current, &d, e, now, out);
+
+    s = pg_prep(conn, SQL_END_CALL);
+    pg_bind_int64(s, 1, call_seq);
+    pg_bind_text(s, 2, call_status_name(d.status));
+    pg_bind_time(s, 3, e->answered_at);
+    pg_bind_int64(s, 4, e->ended_at);
+    pg_bind_int64(s, 5, call_duration(e, created_at));
+    pg_bind_text_or_null(s, 6, nonempty(e->provider_call_id));
+    pg_bind_text_or_null(s, 7, answered_by_name(e->answered_by));
+    pg_bind_text_or_null(s, 8, nonempty(e->ended_reason));
+    pg_bind_text_or_null(s, 9, nonempty(e->error_code));
+    rc = pg_err(conn, pg_step(s), "end_call");
+    pg_reset(s);
+    if (rc || pg_changes(conn) != 1)
+        return rc; /* another writer closed it first */
+    int moved = 0;
+    rc = pg_recipient_move(conn, recipient_seq, &d.move, PG_MOVE_PLAIN, NULL, now, &moved);
+    if (rc == STORE_OK && moved)
+        counter_delta_add(&bc->sum, &d.move.delta, 1);
+    if (rc == STORE_OK && moved && d.retry)
+        out->retry_due = d.move.to.due_at;
+    if (rc == STORE_OK)
+        rc = emit(conn, bc, PG_EVENT_CALL_ENDED, call_seq, now);
+    if (rc == STORE_OK && moved && d.finished)
+        rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, recipient_seq, now);
+    out->applied = out->released = rc == STORE_OK;
+    return rc;
+}
+
+/* ---- messages ---- */
+
+static const char SQL_MEND_READ[] =
+    "SELECT m.seq, m.status, m.recipient_seq, m.campaign_seq, m.lane, r.status, r.disposition, "
+    "r.due_at FROM messages m JOIN recipients r ON r.seq = m.recipient_seq WHERE m.id = ?1";
+static const char SQL_MEND_MSG[] =
+    "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
+    "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
+    "failed_at = coalesce(failed_at, ?6), provider_message_id = coalesce(?7, provider_message_id), "
+    "updated_at = ?8, lease_until = NULL, error_code = coalesce(?10, error_code) "
+    "WHERE seq = ?1 AND status = ?9";
+
+static int write_message(struct pg_conn *conn, int64_t seq, enum message_status from,
+                         const struct message_report_decision *d, const struct attempt_end *e,
+                         int64_t now, int *moved) {
+    struct pg_stmt *s = pg_prep(conn, SQL_MEND_MSG);
+    int64_t at = e->ended_at ? e->ended_at : now;
+    pg_bind_int64(s, 1, seq);
+    pg_bind_text(s, 2, message_status_name(d->status));
+    pg_bind_time(s, 3, d->stamp_sent ? at : 0);
+    pg_bind_time(s, 4, d->stamp_delivered ? at : 0);
+    pg_bind_time(s, 5, d->stamp_read ? at : 0);
+    pg_bind_time(s, 6, d->stamp_failed ? at : 0);
+    pg_bind_text_or_null(s, 7, nonempty(e->provider_call_id));
+    pg_bind_int64(s, 8, now);
+    pg_bind_text(s, 9, message_status_name(from));
+    pg_bind_text_or_null(s, 10, nonempty(e->error_code));
+    int rc = pg_err(conn, pg_step(s), "message_status");
+    pg_reset(s);
+    *moved = rc == STORE_OK && pg_changes(conn) == 1;
+    return rc;
+}
+
+static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
+                                const struct attempt_end *e, int64_t now,
+                                struct attempt_applied *out) {
+    struct pg_stmt *s = pg_prep(conn, SQL_MEND_READ);
+    pg_bind_text(s, 1, e->call_id);
+    int step = pg_step(s);
+    if (step != PG_ROW) {
+        pg_reset(s);
+        return step == PG_DONE ? STORE_OK : pg_err(conn, step, "mend_read");
+    }
+    int64_t mseq = pg_col_int64(s, 0);
+    struct message_report_facts f = {.current = MSG_QUEUED};
+    message_status_parse((const char *)pg_col_raw(s, 1), &f.current);
+    int64_t rseq = pg_col_int64(s, 2);
+    out->campaign_seq = pg_col_int64(s, 3);
+    snprintf(out->lane, sizeof out->lane, "%s", (const char *)pg_col_raw(s, 4));
+    pg_read_recipient_row(s, 5, &f.row);
+    pg_reset(s);
+
+    struct message_report_decision d;
+    message_report_decide(&f, e->mstatus, &d);
+    if (!d.applies)
+        return STORE_OK;
+    int written = 0, moved = 0;
+    int rc = write_message(conn, mseq, f.current, &d, e, now, &written);
+    if (rc || !written)
+        return rc; /* another writer moved it first */
+    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
+    rc = pg_recipient_move(conn, rseq, &d.move, PG_MOVE_PLAIN, NULL, now, &moved);
+    if (rc == STORE_OK && moved)
+        counter_delta_add(&bc->sum, &d.move.delta, 1);
+    if (rc == STORE_OK)
+        rc = emit(conn, bc, PG_EVENT_MESSAGE_UPDATED, mseq, now);
+    if (rc == STORE_OK && moved && d.finished)
+        rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, rseq, now);
+    out->released = d.released;
+    out->applied = rc == STORE_OK;
+    return rc;
+}
+
+int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
+                  struct attempt_applied *applied) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    int rc = pg_unit_begin(conn);
+    if (rc)
+        return rc;
+    struct ends_batch b = {0};
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        memset(&applied[i], 0, sizeof applied[i]);
+        rc = ends[i].channel == CHANNEL_VOICE
+                 ? apply_call_end(conn, &b, &ends[i], now, &applied[i])
+                 : apply_message_report(conn, &b, &ends[i], now, &applied[i]);
+    }
+    if (rc == STORE_OK)
+        rc = batch_flush(conn, &b, now);
+    free(b.items);
+    return pg_unit_end(conn, rc);
+}
+
+/* ---- throttled give-backs ---- */
+
+static const char SQL_UNCLAIM_CALL[] =
+    "DELETE FROM calls WHERE id = ?1 AND ended_at IS NULL RETURNING recipient_seq";
+static const char SQL_UNCLAIM_MSG[] =
+    "DELETE FROM messages WHERE id = ?1 AND status = 'queued' RETURNING recipient_seq";
+static const char SQL_RECIPIENT_STATE[] =
+    "SELECT status, disposition, due_at FROM recipients WHERE seq = ?1";
+
+/* Gives one attempt back: its row goes (nothing was sent), its recipient
+ * moves DISPATCHED -> QUEUED (move_unclaim) due at due_at. */
+static int unclaim_one(struct pg_conn *conn, const struct attempt *a, int64_t due_at, int64_t now) {
+    struct pg_stmt *s =
+        pg_prep(conn, a->channel == CHANNEL_VOICE ? SQL_UNCLAIM_CALL : SQL_UNCLAIM_MSG);
+    pg_bind_text(s, 1, a->call_id);
+    int step = pg_step(s);
+    int64_t recipient_seq = step == PG_ROW ? pg_col_int64(s, 0) : 0;
+    while (step == PG_ROW)
+        step = pg_step(s);
+    pg_reset(s);
+    if (step != PG_DONE)
+        return pg_err(conn, step, "unclaim_call");
+    if (!recipient_seq)
+        return STORE_OK; /* ended or given back already */
+    s = pg_prep(conn, SQL_RECIPIENT_STATE);
+    pg_bind_int64(s, 1, recipient_seq);
+    step = pg_step(s);
+    struct recipient_row row = {0};
+    if (step == PG_ROW)
+        pg_read_recipient_row(s, 0, &row);
+    pg_reset(s);
+    if (step != PG_ROW)
+        return step == PG_DONE ? STORE_OK : pg_err(conn, step, "unclaim_read");
+    struct recipient_move m;
+    move_unclaim(&row, due_at, &m);
+    int moved = 0;
+    int rc = pg_recipient_move(conn, recipient_seq, &m, PG_MOVE_UNCLAIM, NULL, now, &moved);
+    if (rc == STORE_OK && moved)
+        rc = pg_counters_add(conn, a->campaign_seq, &m.delta, now);
+    return rc;
+}
+
+int pg_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    int64_t now = clock_now_ms();
+    int rc = pg_unit_begin(conn);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        rc = unclaim_one(conn, &a[i], due_at, now);
+    return pg_unit_end(conn, rc);
+}

@@ -1,0 +1,404 @@
+/* pg_engine.c - the dispatch engine's claim on the PostgreSQL backend:
+ * the running campaigns and their lanes, the next due time of a lane, and
+ * claiming due recipients lane by lane.
+ *
+ * Rows, not rules: at each recipient's turn the store looks up the facts
+ * (the campaign's status now, an opt-out probe) and domain/turn.c decides;
+ * the store applies the answer as a guarded move (pg_moves.c), writes
+ * the attempt row (a call or a message, leased to the claiming node) only
+ * when the recipient moved, and moves the counters by the summed deltas, all
+ * in the claim's one transaction (group commit). Queued work is found
+ * through the partial index recipients_queue (lane, campaign_seq, due_at)
+ * WHERE status = 'queued'. Ends and give-backs: pg_ends.c; sweeps and
+ * leases: pg_sweeps.c. Engine thread. */
+#include "domain/due.h"
+#include "domain/sms.h"
+#include "domain/turn.h"
+#include "store/pg_internal.h"
+#include "util/alloc.h"
+#include "util/ids.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_CAMPAIGNS[] =
+    "SELECT seq, id, account_id, channel, status, agent_id, config, schedule, queued, "
+    "dispatched, coalesce(start_at, 0), coalesce(end_at, 0) FROM campaigns "
+    "WHERE status = 'running'";
+static const char SQL_LANES[] = "SELECT lane FROM campaign_lanes WHERE campaign_seq = ?1";
+static const char SQL_NEXT_DUE[] = "SELECT min(due_at) FROM recipients "
+                                   "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued'";
+static const char SQL_DUE[] =
+    "SELECT seq, id, phone_number, attempts, carrier, params, zones, status, disposition, due_at "
+    "FROM recipients "
+    "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued' AND due_at <= ?3 "
+    "ORDER BY due_at, seq LIMIT ?4 FOR UPDATE SKIP LOCKED";
+static const char SQL_CALL_INSERT[] =
+    "INSERT INTO calls(id, account_id, campaign_seq, recipient_seq, agent_id, from_number, "
+    "to_number, attempt, status, carrier, lane, provider, created_at, claimed_by, lease_until, "
+    "submit_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'ringing', ?9, ?10, ?11, ?12, ?13, "
+    "?14, 1)";
+static const char SQL_MSG_INSERT[] =
+    "INSERT INTO messages(id, account_id, campaign_seq, recipient_seq, channel, from_id, "
+    "to_number, attempt, body, template, status, carrier, lane, provider, segments, encoding, "
+    "created_at, updated_at, claimed_by, lease_until, submit_state) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18, 1)";
+static const char SQL_OPTED_OUT[] =
+    "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND phone_number = ?2 AND channel = ?3 "
+    "AND category IN ('', ?4) LIMIT 1";
+static const char SQL_ANY_OPT_OUT[] =
+    "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND channel = ?2 LIMIT 1";
+static const char SQL_CAMPAIGN_STATUS[] = "SELECT status FROM campaigns WHERE seq = ?1";
+
+static void read_engine_campaign_row(struct pg_stmt *s, void *item) {
+    struct engine_campaign *c = item;
+    c->seq = pg_col_int64(s, 0);
+    snprintf(c->id, sizeof c->id, "%s", (const char *)pg_col_raw(s, 1));
+    snprintf(c->account_id, sizeof c->account_id, "%s", (const char *)pg_col_raw(s, 2));
+    channel_parse((const char *)pg_col_raw(s, 3), &c->channel);
+    campaign_status_parse((const char *)pg_col_raw(s, 4), &c->status);
+    c->agent_id = pg_col_text(s, 5);
+    c->config_json = pg_col_text(s, 6);
+    c->schedule_json = pg_col_text(s, 7);
+    c->queued = pg_col_int64(s, 8);
+    c->dispatched = pg_col_int64(s, 9);
+    c->start_at = pg_col_int64(s, 10);
+    c->end_at = pg_col_int64(s, 11);
+}
+
+static void clear_engine_campaign_row(void *item) {
+    engine_campaign_clear(item);
+}
+
+int pg_engine_campaigns(struct store *st, struct engine_campaign **out, size_t *n) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    return pg_read_all(conn, pg_prep(conn, SQL_CAMPAIGNS), sizeof **out, read_engine_campaign_row,
+                       clear_engine_campaign_row, (void **)out, n, "engine_campaigns");
+}
+
+int pg_campaign_lanes(struct store *st, int64_t campaign_seq, char ***out, size_t *n) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    struct pg_stmt *s = pg_prep(conn, SQL_LANES);
+    pg_bind_int64(s, 1, campaign_seq);
+    size_t cap = 4, count = 0;
+    char **list = xcalloc(cap, sizeof *list);
+    int rc;
+    while ((rc = pg_step(s)) == PG_ROW) {
+        if (count == cap) {
+            cap *= 2;
+            list = xrealloc(list, cap * sizeof *list);
+        }
+        list[count++] = pg_col_text(s, 0);
+    }
+    pg_reset(s);
+    if (rc != PG_DONE) {
+        for (size_t i = 0; i < count; i++)
+            free(list[i]);
+        free(list);
+        return pg_err(conn, rc, "campaign_lanes");
+    }
+    *out = list;
+    *n = count;
+    return STORE_OK;
+}
+
+int pg_lane_next_due(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    struct pg_stmt *s = pg_prep(conn, SQL_NEXT_DUE);
+    pg_bind_text(s, 1, lane);
+    pg_bind_int64(s, 2, campaign_seq);
+    int rc = pg_step(s);
+    int result = STORE_ENOTFOUND;
+    if (rc == PG_ROW && !pg_col_null(s, 0)) {
+        *due = pg_col_int64(s, 0);
+        result = STORE_OK;
+    } else if (rc != PG_ROW) {
+        result = pg_err(conn, rc, "lane_next_due");
+    }
+    pg_reset(s);
+    return result;
+}
+
+struct due_row {
+    int64_t seq;
+    char id[48];
+    char phone[20];
+    int attempts;
+    char carrier[CARRIER_NAME_MAX + 1];
+    json_t *params;
+    char *zones;
+    struct recipient_row row;
+};
+
+/* 1 when the number opted out of the channel (blanket, or the category). */
+static int opted_out(struct pg_conn *conn, const struct engine_campaign *c, const char *phone,
+                     const char *category, int *rc) {
+    struct pg_stmt *s = pg_prep(conn, SQL_OPTED_OUT);
+    pg_bind_text(s, 1, c->account_id);
+    pg_bind_text(s, 2, phone);
+    pg_bind_text(s, 3, channel_name(c->channel));
+    pg_bind_text(s, 4, category ? category : "");
+    int step = pg_step(s);
+    pg_reset(s);
+    if (step != PG_ROW && step != PG_DONE)
+        *rc = pg_err(conn, step, "opted_out");
+    return step == PG_ROW;
+}
+
+/* 1 when the account has any opt-out of the channel: when it has none, no
+ * recipient of this claim needs the probe (the claim's write transaction
+ * keeps it so until it commits). */
+static int any_opt_out(struct pg_conn *conn, const struct engine_campaign *c, int *rc) {
+    struct pg_stmt *s = pg_prep(conn, SQL_ANY_OPT_OUT);
+    pg_bind_text(s, 1, c->account_id);
+    pg_bind_text(s, 2, channel_name(c->channel));
+    int step = pg_step(s);
+    pg_reset(s);
+    if (step != PG_ROW && step != PG_DONE)
+        *rc = pg_err(conn, step, "any_opt_out");
+    return step == PG_ROW;
+}
+
+/* The campaign's status as this transaction sees it (another writer may
+ * have paused or cancelled it since the engine read it). */
+static int campaign_status_now(struct pg_conn *conn, int64_t seq, enum campaign_status *out) {
+    struct pg_stmt *s = pg_prep(conn, SQL_CAMPAIGN_STATUS);
+    pg_bind_int64(s, 1, seq);
+    int step = pg_step(s);
+    if (step == PG_ROW)
+        campaign_status_parse((const char *)pg_col_raw(s, 0), out);
+    pg_reset(s);
+    if (step == PG_ROW)
+        return STORE_OK;
+    return step == PG_DONE ? STORE_ENOTFOUND : pg_err(conn, step, "claim_campaign");
+}
+
+static int insert_attempt_row(struct pg_conn *conn, const struct claim_request *r,
+                              const struct due_row *row, const struct attempt *a) {
+    const struct engine_campaign *c = r->campaign;
+    struct pg_stmt *s;
+    if (c->channel == CHANNEL_VOICE) {
+        s = pg_prep(conn, SQL_CALL_INSERT);
+        pg_bind_text(s, 1, a->call_id);
+        pg_bind_text(s, 2, c->account_id);
+        pg_bind_int64(s, 3, c->seq);
+        pg_bind_int64(s, 4, row->seq);
+        pg_bind_text(s, 5, c->agent_id);
+        pg_bind_text(s, 6, a->from);
+        pg_bind_text(s, 7, a->to);
+        pg_bind_int64(s, 8, a->attempt);
+        pg_bind_text(s, 9, row->carrier);
+        pg_bind_text(s, 10, r->lane);
+        pg_bind_text(s, 11, r->provider);
+        pg_bind_int64(s, 12, a->created_at);
+        pg_bind_text_or_null(s, 13, r->node);
+        pg_bind_time(s, 14, r->lease_until);
+    } else {
+        struct sms_info info = {0};
+        if (c->channel == CHANNEL_SMS)
+            sms_count(a->text, &info);
+        s = pg_prep(conn, SQL_MSG_INSERT);
+        pg_bind_text(s, 1, a->call_id);
+        pg_bind_text(s, 2, c->account_id);
+        pg_bind_int64(s, 3, c->seq);
+        pg_bind_int64(s, 4, row->seq);
+        pg_bind_text(s, 5, channel_name(c->channel));
+        pg_bind_text(s, 6, a->from);
+        pg_bind_text(s, 7, a->to);
+        pg_bind_int64(s, 8, a->attempt);
+        pg_bind_text_or_null(s, 9, c->channel == CHANNEL_SMS ? a->text : NULL);
+        pg_bind_text_or_null(s, 10, c->channel == CHANNEL_WHATSAPP ? a->text : NULL);
+        pg_bind_text(s, 11, row->carrier);
+        pg_bind_text(s, 12, r->lane);
+        pg_bind_text(s, 13, r->provider);
+        if (c->channel == CHANNEL_SMS) {
+            pg_bind_int64(s, 14, (int64_t)info.segments);
+            pg_bind_text(s, 15, info.encoding);
+        } else {
+            pg_bind_null(s, 14);
+            pg_bind_null(s, 15);
+        }
+        pg_bind_int64(s, 16, a->created_at);
+        pg_bind_text_or_null(s, 17, r->node);
+        pg_bind_time(s, 18, r->lease_until);
+    }
+    int rc = pg_err(conn, pg_step(s), "claim_attempt_row");
+    pg_reset(s);
+    return rc;
+}
+
+static void read_due_row(struct pg_stmt *s, struct due_row *d) {
+    d->seq = pg_col_int64(s, 0);
+    snprintf(d->id, sizeof d->id, "%s", (const char *)pg_col_raw(s, 1));
+    snprintf(d->phone, sizeof d->phone, "%s", (const char *)pg_col_raw(s, 2));
+    d->attempts = pg_col_int(s, 3);
+    snprintf(d->carrier, sizeof d->carrier, "%s", (const char *)pg_col_raw(s, 4));
+    const char *params = pg_col_raw(s, 5);
+    d->params = params ? json_loads((const char *)params, 0, NULL) : NULL;
+    d->zones = pg_col_text(s, 6);
+    d->row.status = RECIPIENT_QUEUED;
+    recipient_status_parse((const char *)pg_col_raw(s, 7), &d->row.status);
+    d->row.disposition = DISP_NONE;
+    const char *disp = pg_col_raw(s, 8);
+    if (disp)
+        disposition_parse((const char *)disp, &d->row.disposition);
+    d->row.due_at = pg_col_int64(s, 9);
+}
+
+/* Fills the attempt handed to the provider for a dispatched row. */
+static void make_attempt(const struct claim_request *r, const struct due_row *row, char *text,
+                         int64_t now, struct attempt *a) {
+    const struct engine_campaign *c = r->campaign;
+    memset(a, 0, sizeof *a);
+    ids_new(c->channel == CHANNEL_VOICE ? "call_" : "msg_", a->call_id);
+    a->channel = c->channel;
+    snprintf(a->to, sizeof a->to, "%s", row->phone);
+    snprintf(a->from, sizeof a->from, "%s", r->from ? r->from : "");
+    a->attempt = row->attempts + 1;
+    a->created_at = now;
+    a->text = text;
+    snprintf(a->lane, sizeof a->lane, "%s", r->lane);
+    a->campaign_seq = c->seq;
+    snprintf(a->agent_id, sizeof a->agent_id, "%s", c->agent_id ? c->agent_id : "");
+    snprintf(a->campaign_id, sizeof a->campaign_id, "%s", c->id);
+    snprintf(a->recipient_id, sizeof a->recipient_id, "%s", row->id);
+}
+
+/* Applies the decision at one recipient's turn. *handed is 1 when it
+ * became an attempt in out. */
+static int apply_turn(struct pg_conn *conn, const struct claim_request *r,
+                      const struct due_row *row, struct turn_decision *d, int64_t now,
+                      struct counter_delta *sum, struct attempt *out, int *handed) {
+    const struct engine_campaign *c = r->campaign;
+    *handed = 0;
+    int moved = 0, rc = STORE_OK;
+    switch (d->kind) {
+    case TURN_SKIP:
+        return STORE_OK;
+    case TURN_DEFER: /* outside its window or not yet due: due again then */
+        return pg_recipient_move(conn, row->seq, &d->move, PG_MOVE_PLAIN, NULL, now, &moved);
+    case TURN_FAIL: /* never reaches a provider */
+        rc = pg_recipient_move(conn, row->seq, &d->move, PG_MOVE_PLAIN, NULL, now, &moved);
+        if (rc == STORE_OK && moved) {
+            counter_delta_add(sum, &d->move.delta, 1);
+            rc = pg_emit(conn, c->seq, PG_EVENT_RECIPIENT_FINISHED, row->seq, now);
+        }
+        return rc;
+    case TURN_DISPATCH:
+        break;
+    }
+    make_attempt(r, row, d->text, now, out);
+    d->text = NULL; /* the attempt owns it now */
+    rc = pg_recipient_move(conn, row->seq, &d->move,
+                           c->channel == CHANNEL_VOICE ? PG_MOVE_CLAIM_CALL : PG_MOVE_CLAIM_MSG,
+                           out->call_id, now, &moved);
+    if (rc == STORE_OK && moved)
+        rc = insert_attempt_row(conn, r, row, out);
+    if (rc == STORE_OK && moved) {
+        counter_delta_add(sum, &d->move.delta, 1);
+        *handed = 1;
+    } else {
+        free(out->text);
+        out->text = NULL;
+    }
+    return rc;
+}
+
+/* Claims the due recipients of one (lane, campaign): each one's turn is
+ * decided by turn_decide over the facts looked up here. */
+static int claim_one(struct pg_conn *conn, struct claim_request *r, int64_t now,
+                     struct attempt *out, size_t *n) {
+    const struct engine_campaign *c = r->campaign;
+    struct due_row *rows = xcalloc(r->want + 1, sizeof *rows);
+    size_t nrows = 0;
+    struct pg_stmt *s = pg_prep(conn, SQL_DUE);
+    pg_bind_text(s, 1, r->lane);
+    pg_bind_int64(s, 2, c->seq);
+    pg_bind_int64(s, 3, now);
+    pg_bind_int64(s, 4, (int64_t)r->want);
+    int rc;
+    while ((rc = pg_step(s)) == PG_ROW && nrows < r->want)
+        read_due_row(s, &rows[nrows++]);
+    pg_reset(s);
+    rc = (rc == PG_ROW || rc == PG_DONE) ? STORE_OK : pg_err(conn, rc, "claim");
+    enum campaign_status status = CAMPAIGN_COMPLETED;
+    if (rc == STORE_OK && nrows > 0) {
+        rc = campaign_status_now(conn, c->seq, &status);
+        if (rc == STORE_ENOTFOUND)
+            rc = STORE_OK; /* gone: every turn is skipped */
+    }
+    json_t *config = json_loads(c->config_json, 0, NULL);
+    const char *category = turn_category(c->channel, config);
+    struct due_rules rules = {.start_at = c->start_at, .end_at = c->end_at};
+    rules.has_window = window_from_json(json_object_get(config, "call_window"), &rules.window);
+    struct counter_delta sum = {0};
+    size_t got = 0;
+    int probe = rc == STORE_OK && nrows > 0 && any_opt_out(conn, c, &rc);
+    for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
+        struct due_row *row = &rows[i];
+        struct turn_facts f = {status,   c->channel, config,      &rules,
+                               row->row, row->zones, row->params, 0};
+        f.opted_out = probe && opted_out(conn, c, row->phone, category, &rc);
+        if (rc)
+            break;
+        struct turn_decision d;
+        turn_decide(&f, now, &d);
+        int handed = 0;
+        rc = apply_turn(conn, r, row, &d, now, &sum, &out[*n], &handed);
+        free(d.text);
+        if (handed) {
+            (*n)++;
+            got++;
+        }
+    }
+    if (rc == STORE_OK)
+        rc = pg_counters_add(conn, c->seq, &sum, now);
+    if (rc == STORE_OK && got < nrows) /* the last ones may have failed at their turn */
+        rc = pg_complete_if_done(conn, c->seq, now);
+    r->got = rc == STORE_OK ? got : 0;
+    r->scanned = nrows;
+    r->stale = nrows > 0 && status != CAMPAIGN_RUNNING;
+    for (size_t i = 0; i < nrows; i++) {
+        json_decref(rows[i].params);
+        free(rows[i].zones);
+    }
+    json_decref(config);
+    free(rows);
+    return rc;
+}
+
+/* SQLite enlarges the claiming connection's page cache here; PostgreSQL's
+ * pages are the server's shared_buffers: nothing to set per connection. */
+static void engine_cache(struct pg_conn *conn) {
+    if (conn->engine_cache)
+        return;
+    conn->engine_cache = 1;
+}
+
+int pg_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t now,
+             struct attempt *out, size_t *n) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    engine_cache(conn);
+    *n = 0;
+    int rc = pg_unit_begin(conn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < nreqs && rc == STORE_OK; i++)
+        rc = claim_one(conn, &reqs[i], now, out, n);
+    rc = pg_unit_end(conn, rc);
+    if (rc) {
+        for (size_t i = 0; i < *n; i++)
+            free(out[i].text);
+        *n = 0;
+    }
+    return rc;
+}
