@@ -275,6 +275,8 @@ static void msg_settle(struct smpp *p, struct msg *m) {
         p->newest = k;
         p->nknown++;
         for (size_t i = 0; i < m->segs.n; i++) {
+            if (!m->ids[i][0])
+                continue;
             struct id_entry *e = xcalloc(1, sizeof *e);
             snprintf(e->id, sizeof e->id, "%s", m->ids[i]);
             e->k = k;
@@ -539,8 +541,8 @@ static void on_submit_answer(struct session *s, uint32_t seq, uint32_t status, c
     s->outstanding--;
     m->in_window--;
     m->answered++;
-    if (status == ESME_ROK && id && id[0]) {
-        snprintf(m->ids[k], sizeof m->ids[k], "%s", id);
+    if (status == ESME_ROK) { /* an empty message_id: accepted, its receipts unmatched */
+        snprintf(m->ids[k], sizeof m->ids[k], "%s", id ? id : "");
         m->accepted++;
     } else if (status == ESME_RTHROTTLED || status == ESME_RMSGQFUL) {
         m->throttled = 1;
