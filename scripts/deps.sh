@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, every Debian package campaignd needs to build, run
 # and test, skipping those already present; then the pinned npm tools of the
-# contract check (tests/openapi: Prism) with `npm ci`, when they are missing
+# contract check (tests/openapi: Prism) and the stand-in SMSC (tests/smsc) with `npm ci`, when they are missing
 # or their lock file changed. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ packages=(
   gcc g++ make cmake pkg-config git ca-certificates curl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
   libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev zlib1g-dev libpq-dev postgresql-15
+  libsmpp34-dev
   python3 python3-pytest python3-requests python3-yaml python3-twilio
   clang-format
   # the dashboard's browser test: headless Chromium over the DevTools protocol
@@ -46,4 +47,12 @@ if [ ! -x "$tools/node_modules/.bin/prism" ] ||
    [ "$tools/package-lock.json" -nt "$tools/node_modules/.package-lock.json" ]; then
   echo "deps: npm ci in $tools" >&2
   (cd "$tools" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+
+# The stand-in SMSC of the smpp provider's tests (tests/smsc: npm smpp).
+smsc=tests/smsc
+if [ ! -d "$smsc/node_modules/smpp" ] ||
+   [ "$smsc/package-lock.json" -nt "$smsc/node_modules/.package-lock.json" ]; then
+  echo "deps: npm ci in $smsc" >&2
+  (cd "$smsc" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi

@@ -30,6 +30,7 @@
 #include "domain/keywords.h"
 #include "domain/meta_rules.h"
 #include "engine/engine.h"
+#include "engine/inbound.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -131,8 +132,8 @@ static int apply_inbound(struct request *req, const struct meta_webhook *w, int6
         if (rc && rc != STORE_ENOTFOUND)
             return rc;
         enum keyword_action action = account[0] ? keyword_classify(m->text) : KEYWORD_NONE;
-        rc = optouts_inbound_apply(st, account, CHANNEL_WHATSAPP, m->from, m->phone_number_id,
-                                   m->text, action, now);
+        rc = inbound_apply(st, account, CHANNEL_WHATSAPP, m->from, m->phone_number_id, m->text,
+                           action, now);
         if (rc)
             return rc;
     }

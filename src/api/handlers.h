@@ -50,14 +50,6 @@ void optouts_create(struct request *req);
 void optouts_list(struct request *req);
 void optouts_delete(struct request *req);
 void providers_sim_inbound(struct request *req);
-/* What an inbound message does (the caller classified its keywords for the
- * account that owns `to`, "" when none): a blanket opt-out of from on ch
- * recorded (opted out) or removed (opted in), and the message recorded
- * with the action taken. Joins the caller's transaction. 0 or a store
- * error. */
-int optouts_inbound_apply(struct store *st, const char *account, enum channel ch, const char *from,
-                          const char *to, const char *body, enum keyword_action action,
-                          int64_t now);
 void providers_call_report(struct request *req);
 void providers_message_report(struct request *req);
 void providers_webhook(struct request *req);

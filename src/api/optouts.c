@@ -9,6 +9,7 @@
 #include "domain/render.h"
 #include "domain/keywords.h"
 #include "domain/phone.h"
+#include "engine/inbound.h"
 #include "util/clock.h"
 #include "util/ids.h"
 
@@ -115,29 +116,6 @@ void optouts_delete(struct request *req) {
         reply_empty(req, 204);
 }
 
-int optouts_inbound_apply(struct store *st, const char *account, enum channel ch, const char *from,
-                          const char *to, const char *body, enum keyword_action action,
-                          int64_t now) {
-    int rc = 0;
-    if (action == KEYWORD_OPT_OUT) {
-        struct opt_out o = {.channel = ch, .created_at = now};
-        ids_new("opt_", o.id);
-        snprintf(o.account_id, sizeof o.account_id, "%s", account);
-        snprintf(o.phone_number, sizeof o.phone_number, "%s", from);
-        snprintf(o.source, sizeof o.source, "inbound");
-        int created = 0;
-        rc = st->ops->opt_out_insert(st, &o, &created);
-    } else if (action == KEYWORD_OPT_IN) {
-        rc = st->ops->opt_out_remove_blanket(st, account, from, ch);
-        if (rc == STORE_ENOTFOUND)
-            rc = 0;
-    }
-    if (rc == 0)
-        rc = st->ops->inbound_insert(st, account, ch, from, to, body, keyword_action_name(action),
-                                     now);
-    return rc;
-}
-
 void providers_sim_inbound(struct request *req) {
     static const char *const known[] = {"channel", "from", "to", "body", NULL};
     json_t *channel = json_object_get(req->json, "channel");
@@ -166,18 +144,9 @@ void providers_sim_inbound(struct request *req) {
     }
     if (reply_if_unknown_field(req, known))
         return;
-    struct store *st = req->app->store;
-    char account[48] = "";
-    int rc = st->ops->sender_account(st, ch, json_string_value(to), account);
-    if (rc && rc != STORE_ENOTFOUND) {
-        reply_store_error(req, rc);
-        return;
-    }
-    /* keywords act on sms; whatsapp inbound text is recorded only */
-    enum keyword_action action =
-        ch == CHANNEL_SMS && account[0] ? keyword_classify(json_string_value(body)) : KEYWORD_NONE;
-    rc = optouts_inbound_apply(st, account, ch, json_string_value(from), json_string_value(to),
-                               json_string_value(body), action, clock_now_ms());
+    enum keyword_action action = KEYWORD_NONE;
+    int rc = inbound_record(req->app->store, ch, json_string_value(from), json_string_value(to),
+                            json_string_value(body), &action);
     if (rc) {
         reply_store_error(req, rc);
         return;

@@ -88,6 +88,19 @@ static unsigned twilio_carries(json_t *settings) {
            (json_is_string(json_object_get(settings, "voice_url")) ? 1u << CHANNEL_VOICE : 0);
 }
 
+/* smpp: SMS straight to an SMSC over SMPP 3.4 (contract, Providers, smpp):
+ * host and port of the SMSC, the bind's credentials, the window of submits
+ * awaiting their answer and the number of sessions. */
+static const struct setting smpp_settings[] = {
+    {"host", SETTING_STRING, 1, 1, 253, 0, NULL},
+    {"port", SETTING_INTEGER, 1, 1, 65535, 0, NULL},
+    {"system_id", SETTING_STRING, 1, 1, 15, 0, NULL},
+    {"password", SETTING_STRING, 1, 0, 8, 0, NULL},
+    {"system_type", SETTING_STRING, 0, 0, 12, 0, ""},
+    {"window", SETTING_INTEGER, 0, 1, 1000, 10, NULL},
+    {"binds", SETTING_INTEGER, 0, 1, 16, 1, NULL},
+};
+
 /* meta_whatsapp: the WhatsApp Cloud API (contract, Providers,
  * meta_whatsapp). api_version goes into the request path. */
 static const struct setting meta_settings[] = {
@@ -176,6 +189,7 @@ static const struct provider_type types[] = {
     {"sim", ALL_CHANNELS, sim_settings, N_OF(sim_settings), NULL, NULL},
     {"twilio", (1u << CHANNEL_VOICE) | (1u << CHANNEL_SMS), twilio_settings, N_OF(twilio_settings),
      twilio_check, twilio_carries},
+    {"smpp", 1u << CHANNEL_SMS, smpp_settings, N_OF(smpp_settings), NULL, NULL},
     {"meta_whatsapp", 1u << CHANNEL_WHATSAPP, meta_settings, N_OF(meta_settings), meta_check, NULL},
     {"vapi", 1u << CHANNEL_VOICE, vapi_settings, N_OF(vapi_settings), vapi_check, NULL},
     {"retell", 1u << CHANNEL_VOICE, retell_settings, N_OF(retell_settings), retell_check, NULL},

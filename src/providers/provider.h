@@ -121,6 +121,11 @@ int provider_sim_open(const struct provider_def *def, const struct provider_env 
 int provider_twilio_open(const struct provider_def *def, const struct provider_env *env,
                          struct provider **out);
 
+/* SMPP 3.4 to an SMSC (smpp.c): bind_transceiver sessions on the engine's
+ * loop, a window of submit_sm, receipts as deliver_sm. */
+int provider_smpp_open(const struct provider_def *def, const struct provider_env *env,
+                       struct provider **out);
+
 /* The WhatsApp Cloud API (meta_whatsapp.c): template sends over HTTP,
  * fates from the answers; statuses come as signed webhooks (api/). */
 int provider_meta_whatsapp_open(const struct provider_def *def, const struct provider_env *env,

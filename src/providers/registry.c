@@ -15,6 +15,7 @@ struct provider_impl {
 static const struct provider_impl impls[] = {
     {"sim", provider_sim_open},
     {"twilio", provider_twilio_open},
+    {"smpp", provider_smpp_open},
     {"meta_whatsapp", provider_meta_whatsapp_open},
     {"vapi", provider_vapi_open},
     {"retell", provider_retell_open},

@@ -261,3 +261,17 @@ def all_pages(acct, path, params=None, page_size=1000):
         token = body["next_page_token"]
         if not token:
             return rows
+
+
+def add_recipients(acct, cid, numbers, params=None):
+    """Adds these numbers to campaign cid (each with params, default a
+    name), all of them accepted."""
+    r = acct.post("/v1/campaigns/%s/recipients" % cid,
+                  json={"recipients": [{"phone_number": n, "params": params or {"name": "Zoë"}}
+                                       for n in numbers]})
+    assert r.status_code == 200 and r.json()["accepted"] == len(numbers), r.text
+
+
+def start_campaign(acct, cid):
+    r = acct.post("/v1/campaigns/%s/start" % cid)
+    assert r.status_code == 200, r.text

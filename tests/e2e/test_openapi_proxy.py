@@ -378,12 +378,21 @@ def step_providers(w):
     # what the document refuses, the server refuses with the field
     for body, field in (({}, "type"),
                         ({"type": "twilio", "account_sid": "AC1"}, "auth_token"),
-                        ({"type": "smpp", "host": "h"}, "type"),
+                        ({"type": "smpp", "host": "h"}, "port"),
+                        ({"type": "smpp", "host": "h", "port": 2775, "system_id": "s",
+                          "password": "p", "window": 0}, "window"),
+                        ({"type": "vapi", "api_key": "k"}, "type"),
                         ({"type": "sim", "call_ms": -1}, "call_ms"),
                         ({"type": "sim", "report_ms": "fast"}, "report_ms"),
                         ({"type": "sim", "colour": "red"}, "colour")):
         r = w.refused("PUT", path, 422, "invalid_argument", admin=True, json_body=body)
         assert r.json()["error"]["field"] == field, r.text
+    # an smpp provider as the document describes it (its password never answered)
+    r = w.call("PUT", "/v1/admin/providers/smsc-walk", 200, admin=True,
+               json_body={"type": "smpp", "host": "127.0.0.1", "port": 9, "system_id": "walk",
+                          "password": "p", "window": 20})
+    assert r.json()["secrets_set"] == ["password"] and r.json()["window"] == 20
+    w.call("DELETE", "/v1/admin/providers/smsc-walk", 204, admin=True)
     r = w.refused("PUT", "/v1/admin/providers/Bad_Name", 422, "invalid_argument", admin=True,
                   json_body={"type": "sim"})
     assert r.json()["error"]["field"] == "name"

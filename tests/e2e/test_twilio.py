@@ -19,7 +19,7 @@ import urllib.parse
 import pytest
 import requests
 
-from helpers import SLOW, assert_error, sms_body, voice_body
+from helpers import SLOW, add_recipients, assert_error, sms_body, start_campaign, voice_body
 from twilio_standin import (ACCOUNT_SID, AUTH_TOKEN, StandIn, callback, carrier, sign,
                             twilio_provider, wait_for)
 
@@ -57,16 +57,12 @@ def voice_setup(srv, standin, numbers, retry_policy=None, **provider_extra):
     carrier(client, "tw-voice", "tw", "voice", ["+1212"])
     acct = client.create_account()
     c = acct.create_campaign(body=voice_body(retry_policy=retry_policy))
-    r = acct.post("/v1/campaigns/%s/recipients" % c["id"],
-                  json={"recipients": [{"phone_number": n, "params": {"name": "Zoë"}}
-                                       for n in numbers]})
-    assert r.status_code == 200 and r.json()["accepted"] == len(numbers), r.text
+    add_recipients(acct, c["id"], numbers)
     return client, acct, c
 
 
 def start(acct, c):
-    r = acct.post("/v1/campaigns/%s/start" % c["id"])
-    assert r.status_code == 200, r.text
+    start_campaign(acct, c["id"])
 
 
 def calls_of(acct, cid):

@@ -92,7 +92,14 @@ static void test_types(void **state) {
     expect("p", "{}", "type");
     expect("p", "{'type':null}", "type");
     expect("p", "{'type':5}", "type");
-    expect("p", "{'type':'smpp','host':'h'}", "type");
+    expect("p", "{'type':'vapi','api_key':'k'}", "type");
+    assert_true(provider_type_carries("smpp", CHANNEL_SMS));
+    assert_false(provider_type_carries("smpp", CHANNEL_VOICE));
+    assert_false(provider_type_carries("smpp", CHANNEL_WHATSAPP));
+    expect("p", "{'type':'smpp','host':'h'}", "port");
+    expect("p", "{'type':'smpp','host':'h','port':2775,'system_id':'s','password':'p'}", NULL);
+    expect("p", "{'type':'smpp','host':'h','port':2775,'system_id':'s','password':'p','window':0}",
+           "window");
     expect("p", "{'type':'SIM'}", "type");
     expect("p", "{'type':'sim'}", NULL);
 }

@@ -166,9 +166,49 @@ static void pairs_never_split_across_segments(void **state) {
     free(t);
 }
 
+/* Every GSM character encodes (sms_encode_char) and decodes (sms_decode)
+ * back to itself; '@' is 0x00, '¡' 0x40 (after the escape's place), '€' the
+ * escape pair 0x1B 0x65. */
+static void gsm_encode_decode_round_trip(void **state) {
+    (void)state;
+    const char *all = GSM_BASIC GSM_EXTENSION;
+    unsigned char enc[512];
+    size_t n = 0;
+    for (size_t i = 0; all[i];)
+        n += sms_encode_char(all, &i, 1, enc + n);
+    assert_int_equal(n, 127 + 2 * 10);
+    assert_int_equal(enc[0], 0x00);
+    assert_int_equal(enc[0x1b], 0x1c); /* 'Æ' follows the escape's place */
+    char back[1024];
+    sms_decode(enc, n, 0, back, sizeof back);
+    assert_string_equal(back, all);
+    unsigned char at[] = {0x40, 0x1b, 0x65};
+    sms_decode(at, 3, 0, back, sizeof back);
+    assert_string_equal(back, "¡€");
+}
+
+/* UCS-2 (UTF-16BE, surrogate pairs joined), Latin-1, and a cut at a whole
+ * character when out is short. */
+static void decode_ucs2_latin1_and_cut(void **state) {
+    (void)state;
+    const unsigned char u[] = {0x00, 'S', 0x27, 0x13, 0xd8, 0x3d, 0xde, 0x00};
+    char out[32];
+    sms_decode(u, sizeof u, 8, out, sizeof out);
+    assert_string_equal(out, "S✓😀");
+    const unsigned char l[] = {'S', 'T', 'O', 'P', 0xe9};
+    sms_decode(l, sizeof l, 3, out, sizeof out);
+    assert_string_equal(out, "STOPé");
+    sms_decode(u, sizeof u, 8, out, 5); /* "S" + 3 bytes of ✓ + NUL */
+    assert_string_equal(out, "S✓");
+    sms_decode(u, sizeof u, 8, out, 4);
+    assert_string_equal(out, "S");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_text),
+        cmocka_unit_test(gsm_encode_decode_round_trip),
+        cmocka_unit_test(decode_ucs2_latin1_and_cut),
         cmocka_unit_test(gsm_basic_table),
         cmocka_unit_test(gsm_extension_table),
         cmocka_unit_test(not_gsm),

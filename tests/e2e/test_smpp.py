@@ -1,0 +1,291 @@
+"""The smpp provider against a stand-in SMSC (tests/smsc/smsc.js, on the npm
+smpp package's server): bind_transceiver with the provider's credentials,
+submit_sm with registered_delivery 1, message ids from submit_sm_resp as
+provider_message_id, delivery receipts in both forms (TLVs, and the
+"id:... stat:..." text) moving messages to delivered / undelivered, a long
+body as concatenated segments (UDH) delivered once every segment is,
+receipts that come before their submit_sm_resp, ESME_RTHROTTLED (no attempt
+used), a refused submit (the status as error_code), a connection dropped
+with submits in the window (unknown, never sent again), a refused bind, and
+the settings (password never shown)."""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import free_port
+from helpers import SLOW, add_recipients, assert_error, sms_body, start_campaign
+from twilio_standin import carrier, wait_for
+
+SMSC_DIR = os.path.join(os.path.dirname(__file__), "..", "smsc")
+ENV = {"CAMPAIGND_LEASE_MS": "2000"}
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not os.path.isdir(os.path.join(SMSC_DIR, "node_modules",
+                                                                    "smpp")),
+    reason="the stand-in SMSC needs node and tests/smsc/node_modules (scripts/deps.sh)")
+
+
+class Smsc:
+    def __init__(self):
+        self.port, self.control = free_port(), free_port()
+        self.proc = subprocess.Popen(["node", "smsc.js", str(self.port), str(self.control)],
+                                     cwd=SMSC_DIR, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.base = "http://127.0.0.1:%d" % self.control
+        wait_for(self._up, 10 * SLOW, "the stand-in SMSC")
+
+    def _up(self):
+        try:
+            return requests.get(self.base + "/state", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def state(self):
+        return requests.get(self.base + "/state", timeout=5).json()
+
+    def post(self, path, body=None):
+        r = requests.post(self.base + path, json=body or {}, timeout=5)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def smsc():
+    s = Smsc()
+    yield s
+    s.stop()
+
+
+def provider(client, smsc, name="sm", **extra):
+    body = {"type": "smpp", "host": "127.0.0.1", "port": smsc.port, "system_id": "campaignd",
+            "password": "secret"}
+    body.update(extra)
+    r = client.admin("PUT", "/v1/admin/providers/" + name, json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def smpp_campaign(srv, smsc, numbers, body="Hi {{name}}", retry_policy=None, **extra):
+    client = srv.client()
+    provider(client, smsc, **extra)
+    carrier(client, "sm-sms", "sm", "sms", ["+1212"])
+    wait_for(lambda: smsc.state()["sessions"] >= 1, 10 * SLOW, "the bind")
+    acct = client.create_account()
+    over = {"config": {"from": "+14155550199", "body": body}}
+    if retry_policy:
+        over["retry_policy"] = retry_policy
+    c = acct.create_campaign(body=sms_body(**over))
+    add_recipients(acct, c["id"], numbers)
+    return client, acct, c
+
+
+def start(acct, c):
+    start_campaign(acct, c["id"])
+
+
+def disp(c):
+    return {k: v for k, v in c["counters"]["dispositions"].items() if v}
+
+
+def campaign_done(acct, cid, dispositions, timeout=20):
+    return wait_for(lambda: (lambda c: c if c["status"] == "completed" and
+                             disp(c) == dispositions else None)(acct.get_campaign(cid)),
+                    timeout * SLOW, "the campaign to complete with %s" % dispositions)
+
+
+def messages(acct, cid):
+    r = acct.get("/v1/messages", params={"campaign_id": cid})
+    assert r.status_code == 200, r.text
+    return sorted(r.json()["data"], key=lambda m: m["to"])
+
+
+def test_settings_and_password_never_shown(start_server, smsc):
+    srv = start_server(env=ENV)
+    client = srv.client()
+    base = {"type": "smpp", "host": "127.0.0.1", "port": smsc.port, "system_id": "campaignd",
+            "password": "secret"}
+    for field, bad in (("port", 0), ("port", "x"), ("window", 0), ("binds", 99),
+                       ("system_id", "x" * 16), ("password", "123456789")):
+        assert_error(client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, **{field: bad})),
+                     422, "invalid_argument", field)
+    no_host = dict(base)
+    del no_host["host"]
+    assert_error(client.admin("PUT", "/v1/admin/providers/sm", json=no_host), 422,
+                 "invalid_argument", "host")
+    got = provider(client, smsc)
+    assert got == {"name": "sm", "type": "smpp", "host": "127.0.0.1", "port": smsc.port,
+                   "system_id": "campaignd", "system_type": "", "window": 10, "binds": 1,
+                   "secrets_set": ["password"], "builtin": False}
+    # voice and whatsapp carriers cannot use it
+    r = client.admin("PUT", "/v1/admin/carriers/v", json={
+        "channel": "voice", "prefixes": ["+1212"], "rate_per_second": 1, "max_concurrent": 1,
+        "provider": "sm"})
+    assert_error(r, 422, "invalid_argument", "provider")
+    wait_for(lambda: any(b["ok"] for b in smsc.state()["binds"]), 10 * SLOW, "the bind")
+    assert "secret" not in srv.log()
+    client.close()
+
+
+@pytest.mark.parametrize("form", ["tlv", "text"])
+def test_campaign_completes_with_receipts(start_server, smsc, form):
+    smsc.post("/config", {"receipt_form": form, "stat": {"12125550111": "UNDELIV"}})
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550110", "+12125550111", "+12125550112"],
+                            body="Olá {{name}} ✓")
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 2, "undelivered": 1})
+    ok, bad, ok2 = messages(acct, c["id"])
+    assert ok["status"] == "delivered" and ok2["status"] == "delivered"
+    assert bad["status"] == "undelivered"
+    subs = smsc.state()["submits"]
+    assert len(subs) == 3
+    by_id = {s["message_id"]: s for s in subs}
+    assert ok["provider_message_id"] in by_id
+    s = by_id[ok["provider_message_id"]]
+    assert s["to"] == "12125550110" and s["from"] == "14155550199"
+    assert s["registered_delivery"] == 1 and s["data_coding"] == 8  # UCS-2 for ✓
+    assert s["text"] == "Olá Zoë ✓"
+    assert smsc.state()["binds"][0] == {"system_id": "campaignd", "system_type": "", "ok": True}
+    # every receipt answered, once the report is stored
+    wait_for(lambda: smsc.state()["deliver_resps"] == 3, 10 * SLOW, "deliver_sm_resp")
+    assert smsc.state()["receipts"] == 3
+    client.close()
+
+
+def test_long_body_goes_as_segments_and_early_receipts(start_server, smsc):
+    smsc.post("/config", {"receipt_before_resp": True, "stat": {"12125550121": "EXPIRED"}})
+    srv = start_server(env=ENV)
+    body = "Hello {name}, " + "this is a long reminder. " * 12  # GSM-7, 3 segments
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550120", "+12125550121"], body=body)
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 1, "undelivered": 1})
+    ok, bad = messages(acct, c["id"])
+    assert ok["segments"] == 3 and ok["status"] == "delivered"
+    assert bad["status"] == "undelivered"
+    subs = [s for s in smsc.state()["submits"] if s["to"] == "12125550120"]
+    assert len(subs) == 3, smsc.state()["submits"]
+    assert all(s["esm_class"] & 0x40 and s["data_coding"] == 0 for s in subs)
+    udh = sorted(s["udh"][0] for s in subs)
+    ref = udh[0][4:6]
+    assert udh == ["0003%s03%02x" % (ref, k) for k in (1, 2, 3)], udh
+    assert "".join(s["text"] for s in sorted(subs, key=lambda s: s["udh"][0])).startswith(
+        "Hello {name}, this is a long reminder.")
+    client.close()
+
+
+def test_throttle_then_success_uses_no_attempt(start_server, smsc):
+    smsc.post("/config", {"throttle_next": 1})
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550130"])
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 1}, timeout=30)
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "delivered" and m["attempt"] == 1
+    st = smsc.state()
+    assert st["throttled"] == 1 and len(st["submits"]) == 1
+    client.close()
+
+
+def test_refused_submit_fails_with_status(start_server, smsc):
+    smsc.post("/config", {"reject_next": 1, "reject_status": 0x0B})
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550140"])
+    start(acct, c)
+    done = wait_for(lambda: (lambda c: c if c["status"] == "completed" else None)(
+        acct.get_campaign(c["id"])), 20 * SLOW, "the campaign to complete")
+    assert done["counters"]["failed"] == 1
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "failed" and m["error_code"] == "0x0000000b"
+    client.close()
+
+
+def test_dropped_connection_unknown_never_resent(start_server, smsc):
+    smsc.post("/config", {"hold": True})
+    srv = start_server(env=dict(ENV, CAMPAIGND_UNKNOWN_SUBMIT_SECONDS="2"))
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550150", "+12125550151", "+12125550152"])
+    start(acct, c)
+    wait_for(lambda: smsc.state()["held"] == 3, 10 * SLOW, "three submits in the window")
+    smsc.post("/config", {"hold": False})
+    smsc.post("/drop")
+    done = campaign_done(acct, c["id"], {"unknown": 3}, timeout=30)
+    assert done["counters"]["failed"] == 3
+    wait_for(lambda: smsc.state()["sessions"] == 1, 10 * SLOW, "the re-bind")
+    time.sleep(1 * SLOW)
+    st = smsc.state()
+    assert len(st["submits"]) == 3  # never sent again
+    assert sum(1 for b in st["binds"] if b["ok"]) >= 2
+    assert "unknown fate" in srv.log()
+    client.close()
+
+
+def test_refused_bind_sends_nothing(start_server, smsc):
+    srv = start_server(env=ENV)
+    client = srv.client()
+    provider(client, smsc, password="wrong")
+    wait_for(lambda: smsc.state()["binds"], 10 * SLOW, "a bind")
+    assert smsc.state()["binds"][0]["ok"] is False
+    assert "bind 0 refused" in srv.log()
+    client.close()
+
+
+def test_inbound_stop_records_an_opt_out(start_server, smsc):
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550160"])
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 1})
+    got = smsc.post("/inbound", {"from": "12125550160", "to": "14155550199", "body": " stop "})
+    assert got["sessions"] == 1
+    opt = wait_for(lambda: acct.get("/v1/opt-outs").json()["data"], 10 * SLOW, "the opt-out")
+    assert [(o["phone_number"], o["channel"], o["source"]) for o in opt] == \
+        [("+12125550160", "sms", "inbound")]
+    smsc.post("/inbound", {"from": "12125550160", "to": "14155550199", "body": "START"})
+    wait_for(lambda: not acct.get("/v1/opt-outs").json()["data"], 10 * SLOW, "the opt-in")
+    smsc.post("/inbound", {"from": "12125550161", "to": "14155550199", "body": "STOP PLEASE"})
+    time.sleep(0.5)
+    assert acct.get("/v1/opt-outs").json()["data"] == []
+    assert "inbound message from +12125550161 to +14155550199: none" in srv.log()
+    client.close()
+
+
+def test_slow_smsc_fills_the_window(start_server, smsc):
+    """With window 2, an SMSC that answers nothing holds two submits, no
+    more; answered, the rest follow and the campaign completes."""
+    smsc.post("/config", {"hold": True})
+    srv = start_server(env=ENV)
+    numbers = ["+1212555017%d" % i for i in range(5)]
+    client, acct, c = smpp_campaign(srv, smsc, numbers, window=2)
+    start(acct, c)
+    wait_for(lambda: smsc.state()["held"] == 2, 10 * SLOW, "a full window")
+    time.sleep(1 * SLOW)
+    assert smsc.state()["held"] == 2 and len(smsc.state()["submits"]) == 2
+    smsc.post("/config", {"hold": False})
+    smsc.post("/release")
+    campaign_done(acct, c["id"], {"delivered": 5})
+    assert len(smsc.state()["submits"]) == 5
+    client.close()
+
+
+def test_enquire_link_and_unknown_pdus(start_server, smsc):
+    """The SMSC's enquire_link is answered; a PDU of a command nobody knows
+    gets generic_nack ESME_RINVCMDID with its sequence number, and the
+    session carries on; stopping the server unbinds."""
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550180"])
+    smsc.post("/enquire")
+    wait_for(lambda: smsc.state()["enquire_link_resps"] == 1, 10 * SLOW, "enquire_link_resp")
+    smsc.post("/raw", {"hex": "00000010" "00000099" "00000000" "0000abcd"})
+    wait_for(lambda: smsc.state()["generic_nacks"], 10 * SLOW, "generic_nack")
+    assert smsc.state()["generic_nacks"] == [{"status": 3, "sequence": 0xabcd}]
+    start(acct, c)
+    campaign_done(acct, c["id"], {"delivered": 1})
+    client.close()
+    srv.stop()
+    wait_for(lambda: smsc.state()["unbinds"] == 1, 10 * SLOW, "unbind")
