@@ -13,12 +13,9 @@ struct provider_impl {
 };
 
 static const struct provider_impl impls[] = {
-    {"sim", provider_sim_open},
-    {"twilio", provider_twilio_open},
-    {"smpp", provider_smpp_open},
-    {"meta_whatsapp", provider_meta_whatsapp_open},
-    {"vapi", provider_vapi_open},
-    {"retell", provider_retell_open},
+    {"sim", provider_sim_open},   {"twilio", provider_twilio_open},
+    {"smpp", provider_smpp_open}, {"meta_whatsapp", provider_meta_whatsapp_open},
+    {"vapi", provider_vapi_open}, {"retell", provider_retell_open},
 };
 
 int provider_open(const struct provider_def *def, const struct provider_env *env,

@@ -65,8 +65,10 @@ static void test_types(void **state) {
     for (int ch = 0; ch < CHANNEL_COUNT; ch++)
         assert_true(provider_type_carries("sim", (enum channel)ch));
     assert_false(provider_type_carries("sim", CHANNEL_COUNT));
-    /* types the contract names but this build does not have are unknown */
-    assert_false(provider_type_carries("smpp", CHANNEL_SMS));
+    assert_true(provider_type_carries("smpp", CHANNEL_SMS));
+    assert_false(provider_type_carries("smpp", CHANNEL_VOICE));
+    /* a type the contract does not name is unknown */
+    assert_false(provider_type_carries("kannel", CHANNEL_SMS));
     assert_true(provider_type_carries("vapi", CHANNEL_VOICE));
     assert_false(provider_type_carries("vapi", CHANNEL_SMS));
     assert_true(provider_type_carries("retell", CHANNEL_VOICE));
@@ -92,7 +94,7 @@ static void test_types(void **state) {
     expect("p", "{}", "type");
     expect("p", "{'type':null}", "type");
     expect("p", "{'type':5}", "type");
-    expect("p", "{'type':'vapi','api_key':'k'}", "type");
+    expect("p", "{'type':'vapi','api_key':'k'}", "phone_number_id");
     assert_true(provider_type_carries("smpp", CHANNEL_SMS));
     assert_false(provider_type_carries("smpp", CHANNEL_VOICE));
     assert_false(provider_type_carries("smpp", CHANNEL_WHATSAPP));
