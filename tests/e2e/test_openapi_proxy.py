@@ -381,7 +381,7 @@ def step_providers(w):
                         ({"type": "smpp", "host": "h"}, "port"),
                         ({"type": "smpp", "host": "h", "port": 2775, "system_id": "s",
                           "password": "p", "window": 0}, "window"),
-                        ({"type": "vapi", "api_key": "k"}, "type"),
+                        ({"type": "kannel", "api_key": "k"}, "type"),
                         ({"type": "sim", "call_ms": -1}, "call_ms"),
                         ({"type": "sim", "report_ms": "fast"}, "report_ms"),
                         ({"type": "sim", "colour": "red"}, "colour")):
