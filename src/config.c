@@ -66,7 +66,8 @@ static const struct setting settings[] = {
      N(default_whatsapp_concurrency), "100", 1, 1000000,
      "default-whatsapp carrier: most submits awaiting the provider"},
     {"node-id", "CAMPAIGND_NODE_ID", T(node_id), NULL, 0, 0,
-     "this node's name on the attempts it claims (default: a random id per start)"},
+     "this node's name on the attempts it claims (default: \"local\" on SQLite, the one "
+     "process of its database; a random id per start on PostgreSQL)"},
     {"lease-ms", "CAMPAIGND_LEASE_MS", N(lease_ms), "30000", 1000, 3600000,
      "how long a claimed attempt stays this node's without renewal, ms (renewed every third)"},
     {"unknown-submit-seconds", "CAMPAIGND_UNKNOWN_SUBMIT_SECONDS", N(unknown_submit_seconds),
@@ -229,7 +230,12 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         snprintf(err, errlen, "node-id must be 1..64 characters");
         return CONFIG_ERROR;
     }
-    if (!cfg->node_id) { /* a new one per process start */
+    if (!cfg->node_id && strncmp(cfg->database, "sqlite:", 7) == 0) {
+        /* SQLite has one process per database (store_options.exclusive
+         * holds it): a restart is the same node, which takes its attempts
+         * in flight back at once instead of after their lease */
+        cfg->node_id = xstrdup(CONFIG_SQLITE_NODE_ID);
+    } else if (!cfg->node_id) { /* several nodes: a new one per process start */
         char id[IDS_MAX_LEN];
         ids_new("node_", id);
         cfg->node_id = xstrdup(id);

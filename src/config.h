@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* The node id of a SQLite deployment when none is given: its one process. */
+#define CONFIG_SQLITE_NODE_ID "local"
+
 struct config {
     char *listen;      /* "127.0.0.1:8080" */
     char *database;    /* "sqlite:campaignd.db" */

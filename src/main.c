@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
     app.rules.allow_private_webhooks = cfg.webhook_allow_private != 0;
     struct server *server = NULL;
     int status = 1;
-    struct store_options store_opts = {.max_pages = cfg.sqlite_max_pages};
+    struct store_options store_opts = {.max_pages = cfg.sqlite_max_pages, .exclusive = 1};
     int rc = store_open_with(cfg.database, &store_opts, &app.store, err, sizeof err);
     if (rc) {
         log_error("store: %s", err);

@@ -14,9 +14,13 @@
 #include "util/log.h"
 #include "util/ratelimit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 10000
 #define FULL_LOG_EVERY_MS 10000 /* storage-full lines: at most one per window */
@@ -604,6 +608,8 @@ static void op_close(struct store *st) {
         c = next;
     }
     pthread_mutex_destroy(&s->mu);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* after every connection: see hold_database */
     free(s->path);
     free(s);
 }
@@ -682,22 +688,59 @@ static const struct store_ops sqlite_ops = {
     .inbound_insert = sqlite_inbound_insert,
 };
 
+/* Holds the database file for this process: an exclusive flock (not the
+ * fcntl locks SQLite takes, which it does not disturb) on a descriptor kept
+ * open until every connection is closed (closing a descriptor of the file
+ * earlier would drop SQLite's own locks). The file is created if missing
+ * (SQLite takes an empty file as a new database). The fd, or -1 with a
+ * reason in err. */
+static int hold_database(const char *path, char *err, size_t errlen) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open SQLite database %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen,
+                     "SQLite database %s is in use by another campaignd process (one process "
+                     "per SQLite database; several nodes need PostgreSQL)",
+                     path);
+        else
+            snprintf(err, errlen, "cannot lock SQLite database %s: %s", path, strerror(e));
+        return -1;
+    }
+    return fd;
+}
+
 int store_sqlite_open(const char *path, const struct store_options *opts, struct store **out,
                       char *err, size_t errlen) {
     if (!path[0]) {
         snprintf(err, errlen, "sqlite: empty database path");
         return STORE_EIO;
     }
+    int lock_fd = -1;
+    if (opts->exclusive && strcmp(path, ":memory:") != 0 &&
+        (lock_fd = hold_database(path, err, errlen)) < 0)
+        return STORE_EIO;
     sqlite3 *db = open_db(path, opts->max_pages);
     if (!db) {
         snprintf(err, errlen, "cannot open SQLite database %s", path);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return STORE_EIO;
     }
     int rc = migrate(db, err, errlen);
     sqlite3_close(db);
-    if (rc)
+    if (rc) {
+        if (lock_fd >= 0)
+            close(lock_fd);
         return rc;
+    }
     struct sqlite_store *s = xcalloc(1, sizeof *s);
+    s->lock_fd = lock_fd;
     s->base.ops = &sqlite_ops;
     s->path = xstrdup(path);
     s->max_pages = opts->max_pages;

@@ -31,6 +31,7 @@ struct sqlite_store {
     struct store base;
     char *path;
     long max_pages; /* 0 = SQLite's default */
+    int lock_fd;    /* the exclusive flock of store_options.exclusive, or -1 */
     pthread_key_t key;
     pthread_mutex_t mu;
     struct sqlite_conn *conns; /* every open connection, for close */

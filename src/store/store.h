@@ -474,6 +474,10 @@ struct store {
 struct store_options {
     long max_pages; /* SQLite: PRAGMA max_page_count on every connection
                      * (a size cap, for tests and operations; 0 = none) */
+    int exclusive;  /* SQLite: hold the database for this process (an
+                     * exclusive flock on its file until close); opening
+                     * one another process holds fails. The server sets it:
+                     * one process per SQLite database. */
 };
 
 /* Opens the store named by url ("sqlite:PATH"), applying migrations.

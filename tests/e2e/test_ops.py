@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import BIN, Server, free_port
-from helpers import SLOW, assert_campaign, assert_error, voice_body
+from helpers import ON_PG, SLOW, assert_campaign, assert_error, voice_body
 
 SAMPLE_RE = re.compile(
     r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? '
@@ -279,3 +279,48 @@ def test_sigterm_during_unfinished_request(start_server):
         assert srv.stop(signal.SIGTERM) == 0
     finally:
         s.close()
+
+
+@pytest.mark.skipif(ON_PG, reason="SQLite only: several nodes share a PostgreSQL database")
+def test_second_process_on_one_sqlite_database_refuses_to_start(tmp_path):
+    """One process per SQLite database: a second one exits with a clear line
+    and the first keeps serving; once the first has stopped, it starts."""
+    first = Server(tmp_path / "a").start()
+    try:
+        env = {k: v for k, v in first.environment().items()}
+        env["CAMPAIGND_LISTEN"] = "127.0.0.1:%d" % free_port()
+        p = subprocess.run([BIN], env=env, capture_output=True, text=True, timeout=30 * SLOW)
+        assert p.returncode != 0
+        assert "in use by another campaignd process" in p.stderr, p.stderr
+        assert first.client().req("GET", "/readyz").status_code == 200
+    finally:
+        first.stop()
+    again = Server(tmp_path / "b", db=first.db, admin_token=first.admin_token).start()
+    again.stop()
+
+
+@pytest.mark.skipif(ON_PG, reason="SQLite only: PostgreSQL nodes get a random id per start")
+def test_restart_on_sqlite_takes_its_attempts_back_at_once(tmp_path):
+    """SQLite's node is "local" across restarts: after kill -9 the attempts
+    in flight are taken back at the start, not after their lease."""
+    srv = Server(tmp_path / "a", env={"CAMPAIGND_SIM_CALL_MS": "60000"}).start()
+    client = srv.client()
+    acct = client.create_account()
+    c = acct.create_campaign(voice_body())
+    r = acct.post("/v1/campaigns/%s/recipients" % c["id"],
+                  json={"recipients": [{"phone_number": "+1415555%04d" % i} for i in range(5)]})
+    assert r.status_code == 200, r.text
+    assert acct.post("/v1/campaigns/%s/start" % c["id"]).status_code == 200
+    deadline = time.monotonic() + 10 * SLOW
+    while acct.get_campaign(c["id"])["counters"]["dispatched"] < 5:
+        assert time.monotonic() < deadline, "nothing dispatched"
+        time.sleep(0.05)
+    client.close()
+    srv.stop(sig=signal.SIGKILL, check=False)
+    srv.start()
+    try:
+        # taken at the start: all five are this node's own, none waits for a lease
+        assert re.search(r"5 attempts in flight at start: .*0 of those awaiting are leased",
+                         srv.log()), srv.log()[-3000:]
+    finally:
+        srv.stop()

@@ -538,6 +538,31 @@ static void test_public_url(void **state) {
     config_free(&c);
 }
 
+/* The default node id: "local" on SQLite (one process per database), a
+ * new random one per start on PostgreSQL; a given one is kept. */
+static void test_node_id(void **state) {
+    (void)state;
+    struct config c;
+    char err[256];
+    char *sqlite[] = {"campaignd", "--database", "sqlite:/tmp/x.db"};
+    assert_int_equal(load(&c, ARGC(sqlite), sqlite, err, sizeof err), CONFIG_OK);
+    assert_string_equal(c.node_id, "local");
+    config_free(&c);
+    char *pg[] = {"campaignd", "--database", "postgres://u@h/db"};
+    assert_int_equal(load(&c, ARGC(pg), pg, err, sizeof err), CONFIG_OK);
+    char first[128];
+    snprintf(first, sizeof first, "%s", c.node_id);
+    assert_int_equal(strncmp(first, "node_", 5), 0);
+    config_free(&c);
+    assert_int_equal(load(&c, ARGC(pg), pg, err, sizeof err), CONFIG_OK);
+    assert_string_not_equal(c.node_id, first);
+    config_free(&c);
+    char *given[] = {"campaignd", "--node-id", "n1"};
+    assert_int_equal(load(&c, ARGC(given), given, err, sizeof err), CONFIG_OK);
+    assert_string_equal(c.node_id, "n1");
+    config_free(&c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -558,6 +583,7 @@ int main(void) {
         T(test_config_unreadable_file_bug),
         T(test_long_comment_leaks_bug),
         T(test_public_url),
+        T(test_node_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
