@@ -6,6 +6,7 @@
 
 enum backoff_say backoff_failed(struct backoff *b, int64_t now) {
     b->failures++;
+    b->ok_since = 0;
     enum backoff_say say = BACKOFF_QUIET;
     if (b->delay_ms == 0) {
         b->since = now;
@@ -26,10 +27,15 @@ enum backoff_say backoff_failed(struct backoff *b, int64_t now) {
     return say;
 }
 
-int backoff_succeeded(struct backoff *b) {
-    int ended = b->delay_ms != 0;
+int backoff_succeeded(struct backoff *b, int64_t now) {
+    if (b->delay_ms == 0)
+        return 0;
+    if (b->ok_since == 0)
+        b->ok_since = now;
+    if (now - b->ok_since < BACKOFF_CALM_MS)
+        return 0; /* still in the episode: a failure now goes on from here */
     memset(b, 0, sizeof *b);
-    return ended;
+    return 1;
 }
 
 int backoff_waiting(const struct backoff *b, int64_t now) {

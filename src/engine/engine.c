@@ -168,7 +168,7 @@ static void settle_backoff(struct engine *e) {
     } else if (e->pass_wrote) {
         long failures = b->failures;
         int64_t since = b->since;
-        if (backoff_succeeded(b))
+        if (backoff_succeeded(b, now))
             log_info("engine: the store takes writes again after %ld failed tries over %lld s; "
                      "resuming",
                      failures, (long long)((now - since) / 1000));
@@ -968,7 +968,7 @@ static void fail_unknown_submits(struct engine *e) {
  * queued work). */
 static void on_lease_timer(uv_timer_t *t) {
     struct engine *e = t->data;
-    if (e->closed || !e->reconciled || e->backoff.delay_ms)
+    if (e->closed || !e->reconciled || backoff_waiting(&e->backoff, clock_now_ms()))
         return; /* the next tick; a failing store is the backoff's to retry */
     int64_t until = clock_now_ms() + e->deps.cfg->lease_ms;
     if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0) {
