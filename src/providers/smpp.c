@@ -22,9 +22,15 @@
  *
  * Receipts: a deliver_sm with esm_class 0x04, read by
  * domain/smpp_receipt.c, finds its message by id (the ids this provider
- * accepted, kept in memory up to ACCEPTED_KEEP messages, else the store's
- * attempt_by_provider_id) and reports it: a message of several segments is
- * delivered when all of them are, undelivered when one is not. A receipt
+ * accepted, kept in memory up to ACCEPTED_KEEP messages, else the store)
+ * and reports it. A message of one segment: from memory at once (the fast
+ * path), else the store's attempt_by_provider_id. A message of several:
+ * every segment's id goes with the accepted fate (the engine stores them
+ * with the submit mark, one transaction) and each segment's receipt is
+ * recorded in the store (segment_receipt) before it is answered, the
+ * store saying what the segments add up to (delivered when all are,
+ * undelivered when one is not), so kill -9, a restart or the in-memory cap
+ * lose no segment's receipt. A receipt
  * whose id is not known yet (it came before its submit_sm_resp) waits
  * among EARLY_KEEP ones until the id is known. Other deliver_sm are
  * inbound messages, recorded with their keyword applied (engine/inbound.c).
@@ -82,7 +88,7 @@ struct msg {
 struct known {
     char call_id[48];
     char first_id[66];
-    size_t nsegs, delivered;
+    size_t nsegs;
     char (*ids)[66]; /* every segment's id */
     int64_t at;
     struct known *older, *newer; /* age list, for the ACCEPTED_KEEP cap */
@@ -215,6 +221,10 @@ static void emit_fate(struct smpp *p, struct msg *m, enum provider_fate fate, co
     provider_fate_event(&m->a, fate, &ev);
     if (fate == PROVIDER_ACCEPTED)
         snprintf(ev.end.provider_call_id, sizeof ev.end.provider_call_id, "%s", id);
+    if (fate == PROVIDER_ACCEPTED && m->segs.n > 1) {
+        ev.segment_ids = (const char(*)[66])m->ids; /* stored with the mark */
+        ev.nsegments = m->segs.n;
+    }
     if (fate == PROVIDER_REJECTED)
         snprintf(ev.error_code, sizeof ev.error_code, "0x%08x", (unsigned)m->error_status);
     m->fate_sent = 1;
@@ -315,39 +325,60 @@ static void msg_settle(struct smpp *p, struct msg *m) {
 
 /* ---- receipts ---- */
 
+/* A receipt for a part of a message sent in several: recorded in the
+ * store (the message's id and part count from memory when known there),
+ * which says what all its parts add up to. 0 (matched), 1 (no such part
+ * stored), -1 (a store error: left unanswered, the SMSC sends it again). */
+static int apply_segment_receipt(struct smpp *p, const struct smpp_receipt *r, struct known *k) {
+    char call_id[48] = "";
+    enum segments_verdict v = SEGMENTS_PENDING;
+    int rc = p->store->ops->segment_receipt(
+        p->store, p->base.name, r->id, k ? k->call_id : NULL, k ? k->nsegs : 0,
+        r->state == SMPP_RECEIPT_DELIVERED ? SEGMENTS_DELIVERED : SEGMENTS_UNDELIVERED, call_id,
+        &v);
+    if (rc == STORE_ENOTFOUND)
+        return 1;
+    if (rc != 0) {
+        log_warn("smpp %s: the receipt for %s could not be stored; left unanswered", p->base.name,
+                 r->id);
+        p->deferred = 1;
+        return -1;
+    }
+    if (v != SEGMENTS_PENDING) {
+        emit_report(p, call_id, k ? k->first_id : "",
+                    v == SEGMENTS_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED, r->err);
+        if (k)
+            known_forget(p, k);
+    }
+    return 0;
+}
+
 static void apply_receipt(struct smpp *p, const struct smpp_receipt *r, int *matched) {
-    *matched = 0;
-    if (r->state == SMPP_RECEIPT_OTHER) {
-        *matched = 1; /* an intermediate state: nothing to move */
-        return;
-    }
-    struct id_entry *e = id_find(p, r->id);
-    if (!e) {
-        char call_id[48] = "";
-        enum channel ch;
-        if (p->store &&
-            p->store->ops->attempt_by_provider_id(p->store, p->base.name, r->id, call_id, &ch) ==
-                0 &&
-            call_id[0]) {
-            *matched = 1;
-            emit_report(p, call_id, r->id,
-                        r->state == SMPP_RECEIPT_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED,
-                        r->err);
-        }
-        return;
-    }
     *matched = 1;
-    struct known *k = e->k;
-    if (r->state == SMPP_RECEIPT_UNDELIVERED) {
-        emit_report(p, k->call_id, k->first_id, MSG_UNDELIVERED, r->err);
+    if (r->state == SMPP_RECEIPT_OTHER)
+        return; /* an intermediate state: nothing to move */
+    enum message_status st = r->state == SMPP_RECEIPT_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED;
+    struct id_entry *e = id_find(p, r->id);
+    struct known *k = e ? e->k : NULL;
+    if (k && k->nsegs == 1) { /* the fast path: nothing to record */
+        emit_report(p, k->call_id, k->first_id, st, r->err);
         known_forget(p, k);
         return;
     }
-    id_remove(p, r->id);
-    if (++k->delivered >= k->nsegs) {
-        emit_report(p, k->call_id, k->first_id, MSG_DELIVERED, NULL);
-        known_forget(p, k);
+    if (!p->store) {
+        *matched = 0;
+        return;
     }
+    if (apply_segment_receipt(p, r, k) <= 0)
+        return;
+    /* a message of one part, no longer in memory */
+    char call_id[48] = "";
+    enum channel ch;
+    if (p->store->ops->attempt_by_provider_id(p->store, p->base.name, r->id, call_id, &ch) == 0 &&
+        call_id[0])
+        emit_report(p, call_id, r->id, st, r->err);
+    else
+        *matched = 0;
 }
 
 static void on_receipt(struct smpp *p, const struct smpp_receipt *r) {

@@ -7,9 +7,11 @@ body as concatenated segments (UDH) delivered once every segment is,
 receipts that come before their submit_sm_resp, ESME_RTHROTTLED (no attempt
 used), a refused submit (the status as error_code), a connection dropped
 with submits in the window (unknown, never sent again), a refused bind, and
-the settings (password never shown)."""
+the settings (password never shown); a message of several segments
+decided by all its segments' receipts across a kill -9 and restart."""
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -289,3 +291,67 @@ def test_enquire_link_and_unknown_pdus(start_server, smsc):
     client.close()
     srv.stop()
     wait_for(lambda: smsc.state()["unbinds"] == 1, 10 * SLOW, "unbind")
+
+
+LONG_BODY = "Hello {name}, " + "this is a long reminder. " * 12  # GSM-7, 3 segments
+
+
+def _three_segments_then_restart(srv, smsc, number):
+    """A 3-segment message accepted, segment 1's receipt (DELIVRD) answered,
+    then kill -9 and a restart on the same database; the message and its
+    segments' message ids."""
+    smsc.post("/config", {"manual_receipts": True})
+    client, acct, c = smpp_campaign(srv, smsc, [number], body=LONG_BODY)
+    start(acct, c)
+    wait_for(lambda: (lambda m: m if m and m[0]["status"] == "sent" else None)(
+        messages(acct, c["id"])), 20 * SLOW, "the message accepted and stored")
+    subs = [s for s in smsc.state()["submits"] if s["answered"]]
+    assert len(subs) == 3, subs
+    ids = [s["message_id"] for s in sorted(subs, key=lambda s: s["udh"][0])]
+    smsc.post("/receipt", {"id": ids[0], "stat": "DELIVRD"})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 1, 10 * SLOW, "segment 1's receipt answered")
+    time.sleep(0.3 * SLOW)
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "sent"  # one segment of three: not delivered yet
+    client.close()
+    srv.stop(sig=signal.SIGKILL, check=False)
+    binds = sum(1 for b in smsc.state()["binds"] if b["ok"])
+    srv.start()
+    wait_for(lambda: sum(1 for b in smsc.state()["binds"] if b["ok"]) > binds and
+             smsc.state()["sessions"] >= 1, 10 * SLOW, "the re-bind after the restart")
+    acct.client = srv.client()
+    return acct, c, ids
+
+
+def test_segments_delivered_across_restart(start_server, smsc):
+    """Segment 1's receipt before kill -9, segments 2 and 3 after the
+    restart: delivered only once the last one came."""
+    srv = start_server(env=ENV)
+    acct, c, ids = _three_segments_then_restart(srv, smsc, "+12125550190")
+    smsc.post("/receipt", {"id": ids[1], "stat": "DELIVRD"})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 2, 10 * SLOW, "segment 2's receipt answered")
+    time.sleep(0.3 * SLOW)
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "sent"
+    smsc.post("/receipt", {"id": ids[2], "stat": "DELIVRD"})
+    campaign_done(acct, c["id"], {"delivered": 1})
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "delivered" and m["segments"] == 3
+    assert m["provider_message_id"] == ids[0]
+    wait_for(lambda: smsc.state()["deliver_resps"] == 3, 10 * SLOW, "the last receipt answered")
+    acct.client.close()
+
+
+def test_segment_undelivered_after_restart(start_server, smsc):
+    """Segment 1 delivered before kill -9, segment 2 UNDELIV after the
+    restart: the message is undelivered at once, segment 3's receipt
+    changes nothing."""
+    srv = start_server(env=ENV)
+    acct, c, ids = _three_segments_then_restart(srv, smsc, "+12125550191")
+    smsc.post("/receipt", {"id": ids[1], "stat": "UNDELIV"})
+    campaign_done(acct, c["id"], {"undelivered": 1})
+    smsc.post("/receipt", {"id": ids[2], "stat": "DELIVRD"})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 3, 10 * SLOW, "every receipt answered")
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "undelivered"
+    acct.client.close()
