@@ -6,7 +6,11 @@
  * once bound, an enquire_link every ENQUIRE_MS (a session that hears
  * nothing for three of those is broken). A broken session (connection
  * lost, bind refused) is connected again after a backoff (1 s doubling to
- * 30 s, reset once bound). close() sends unbind to bound sessions.
+ * 30 s, reset once bound). close() sends unbind to bound sessions. The
+ * host is connected to only at an address that is not loopback,
+ * link-local or private (webhook_sockaddr_is_private, as HTTP providers
+ * judge theirs) unless CAMPAIGND_PROVIDER_ALLOW_PRIVATE; a name resolving
+ * to none other is refused, logged, and tried again after the backoff.
  *
  * Submits: submit() turns each attempt into its segments
  * (domain/smpp_segments.c) and queues them; a bound session sends queued
@@ -40,6 +44,7 @@
  * Thread: the engine's loop. */
 #include "domain/smpp_receipt.h"
 #include "domain/smpp_segments.h"
+#include "domain/webhook_url.h"
 #include "domain/sms.h"
 #include "engine/inbound.h"
 #include "providers/provider.h"
@@ -165,6 +170,7 @@ struct smpp {
     int deferred;
     uint8_t ref;
     int closing, handles;
+    int allow_private; /* CAMPAIGND_PROVIDER_ALLOW_PRIVATE */
 };
 
 static void session_pump(struct session *s);
@@ -876,9 +882,20 @@ static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *res) {
         }
         return;
     }
-    if (status != 0 || !res) {
+    const struct addrinfo *to = res;
+    while (to && !p->allow_private && webhook_sockaddr_is_private(to->ai_addr))
+        to = to->ai_next;
+    if (status == 0 && res && !to) {
+        char addr[64];
+        webhook_sockaddr_text(res->ai_addr, addr, sizeof addr);
+        log_error("smpp %s: refused: %s resolves to %s, a private address "
+                  "(CAMPAIGND_PROVIDER_ALLOW_PRIVATE=1 allows it)",
+                  p->base.name, p->host, addr);
+    }
+    if (status != 0 || !to) {
         uv_freeaddrinfo(res);
-        log_warn("smpp %s: cannot resolve %s: %s", p->base.name, p->host, uv_strerror(status));
+        if (status != 0 || !res)
+            log_warn("smpp %s: cannot resolve %s: %s", p->base.name, p->host, uv_strerror(status));
         s->state = S_IDLE;
         s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
         uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
@@ -892,7 +909,7 @@ static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *res) {
     p->handles++;
     uv_tcp_nodelay(&s->tcp, 1);
     s->connect.data = s;
-    if (uv_tcp_connect(&s->connect, &s->tcp, res->ai_addr, on_connected) != 0)
+    if (uv_tcp_connect(&s->connect, &s->tcp, to->ai_addr, on_connected) != 0)
         session_break(s, "cannot connect");
     uv_freeaddrinfo(res);
 }
@@ -1025,6 +1042,7 @@ int provider_smpp_open(const struct provider_def *def, const struct provider_env
     provider_base_init(&p->base, &smpp_ops, def, env);
     p->store = env->store;
     p->loop = env->loop;
+    p->allow_private = env->allow_private;
     snprintf(p->host, sizeof p->host, "%s", setting(def, "host"));
     p->port = (int)port;
     snprintf(p->system_id, sizeof p->system_id, "%s", setting(def, "system_id"));

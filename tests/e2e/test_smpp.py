@@ -9,9 +9,11 @@ used), a refused submit (the status as error_code), a connection dropped
 with submits in the window (unknown, never sent again), a refused bind, and
 the settings (password never shown); a message of several segments
 decided by all its segments' receipts across a kill -9 and restart."""
+import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -23,7 +25,7 @@ from helpers import SLOW, add_recipients, assert_error, sms_body, start_campaign
 from twilio_standin import carrier, wait_for
 
 SMSC_DIR = os.path.join(os.path.dirname(__file__), "..", "smsc")
-ENV = {"CAMPAIGND_LEASE_MS": "2000"}
+ENV = {"CAMPAIGND_LEASE_MS": "2000", "CAMPAIGND_PROVIDER_ALLOW_PRIVATE": "1"}
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or not os.path.isdir(os.path.join(SMSC_DIR, "node_modules",
@@ -355,3 +357,37 @@ def test_segment_undelivered_after_restart(start_server, smsc):
     [m] = messages(acct, c["id"])
     assert m["status"] == "undelivered"
     acct.client.close()
+
+
+def _resolves_private(name):
+    try:
+        addrs = {a[4][0] for a in socket.getaddrinfo(name, None)}
+    except socket.gaierror:
+        return False
+    return bool(addrs) and all(ipaddress.ip_address(a.split("%")[0]).is_private or
+                               ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addrs)
+
+
+def test_private_host_refused_unless_allowed(start_server, smsc):
+    """Without CAMPAIGND_PROVIDER_ALLOW_PRIVATE, a loopback, private or
+    link-local host is refused (422 on host), as HTTP providers' base_url;
+    a name that resolves to such an address only is accepted as a setting
+    but never connected to (refused and logged at connect time)."""
+    srv = start_server(env={"CAMPAIGND_LEASE_MS": "2000"})
+    client = srv.client()
+    base = {"type": "smpp", "port": smsc.port, "system_id": "campaignd", "password": "secret"}
+    for host in ("127.0.0.1", "10.0.0.5", "169.254.1.1", "::1", "localhost", "192.168.1.9"):
+        r = client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, host=host))
+        assert_error(r, 422, "invalid_argument", "host")
+        assert "CAMPAIGND_PROVIDER_ALLOW_PRIVATE" in r.json()["error"]["message"]
+    assert client.admin("GET", "/v1/admin/providers/sm").status_code == 404
+    name = socket.gethostname()
+    if not _resolves_private(name):
+        pytest.skip("this machine's name (%s) does not resolve to a private address" % name)
+    r = client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, host=name))
+    assert r.status_code == 200, r.text
+    wait_for(lambda: "resolves to" in srv.log() and "a private address" in srv.log(),
+             10 * SLOW, "the refusal at connect time")
+    time.sleep(0.3 * SLOW)
+    assert smsc.state()["binds"] == []
+    client.close()
