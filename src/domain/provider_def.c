@@ -93,7 +93,8 @@ static unsigned twilio_carries(json_t *settings) {
 
 /* smpp: SMS straight to an SMSC over SMPP 3.4 (contract, Providers, smpp):
  * host and port of the SMSC, the bind's credentials, the window of submits
- * awaiting their answer and the number of sessions. */
+ * awaiting their answer, the number of sessions, the keep-alive interval
+ * and the longest wait before binding again. */
 static const struct setting smpp_settings[] = {
     {"host", SETTING_HOST, 1, 1, 253, 0, NULL},
     {"port", SETTING_INTEGER, 1, 1, 65535, 0, NULL},
@@ -102,6 +103,8 @@ static const struct setting smpp_settings[] = {
     {"system_type", SETTING_STRING, 0, 0, 12, 0, ""},
     {"window", SETTING_INTEGER, 0, 1, 1000, 10, NULL},
     {"binds", SETTING_INTEGER, 0, 1, 16, 1, NULL},
+    {"enquire_link_seconds", SETTING_INTEGER, 0, 1, 3600, 15, NULL},
+    {"reconnect_max_seconds", SETTING_INTEGER, 0, 1, 3600, 30, NULL},
 };
 
 /* meta_whatsapp: the WhatsApp Cloud API (contract, Providers,

@@ -3,10 +3,11 @@
  * libsmpp34; the sessions are libuv TCP streams on the engine's loop.
  *
  * Sessions: `binds` of them, each connecting, sending bind_transceiver and,
- * once bound, an enquire_link every ENQUIRE_MS (a session that hears
- * nothing for three of those is broken). A broken session (connection
- * lost, bind refused) is connected again after a backoff (1 s doubling to
- * 30 s, reset once bound). close() sends unbind to bound sessions. The
+ * once bound, an enquire_link every `enquire_link_seconds` (default 15;
+ * a session that hears nothing for three of those is broken). A broken
+ * session (connection lost, bind refused) is connected again after a
+ * backoff (1 s doubling to `reconnect_max_seconds`, default 30, reset once
+ * bound). close() sends unbind to bound sessions. The
  * host is connected to only at an address that is not loopback,
  * link-local or private (webhook_sockaddr_is_private, as HTTP providers
  * judge theirs) unless CAMPAIGND_PROVIDER_ALLOW_PRIVATE; a name resolving
@@ -66,9 +67,7 @@
 #include <string.h>
 #include <uv.h>
 
-#define ENQUIRE_MS 15000
 #define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
 #define PDU_MAX 4096
 #define ACCEPTED_KEEP 100000
 #define EARLY_KEEP 10000
@@ -170,7 +169,9 @@ struct smpp {
     int deferred;
     uint8_t ref;
     int closing, handles;
-    int allow_private; /* CAMPAIGND_PROVIDER_ALLOW_PRIVATE */
+    int allow_private;      /* CAMPAIGND_PROVIDER_ALLOW_PRIVATE */
+    uint64_t enquire_ms;    /* enquire_link_seconds */
+    int64_t backoff_max_ms; /* reconnect_max_seconds */
 };
 
 static void session_pump(struct session *s);
@@ -434,6 +435,12 @@ static int send_pdu(struct session *s, void *pdu) {
         return -1;
     }
     return 0;
+}
+
+/* The next wait before connecting again: doubled, up to the setting. */
+static void backoff_double(struct session *s) {
+    int64_t max = s->owner->backoff_max_ms;
+    s->backoff_ms = s->backoff_ms * 2 > max ? max : s->backoff_ms * 2;
 }
 
 static uint32_t next_seq(struct session *s) {
@@ -785,7 +792,7 @@ static void on_timer(uv_timer_t *t) {
         return;
     }
     if (s->state == S_BOUND) {
-        if (clock_now_ms() - s->heard_at > 3 * ENQUIRE_MS) {
+        if (clock_now_ms() - s->heard_at > 3 * (int64_t)p->enquire_ms) {
             session_break(s, "the SMSC stopped answering enquire_link");
             return;
         }
@@ -795,7 +802,7 @@ static void on_timer(uv_timer_t *t) {
 }
 
 static void start_enquire_timer(struct session *s) {
-    uv_timer_start(&s->timer, on_timer, ENQUIRE_MS, ENQUIRE_MS);
+    uv_timer_start(&s->timer, on_timer, s->owner->enquire_ms, s->owner->enquire_ms);
 }
 
 static void on_tcp_closed(uv_handle_t *h) {
@@ -839,7 +846,7 @@ static void session_break(struct session *s, const char *why) {
     if (s->tcp_open && !uv_is_closing((uv_handle_t *)&s->tcp))
         uv_close((uv_handle_t *)&s->tcp, on_tcp_closed);
     if (!p->closing) {
-        s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+        backoff_double(s);
         if (!any_bound(p))
             queue_give_back(p);
     }
@@ -897,7 +904,7 @@ static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *res) {
         if (status != 0 || !res)
             log_warn("smpp %s: cannot resolve %s: %s", p->base.name, p->host, uv_strerror(status));
         s->state = S_IDLE;
-        s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+        backoff_double(s);
         uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
         if (!any_bound(p))
             queue_give_back(p);
@@ -1049,6 +1056,13 @@ int provider_smpp_open(const struct provider_def *def, const struct provider_env
     snprintf(p->password, sizeof p->password, "%s", setting(def, "password"));
     snprintf(p->system_type, sizeof p->system_type, "%s", setting(def, "system_type"));
     p->window = window > 0 ? (size_t)window : 10;
+    json_int_t enquire = json_integer_value(json_object_get(def->settings, "enquire_link_seconds"));
+    json_int_t reconnect =
+        json_integer_value(json_object_get(def->settings, "reconnect_max_seconds"));
+    p->enquire_ms = (uint64_t)(enquire > 0 ? enquire : 15) * 1000;
+    p->backoff_max_ms = (int64_t)(reconnect > 0 ? reconnect : 30) * 1000;
+    if (p->backoff_max_ms < BACKOFF_MIN_MS)
+        p->backoff_max_ms = BACKOFF_MIN_MS;
     p->nbinds = binds > 0 ? (int)binds : 1;
     p->sessions = xcalloc((size_t)p->nbinds, sizeof *p->sessions);
     for (int i = 0; i < p->nbinds; i++) {

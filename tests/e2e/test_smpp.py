@@ -117,7 +117,10 @@ def test_settings_and_password_never_shown(start_server, smsc):
     base = {"type": "smpp", "host": "127.0.0.1", "port": smsc.port, "system_id": "campaignd",
             "password": "secret"}
     for field, bad in (("port", 0), ("port", "x"), ("window", 0), ("binds", 99),
-                       ("system_id", "x" * 16), ("password", "123456789")):
+                       ("system_id", "x" * 16), ("password", "123456789"),
+                       ("enquire_link_seconds", 0), ("enquire_link_seconds", 3601),
+                       ("enquire_link_seconds", "15"), ("reconnect_max_seconds", 0),
+                       ("reconnect_max_seconds", 1.5)):
         assert_error(client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, **{field: bad})),
                      422, "invalid_argument", field)
     no_host = dict(base)
@@ -127,6 +130,7 @@ def test_settings_and_password_never_shown(start_server, smsc):
     got = provider(client, smsc)
     assert got == {"name": "sm", "type": "smpp", "host": "127.0.0.1", "port": smsc.port,
                    "system_id": "campaignd", "system_type": "", "window": 10, "binds": 1,
+                   "enquire_link_seconds": 15, "reconnect_max_seconds": 30,
                    "secrets_set": ["password"], "builtin": False}
     # voice and whatsapp carriers cannot use it
     r = client.admin("PUT", "/v1/admin/carriers/v", json={
@@ -390,4 +394,33 @@ def test_private_host_refused_unless_allowed(start_server, smsc):
              10 * SLOW, "the refusal at connect time")
     time.sleep(0.3 * SLOW)
     assert smsc.state()["binds"] == []
+    client.close()
+
+
+def test_silent_smsc_breaks_after_three_enquire_links(start_server, smsc):
+    """enquire_link_seconds 1: an SMSC that stops answering enquire_link
+    (and sends nothing else) breaks the session after three intervals, not
+    at the first unanswered one; the submits in its window get an unknown
+    fate and are never sent again; the provider binds again."""
+    smsc.post("/config", {"hold": True})
+    srv = start_server(env=dict(ENV, CAMPAIGND_UNKNOWN_SUBMIT_SECONDS="2"))
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550200", "+12125550201"],
+                                    enquire_link_seconds=1, reconnect_max_seconds=2)
+    assert client.admin("GET", "/v1/admin/providers/sm").json()["enquire_link_seconds"] == 1
+    start(acct, c)
+    wait_for(lambda: smsc.state()["held"] == 2, 10 * SLOW, "two submits in the window")
+    wait_for(lambda: smsc.state()["enquire_links"] >= 1, 10 * SLOW, "an enquire_link")
+    smsc.post("/config", {"mute_enquire": True, "hold": False})
+    muted_at = smsc.state()["enquire_links"]
+    wait_for(lambda: "stopped answering enquire_link" in srv.log(), 15 * SLOW, "the break")
+    smsc.post("/config", {"mute_enquire": False})
+    # three intervals of silence: at least two enquire_links went unanswered
+    assert smsc.state()["enquire_links"] - muted_at >= 2
+    assert "2 submits in its window have an unknown fate" in srv.log()
+    done = campaign_done(acct, c["id"], {"unknown": 2}, timeout=30)
+    assert done["counters"]["failed"] == 2
+    wait_for(lambda: sum(1 for b in smsc.state()["binds"] if b["ok"]) >= 2, 10 * SLOW,
+             "the re-bind")
+    time.sleep(1 * SLOW)
+    assert len(smsc.state()["submits"]) == 2  # never sent again
     client.close()
