@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* SETTING_URL: an http(s) URL the server itself connects to; a literal
- * loopback, link-local or private host is refused unless the server allows
- * private provider addresses (CAMPAIGND_PROVIDER_ALLOW_PRIVATE). */
-enum setting_kind { SETTING_STRING, SETTING_INTEGER, SETTING_BOOL, SETTING_URL };
+/* SETTING_URL: an http(s) URL the server itself connects to; SETTING_HOST:
+ * a host name or address it connects to (letters, digits, '.', '-', '_',
+ * ':'). For both, a literal loopback, link-local or private host (or
+ * "localhost") is refused unless the server allows private provider
+ * addresses (CAMPAIGND_PROVIDER_ALLOW_PRIVATE); names are judged again on
+ * the address they resolve to, when connecting. */
+enum setting_kind { SETTING_STRING, SETTING_INTEGER, SETTING_BOOL, SETTING_URL, SETTING_HOST };
 
 struct setting {
     const char *name;
@@ -90,15 +93,18 @@ static unsigned twilio_carries(json_t *settings) {
 
 /* smpp: SMS straight to an SMSC over SMPP 3.4 (contract, Providers, smpp):
  * host and port of the SMSC, the bind's credentials, the window of submits
- * awaiting their answer and the number of sessions. */
+ * awaiting their answer, the number of sessions, the keep-alive interval
+ * and the longest wait before binding again. */
 static const struct setting smpp_settings[] = {
-    {"host", SETTING_STRING, 1, 1, 253, 0, NULL},
+    {"host", SETTING_HOST, 1, 1, 253, 0, NULL},
     {"port", SETTING_INTEGER, 1, 1, 65535, 0, NULL},
     {"system_id", SETTING_STRING, 1, 1, 15, 0, NULL},
     {"password", SETTING_STRING, 1, 0, 8, 0, NULL},
     {"system_type", SETTING_STRING, 0, 0, 12, 0, ""},
     {"window", SETTING_INTEGER, 0, 1, 1000, 10, NULL},
     {"binds", SETTING_INTEGER, 0, 1, 16, 1, NULL},
+    {"enquire_link_seconds", SETTING_INTEGER, 0, 1, 3600, 15, NULL},
+    {"reconnect_max_seconds", SETTING_INTEGER, 0, 1, 3600, 30, NULL},
 };
 
 /* meta_whatsapp: the WhatsApp Cloud API (contract, Providers,
@@ -268,6 +274,19 @@ static int check_value(const struct setting *s, json_t *v, int allow_private, st
         if (webhook_url_check(json_string_value(v), allow_private, &why) != 0)
             return verr_set(e, s->name, "%s %s%s", s->name, why,
                             allow_private ? "" : " (CAMPAIGND_PROVIDER_ALLOW_PRIVATE=1 allows it)");
+        return 0;
+    case SETTING_HOST:
+        if (!json_is_string(v) || json_string_length(v) < 1 ||
+            (long long)json_string_length(v) > s->max ||
+            strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789.-_:") != json_string_length(v))
+            return verr_set(e, s->name, "%s must be a host name or address of 1..%lld bytes",
+                            s->name, s->max);
+        if (!allow_private && webhook_address_is_private(json_string_value(v)))
+            return verr_set(e, s->name,
+                            "%s must not be a loopback, link-local or private address "
+                            "(CAMPAIGND_PROVIDER_ALLOW_PRIVATE=1 allows it)",
+                            s->name);
         return 0;
     case SETTING_STRING:
     default:

@@ -8,6 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+enum segments_verdict segments_verdict_of(size_t nsegments, size_t delivered, size_t undelivered) {
+    if (undelivered > 0)
+        return SEGMENTS_UNDELIVERED;
+    return delivered >= nsegments ? SEGMENTS_DELIVERED : SEGMENTS_PENDING;
+}
+
 enum smpp_receipt_state smpp_receipt_stat_state(const char *stat) {
     if (strcasecmp(stat, "DELIVRD") == 0)
         return SMPP_RECEIPT_DELIVERED;

@@ -4,7 +4,9 @@
  * ("id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done
  * date:YYMMDDhhmm stat:DDDDDDD err:E text: ..."). DELIVRD is delivered;
  * UNDELIV, EXPIRED and REJECTD undelivered (DELETED too); the rest
- * (ENROUTE, ACCEPTD, UNKNOWN) no final state. Pure, thread-safe. */
+ * (ENROUTE, ACCEPTD, UNKNOWN) no final state. A message sent in several
+ * parts is delivered once every part is, undelivered once one is
+ * (segments_verdict_of). Pure, thread-safe. */
 #ifndef CAMPAIGND_SMPP_RECEIPT_H
 #define CAMPAIGND_SMPP_RECEIPT_H
 
@@ -28,5 +30,10 @@ int smpp_receipt_from_text(const char *text, size_t len, struct smpp_receipt *ou
 int smpp_receipt_from_tlv(const char *id, int message_state, struct smpp_receipt *out);
 /* The final state a stat word means. */
 enum smpp_receipt_state smpp_receipt_stat_state(const char *stat);
+
+/* What the receipts of a message's parts add up to. */
+enum segments_verdict { SEGMENTS_PENDING = 0, SEGMENTS_DELIVERED = 1, SEGMENTS_UNDELIVERED = 2 };
+/* Of nsegments parts, delivered had DELIVRD, undelivered a failure. */
+enum segments_verdict segments_verdict_of(size_t nsegments, size_t delivered, size_t undelivered);
 
 #endif

@@ -302,7 +302,7 @@ static void queue_end(struct engine *e, const struct attempt_end *end,
 }
 
 static void queue_mark(struct engine *e, const char *id, enum channel ch, int state,
-                       const char *provider_id) {
+                       const char *provider_id, const char (*segment_ids)[66], size_t nsegments) {
     if (e->nmarks == e->capmarks) {
         e->capmarks = e->capmarks ? e->capmarks * 2 : 256;
         e->marks = xrealloc(e->marks, e->capmarks * sizeof *e->marks);
@@ -313,6 +313,18 @@ static void queue_mark(struct engine *e, const char *id, enum channel ch, int st
     m->channel = ch;
     m->state = state;
     snprintf(m->provider_id, sizeof m->provider_id, "%s", provider_id ? provider_id : "");
+    if (segment_ids && nsegments) {
+        m->segment_ids = xcalloc(nsegments, sizeof *m->segment_ids);
+        memcpy(m->segment_ids, segment_ids, nsegments * sizeof *m->segment_ids);
+        m->nsegments = nsegments;
+    }
+}
+
+/* Forgets the marks from the kept-th on (their segment ids are owned). */
+static void marks_truncate(struct engine *e, size_t kept) {
+    for (size_t i = kept; i < e->nmarks; i++)
+        free(e->marks[i].segment_ids);
+    e->nmarks = kept;
 }
 
 static void note_retry(struct engine *e, const struct attempt_applied *a) {
@@ -356,8 +368,10 @@ static void drop_marks_of_ended(struct engine *e) {
     for (size_t i = 0; i < e->nmarks; i++) {
         const struct submit_mark *m = &e->marks[i];
         if (m->channel == CHANNEL_VOICE && m->state == SUBMIT_ACCEPTED &&
-            !strset_add(&ended, m->attempt_id))
+            !strset_add(&ended, m->attempt_id)) {
+            free(m->segment_ids);
             continue; /* its end is in this batch */
+        }
         e->marks[kept++] = *m;
     }
     e->nmarks = kept;
@@ -406,7 +420,7 @@ static void apply_reports(struct engine *e) {
     ack_ends(e, n);
     free(applied);
     e->nends = 0;
-    e->nmarks = 0;
+    marks_truncate(e, 0);
     e->inbox_delete_to = 0;
 }
 
@@ -558,7 +572,8 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
     } else if (ev->fate == PROVIDER_ACCEPTED || ev->fate == PROVIDER_REJECTED) {
         int accepted = ev->fate == PROVIDER_ACCEPTED;
         queue_mark(e, end->call_id, end->channel, accepted ? SUBMIT_ACCEPTED : SUBMIT_REJECTED,
-                   accepted ? end->provider_call_id : NULL);
+                   accepted ? end->provider_call_id : NULL, accepted ? ev->segment_ids : NULL,
+                   accepted ? ev->nsegments : 0);
         /* voice: a refused dial is a hard failure; messaging: the submit's
          * answer is the message's first status (sent or failed) */
         struct attempt_end first = {.channel = end->channel, .ended_at = clock_now_ms()};
@@ -1058,6 +1073,7 @@ void engine_stop(struct engine *e) {
     carriers_free(e->carriers, e->ncarriers);
     free(e->ends);
     free(e->end_from);
+    marks_truncate(e, 0);
     free(e->marks);
     free(e->unclaims);
     uv_mutex_destroy(&e->mu);

@@ -52,6 +52,10 @@ struct provider_event {
     char error_code[32];    /* FATE, rejected: the provider's code, or "" */
     struct attempt_end end; /* call_id and channel always; REPORT: the end; FATE,
                                accepted: provider_call_id = the provider's id */
+    /* FATE, accepted, a message sent in several parts (smpp): each part's
+     * id, stored with the mark (valid during the callback), else NULL */
+    const char (*segment_ids)[66];
+    size_t nsegments;
 };
 
 struct provider;

@@ -3,10 +3,15 @@
  * libsmpp34; the sessions are libuv TCP streams on the engine's loop.
  *
  * Sessions: `binds` of them, each connecting, sending bind_transceiver and,
- * once bound, an enquire_link every ENQUIRE_MS (a session that hears
- * nothing for three of those is broken). A broken session (connection
- * lost, bind refused) is connected again after a backoff (1 s doubling to
- * 30 s, reset once bound). close() sends unbind to bound sessions.
+ * once bound, an enquire_link every `enquire_link_seconds` (default 15;
+ * a session that hears nothing for three of those is broken). A broken
+ * session (connection lost, bind refused) is connected again after a
+ * backoff (1 s doubling to `reconnect_max_seconds`, default 30, reset once
+ * bound). close() sends unbind to bound sessions. The
+ * host is connected to only at an address that is not loopback,
+ * link-local or private (webhook_sockaddr_is_private, as HTTP providers
+ * judge theirs) unless CAMPAIGND_PROVIDER_ALLOW_PRIVATE; a name resolving
+ * to none other is refused, logged, and tried again after the backoff.
  *
  * Submits: submit() turns each attempt into its segments
  * (domain/smpp_segments.c) and queues them; a bound session sends queued
@@ -22,9 +27,15 @@
  *
  * Receipts: a deliver_sm with esm_class 0x04, read by
  * domain/smpp_receipt.c, finds its message by id (the ids this provider
- * accepted, kept in memory up to ACCEPTED_KEEP messages, else the store's
- * attempt_by_provider_id) and reports it: a message of several segments is
- * delivered when all of them are, undelivered when one is not. A receipt
+ * accepted, kept in memory up to ACCEPTED_KEEP messages, else the store)
+ * and reports it. A message of one segment: from memory at once (the fast
+ * path), else the store's attempt_by_provider_id. A message of several:
+ * every segment's id goes with the accepted fate (the engine stores them
+ * with the submit mark, one transaction) and each segment's receipt is
+ * recorded in the store (segment_receipt) before it is answered, the
+ * store saying what the segments add up to (delivered when all are,
+ * undelivered when one is not), so kill -9, a restart or the in-memory cap
+ * lose no segment's receipt. A receipt
  * whose id is not known yet (it came before its submit_sm_resp) waits
  * among EARLY_KEEP ones until the id is known. Other deliver_sm are
  * inbound messages, recorded with their keyword applied (engine/inbound.c).
@@ -34,6 +45,7 @@
  * Thread: the engine's loop. */
 #include "domain/smpp_receipt.h"
 #include "domain/smpp_segments.h"
+#include "domain/webhook_url.h"
 #include "domain/sms.h"
 #include "engine/inbound.h"
 #include "providers/provider.h"
@@ -55,9 +67,7 @@
 #include <string.h>
 #include <uv.h>
 
-#define ENQUIRE_MS 15000
 #define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
 #define PDU_MAX 4096
 #define ACCEPTED_KEEP 100000
 #define EARLY_KEEP 10000
@@ -82,7 +92,7 @@ struct msg {
 struct known {
     char call_id[48];
     char first_id[66];
-    size_t nsegs, delivered;
+    size_t nsegs;
     char (*ids)[66]; /* every segment's id */
     int64_t at;
     struct known *older, *newer; /* age list, for the ACCEPTED_KEEP cap */
@@ -159,6 +169,9 @@ struct smpp {
     int deferred;
     uint8_t ref;
     int closing, handles;
+    int allow_private;      /* CAMPAIGND_PROVIDER_ALLOW_PRIVATE */
+    uint64_t enquire_ms;    /* enquire_link_seconds */
+    int64_t backoff_max_ms; /* reconnect_max_seconds */
 };
 
 static void session_pump(struct session *s);
@@ -215,6 +228,10 @@ static void emit_fate(struct smpp *p, struct msg *m, enum provider_fate fate, co
     provider_fate_event(&m->a, fate, &ev);
     if (fate == PROVIDER_ACCEPTED)
         snprintf(ev.end.provider_call_id, sizeof ev.end.provider_call_id, "%s", id);
+    if (fate == PROVIDER_ACCEPTED && m->segs.n > 1) {
+        ev.segment_ids = (const char(*)[66])m->ids; /* stored with the mark */
+        ev.nsegments = m->segs.n;
+    }
     if (fate == PROVIDER_REJECTED)
         snprintf(ev.error_code, sizeof ev.error_code, "0x%08x", (unsigned)m->error_status);
     m->fate_sent = 1;
@@ -315,39 +332,60 @@ static void msg_settle(struct smpp *p, struct msg *m) {
 
 /* ---- receipts ---- */
 
+/* A receipt for a part of a message sent in several: recorded in the
+ * store (the message's id and part count from memory when known there),
+ * which says what all its parts add up to. 0 (matched), 1 (no such part
+ * stored), -1 (a store error: left unanswered, the SMSC sends it again). */
+static int apply_segment_receipt(struct smpp *p, const struct smpp_receipt *r, struct known *k) {
+    char call_id[48] = "";
+    enum segments_verdict v = SEGMENTS_PENDING;
+    int rc = p->store->ops->segment_receipt(
+        p->store, p->base.name, r->id, k ? k->call_id : NULL, k ? k->nsegs : 0,
+        r->state == SMPP_RECEIPT_DELIVERED ? SEGMENTS_DELIVERED : SEGMENTS_UNDELIVERED, call_id,
+        &v);
+    if (rc == STORE_ENOTFOUND)
+        return 1;
+    if (rc != 0) {
+        log_warn("smpp %s: the receipt for %s could not be stored; left unanswered", p->base.name,
+                 r->id);
+        p->deferred = 1;
+        return -1;
+    }
+    if (v != SEGMENTS_PENDING) {
+        emit_report(p, call_id, k ? k->first_id : "",
+                    v == SEGMENTS_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED, r->err);
+        if (k)
+            known_forget(p, k);
+    }
+    return 0;
+}
+
 static void apply_receipt(struct smpp *p, const struct smpp_receipt *r, int *matched) {
-    *matched = 0;
-    if (r->state == SMPP_RECEIPT_OTHER) {
-        *matched = 1; /* an intermediate state: nothing to move */
-        return;
-    }
-    struct id_entry *e = id_find(p, r->id);
-    if (!e) {
-        char call_id[48] = "";
-        enum channel ch;
-        if (p->store &&
-            p->store->ops->attempt_by_provider_id(p->store, p->base.name, r->id, call_id, &ch) ==
-                0 &&
-            call_id[0]) {
-            *matched = 1;
-            emit_report(p, call_id, r->id,
-                        r->state == SMPP_RECEIPT_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED,
-                        r->err);
-        }
-        return;
-    }
     *matched = 1;
-    struct known *k = e->k;
-    if (r->state == SMPP_RECEIPT_UNDELIVERED) {
-        emit_report(p, k->call_id, k->first_id, MSG_UNDELIVERED, r->err);
+    if (r->state == SMPP_RECEIPT_OTHER)
+        return; /* an intermediate state: nothing to move */
+    enum message_status st = r->state == SMPP_RECEIPT_DELIVERED ? MSG_DELIVERED : MSG_UNDELIVERED;
+    struct id_entry *e = id_find(p, r->id);
+    struct known *k = e ? e->k : NULL;
+    if (k && k->nsegs == 1) { /* the fast path: nothing to record */
+        emit_report(p, k->call_id, k->first_id, st, r->err);
         known_forget(p, k);
         return;
     }
-    id_remove(p, r->id);
-    if (++k->delivered >= k->nsegs) {
-        emit_report(p, k->call_id, k->first_id, MSG_DELIVERED, NULL);
-        known_forget(p, k);
+    if (!p->store) {
+        *matched = 0;
+        return;
     }
+    if (apply_segment_receipt(p, r, k) <= 0)
+        return;
+    /* a message of one part, no longer in memory */
+    char call_id[48] = "";
+    enum channel ch;
+    if (p->store->ops->attempt_by_provider_id(p->store, p->base.name, r->id, call_id, &ch) == 0 &&
+        call_id[0])
+        emit_report(p, call_id, r->id, st, r->err);
+    else
+        *matched = 0;
 }
 
 static void on_receipt(struct smpp *p, const struct smpp_receipt *r) {
@@ -397,6 +435,12 @@ static int send_pdu(struct session *s, void *pdu) {
         return -1;
     }
     return 0;
+}
+
+/* The next wait before connecting again: doubled, up to the setting. */
+static void backoff_double(struct session *s) {
+    int64_t max = s->owner->backoff_max_ms;
+    s->backoff_ms = s->backoff_ms * 2 > max ? max : s->backoff_ms * 2;
 }
 
 static uint32_t next_seq(struct session *s) {
@@ -748,7 +792,7 @@ static void on_timer(uv_timer_t *t) {
         return;
     }
     if (s->state == S_BOUND) {
-        if (clock_now_ms() - s->heard_at > 3 * ENQUIRE_MS) {
+        if (clock_now_ms() - s->heard_at > 3 * (int64_t)p->enquire_ms) {
             session_break(s, "the SMSC stopped answering enquire_link");
             return;
         }
@@ -758,7 +802,7 @@ static void on_timer(uv_timer_t *t) {
 }
 
 static void start_enquire_timer(struct session *s) {
-    uv_timer_start(&s->timer, on_timer, ENQUIRE_MS, ENQUIRE_MS);
+    uv_timer_start(&s->timer, on_timer, s->owner->enquire_ms, s->owner->enquire_ms);
 }
 
 static void on_tcp_closed(uv_handle_t *h) {
@@ -802,7 +846,7 @@ static void session_break(struct session *s, const char *why) {
     if (s->tcp_open && !uv_is_closing((uv_handle_t *)&s->tcp))
         uv_close((uv_handle_t *)&s->tcp, on_tcp_closed);
     if (!p->closing) {
-        s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+        backoff_double(s);
         if (!any_bound(p))
             queue_give_back(p);
     }
@@ -845,11 +889,22 @@ static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *res) {
         }
         return;
     }
-    if (status != 0 || !res) {
+    const struct addrinfo *to = res;
+    while (to && !p->allow_private && webhook_sockaddr_is_private(to->ai_addr))
+        to = to->ai_next;
+    if (status == 0 && res && !to) {
+        char addr[64];
+        webhook_sockaddr_text(res->ai_addr, addr, sizeof addr);
+        log_error("smpp %s: refused: %s resolves to %s, a private address "
+                  "(CAMPAIGND_PROVIDER_ALLOW_PRIVATE=1 allows it)",
+                  p->base.name, p->host, addr);
+    }
+    if (status != 0 || !to) {
         uv_freeaddrinfo(res);
-        log_warn("smpp %s: cannot resolve %s: %s", p->base.name, p->host, uv_strerror(status));
+        if (status != 0 || !res)
+            log_warn("smpp %s: cannot resolve %s: %s", p->base.name, p->host, uv_strerror(status));
         s->state = S_IDLE;
-        s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+        backoff_double(s);
         uv_timer_start(&s->timer, on_timer, (uint64_t)s->backoff_ms, 0);
         if (!any_bound(p))
             queue_give_back(p);
@@ -861,7 +916,7 @@ static void on_resolved(uv_getaddrinfo_t *r, int status, struct addrinfo *res) {
     p->handles++;
     uv_tcp_nodelay(&s->tcp, 1);
     s->connect.data = s;
-    if (uv_tcp_connect(&s->connect, &s->tcp, res->ai_addr, on_connected) != 0)
+    if (uv_tcp_connect(&s->connect, &s->tcp, to->ai_addr, on_connected) != 0)
         session_break(s, "cannot connect");
     uv_freeaddrinfo(res);
 }
@@ -994,12 +1049,20 @@ int provider_smpp_open(const struct provider_def *def, const struct provider_env
     provider_base_init(&p->base, &smpp_ops, def, env);
     p->store = env->store;
     p->loop = env->loop;
+    p->allow_private = env->allow_private;
     snprintf(p->host, sizeof p->host, "%s", setting(def, "host"));
     p->port = (int)port;
     snprintf(p->system_id, sizeof p->system_id, "%s", setting(def, "system_id"));
     snprintf(p->password, sizeof p->password, "%s", setting(def, "password"));
     snprintf(p->system_type, sizeof p->system_type, "%s", setting(def, "system_type"));
     p->window = window > 0 ? (size_t)window : 10;
+    json_int_t enquire = json_integer_value(json_object_get(def->settings, "enquire_link_seconds"));
+    json_int_t reconnect =
+        json_integer_value(json_object_get(def->settings, "reconnect_max_seconds"));
+    p->enquire_ms = (uint64_t)(enquire > 0 ? enquire : 15) * 1000;
+    p->backoff_max_ms = (int64_t)(reconnect > 0 ? reconnect : 30) * 1000;
+    if (p->backoff_max_ms < BACKOFF_MIN_MS)
+        p->backoff_max_ms = BACKOFF_MIN_MS;
     p->nbinds = binds > 0 ? (int)binds : 1;
     p->sessions = xcalloc((size_t)p->nbinds, sizeof *p->sessions);
     for (int i = 0; i < p->nbinds; i++) {

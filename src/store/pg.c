@@ -293,6 +293,7 @@ static const struct store_ops pg_ops = {
     .submits_mark = pg_submits_mark,
     .attempt_provider = pg_attempt_provider,
     .attempt_by_provider_id = pg_attempt_by_provider_id,
+    .segment_receipt = pg_segment_receipt,
     .sim_accept = pg_sim_accept,
     .sim_owed = pg_sim_owed,
     .sim_ack = pg_sim_ack,

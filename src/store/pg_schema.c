@@ -148,6 +148,13 @@ const char *const pg_migrations[] = {
     "  ended_at BIGINT NOT NULL, provider_id TEXT NOT NULL, received_at BIGINT NOT NULL,"
     "  answered_by BIGINT NOT NULL DEFAULT 0, duration_ms BIGINT,"
     "  ended_reason TEXT NOT NULL DEFAULT '', error_code TEXT NOT NULL DEFAULT '');",
+
+    /* 2: SQLite's 14, a message's parts (smpp) and their receipts */
+    "CREATE TABLE message_segments (provider " T " NOT NULL, segment_id " T " NOT NULL,"
+    "  message_id " T " NOT NULL, nsegments BIGINT NOT NULL,"
+    "  receipt BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (provider, segment_id));"
+    "CREATE INDEX message_segments_by_message ON message_segments(provider, message_id);",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

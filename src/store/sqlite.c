@@ -644,6 +644,7 @@ static const struct store_ops sqlite_ops = {
     .submits_mark = sqlite_submits_mark,
     .attempt_provider = sqlite_attempt_provider,
     .attempt_by_provider_id = sqlite_attempt_by_provider_id,
+    .segment_receipt = sqlite_segment_receipt,
     .sim_accept = sqlite_sim_accept,
     .sim_owed = sqlite_sim_owed,
     .sim_ack = sqlite_sim_ack,

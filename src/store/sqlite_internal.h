@@ -154,6 +154,9 @@ int sqlite_attempt_provider(struct store *st, const char *attempt_id, char provi
                             enum channel *ch);
 int sqlite_attempt_by_provider_id(struct store *st, const char *provider, const char *provider_id,
                                   char attempt_id[48], enum channel *ch);
+int sqlite_segment_receipt(struct store *st, const char *provider, const char *segment_id,
+                           const char *message_id, size_t nsegments, int receipt,
+                           char attempt_id[48], enum segments_verdict *verdict);
 int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
                       const struct attempt_end *reports, size_t nreports, int *fresh);
 int sqlite_sim_owed(struct store *st, const char *provider, struct attempt_end **out, size_t *n);

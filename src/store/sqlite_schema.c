@@ -205,6 +205,15 @@ const char *const sqlite_migrations[] = {
     /* 13: a whatsapp message's pricing category as its provider reports it
      * (Meta's statuses carry pricing.category) */
     "ALTER TABLE messages ADD COLUMN pricing_category TEXT;",
+
+    /* 14: a message sent in several parts (smpp): each part's provider id
+     * and its receipt (0 none, 1 delivered, 2 undelivered), so that a
+     * message is delivered once all its parts are, across restarts */
+    "CREATE TABLE message_segments (provider TEXT NOT NULL, segment_id TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL, nsegments INTEGER NOT NULL,"
+    "  receipt INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (provider, segment_id)) WITHOUT ROWID;"
+    "CREATE INDEX message_segments_by_message ON message_segments(provider, message_id);",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -24,6 +24,7 @@
 #include "domain/carrier.h"
 #include "domain/provider_def.h"
 #include "domain/recipient.h"
+#include "domain/smpp_receipt.h"
 #include "domain/types.h"
 
 #include "util/error.h"
@@ -226,6 +227,10 @@ struct submit_mark {
     enum channel channel;
     int state;            /* enum submit_state */
     char provider_id[64]; /* accepted: the provider's id, or "" */
+    /* accepted, a message sent in several parts (smpp): every part's
+     * provider id, in order (owned by whoever fills the mark), else NULL */
+    char (*segment_ids)[66];
+    size_t nsegments;
 };
 
 struct store_ops {
@@ -296,7 +301,8 @@ struct store_ops {
 
     /* Moves attempts forward toward their provider (a state below the
      * current one changes nothing) and records the provider's id of
-     * accepted ones. One transaction. */
+     * accepted ones, and of each of their parts (segment_ids). One
+     * transaction. */
     int (*submits_mark)(struct store *st, const struct submit_mark *m, size_t n);
     /* The provider and channel of an attempt (a call or message id);
      * ENOTFOUND when none. */
@@ -305,6 +311,17 @@ struct store_ops {
     /* The attempt a provider knows by provider_id; ENOTFOUND when none. */
     int (*attempt_by_provider_id)(struct store *st, const char *provider, const char *provider_id,
                                   char attempt_id[48], enum channel *ch);
+    /* A receipt (SEGMENTS_DELIVERED or _UNDELIVERED, domain/smpp_receipt.h)
+     * for one part of a
+     * message sent in several, known by the part's provider id: recorded
+     * (a part's undelivered is never undone), then what all the message's
+     * parts add up to in *verdict, its id in attempt_id. message_id and
+     * nsegments, when the caller knows them (message_id not NULL), record
+     * the part even before its submit mark is stored; else ENOTFOUND when
+     * no stored part has that id. One transaction. */
+    int (*segment_receipt)(struct store *st, const char *provider, const char *segment_id,
+                           const char *message_id, size_t nsegments, int receipt,
+                           char attempt_id[48], enum segments_verdict *verdict);
     /* The inbox of reports from outside: put (any thread, durable when it
      * answers 0), read in arrival order after a seq, delete up to a seq. */
     int (*inbox_put)(struct store *st, const char *provider, const struct attempt_end *ends,

@@ -147,7 +147,8 @@ def doc():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    env = {"CAMPAIGND_WEBHOOK_ALLOW_PRIVATE": "1", "CAMPAIGND_SIM_CALL_MS": "100",
+    env = {"CAMPAIGND_WEBHOOK_ALLOW_PRIVATE": "1", "CAMPAIGND_PROVIDER_ALLOW_PRIVATE": "1",
+           "CAMPAIGND_SIM_CALL_MS": "100",
            "CAMPAIGND_SIM_REPORT_MS": "50"}
     srv = Server(tmp_path_factory.mktemp("campaignd"), env=env).start()
     yield srv

@@ -7,9 +7,13 @@ body as concatenated segments (UDH) delivered once every segment is,
 receipts that come before their submit_sm_resp, ESME_RTHROTTLED (no attempt
 used), a refused submit (the status as error_code), a connection dropped
 with submits in the window (unknown, never sent again), a refused bind, and
-the settings (password never shown)."""
+the settings (password never shown); a message of several segments
+decided by all its segments' receipts across a kill -9 and restart."""
+import ipaddress
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import time
 
@@ -21,7 +25,7 @@ from helpers import SLOW, add_recipients, assert_error, sms_body, start_campaign
 from twilio_standin import carrier, wait_for
 
 SMSC_DIR = os.path.join(os.path.dirname(__file__), "..", "smsc")
-ENV = {"CAMPAIGND_LEASE_MS": "2000"}
+ENV = {"CAMPAIGND_LEASE_MS": "2000", "CAMPAIGND_PROVIDER_ALLOW_PRIVATE": "1"}
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or not os.path.isdir(os.path.join(SMSC_DIR, "node_modules",
@@ -113,7 +117,10 @@ def test_settings_and_password_never_shown(start_server, smsc):
     base = {"type": "smpp", "host": "127.0.0.1", "port": smsc.port, "system_id": "campaignd",
             "password": "secret"}
     for field, bad in (("port", 0), ("port", "x"), ("window", 0), ("binds", 99),
-                       ("system_id", "x" * 16), ("password", "123456789")):
+                       ("system_id", "x" * 16), ("password", "123456789"),
+                       ("enquire_link_seconds", 0), ("enquire_link_seconds", 3601),
+                       ("enquire_link_seconds", "15"), ("reconnect_max_seconds", 0),
+                       ("reconnect_max_seconds", 1.5)):
         assert_error(client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, **{field: bad})),
                      422, "invalid_argument", field)
     no_host = dict(base)
@@ -123,6 +130,7 @@ def test_settings_and_password_never_shown(start_server, smsc):
     got = provider(client, smsc)
     assert got == {"name": "sm", "type": "smpp", "host": "127.0.0.1", "port": smsc.port,
                    "system_id": "campaignd", "system_type": "", "window": 10, "binds": 1,
+                   "enquire_link_seconds": 15, "reconnect_max_seconds": 30,
                    "secrets_set": ["password"], "builtin": False}
     # voice and whatsapp carriers cannot use it
     r = client.admin("PUT", "/v1/admin/carriers/v", json={
@@ -289,3 +297,130 @@ def test_enquire_link_and_unknown_pdus(start_server, smsc):
     client.close()
     srv.stop()
     wait_for(lambda: smsc.state()["unbinds"] == 1, 10 * SLOW, "unbind")
+
+
+LONG_BODY = "Hello {name}, " + "this is a long reminder. " * 12  # GSM-7, 3 segments
+
+
+def _three_segments_then_restart(srv, smsc, number):
+    """A 3-segment message accepted, segment 1's receipt (DELIVRD) answered,
+    then kill -9 and a restart on the same database; the message and its
+    segments' message ids."""
+    smsc.post("/config", {"manual_receipts": True})
+    client, acct, c = smpp_campaign(srv, smsc, [number], body=LONG_BODY)
+    start(acct, c)
+    wait_for(lambda: (lambda m: m if m and m[0]["status"] == "sent" else None)(
+        messages(acct, c["id"])), 20 * SLOW, "the message accepted and stored")
+    subs = [s for s in smsc.state()["submits"] if s["answered"]]
+    assert len(subs) == 3, subs
+    ids = [s["message_id"] for s in sorted(subs, key=lambda s: s["udh"][0])]
+    smsc.post("/receipt", {"id": ids[0], "stat": "DELIVRD"})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 1, 10 * SLOW, "segment 1's receipt answered")
+    time.sleep(0.3 * SLOW)
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "sent"  # one segment of three: not delivered yet
+    client.close()
+    srv.stop(sig=signal.SIGKILL, check=False)
+    binds = sum(1 for b in smsc.state()["binds"] if b["ok"])
+    srv.start()
+    wait_for(lambda: sum(1 for b in smsc.state()["binds"] if b["ok"]) > binds and
+             smsc.state()["sessions"] >= 1, 10 * SLOW, "the re-bind after the restart")
+    acct.client = srv.client()
+    return acct, c, ids
+
+
+def test_segments_delivered_across_restart(start_server, smsc):
+    """Segment 1's receipt before kill -9, segments 2 and 3 after the
+    restart: delivered only once the last one came."""
+    srv = start_server(env=ENV)
+    acct, c, ids = _three_segments_then_restart(srv, smsc, "+12125550190")
+    smsc.post("/receipt", {"id": ids[1], "stat": "DELIVRD"})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 2, 10 * SLOW, "segment 2's receipt answered")
+    time.sleep(0.3 * SLOW)
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "sent"
+    smsc.post("/receipt", {"id": ids[2], "stat": "DELIVRD"})
+    campaign_done(acct, c["id"], {"delivered": 1})
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "delivered" and m["segments"] == 3
+    assert m["provider_message_id"] == ids[0]
+    wait_for(lambda: smsc.state()["deliver_resps"] == 3, 10 * SLOW, "the last receipt answered")
+    acct.client.close()
+
+
+def test_segment_undelivered_after_restart(start_server, smsc):
+    """Segment 1 delivered before kill -9, segment 2 UNDELIV after the
+    restart: the message is undelivered at once, segment 3's receipt
+    changes nothing."""
+    srv = start_server(env=ENV)
+    acct, c, ids = _three_segments_then_restart(srv, smsc, "+12125550191")
+    smsc.post("/receipt", {"id": ids[1], "stat": "UNDELIV"})
+    campaign_done(acct, c["id"], {"undelivered": 1})
+    smsc.post("/receipt", {"id": ids[2], "stat": "DELIVRD"})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 3, 10 * SLOW, "every receipt answered")
+    [m] = messages(acct, c["id"])
+    assert m["status"] == "undelivered"
+    acct.client.close()
+
+
+def _resolves_private(name):
+    try:
+        addrs = {a[4][0] for a in socket.getaddrinfo(name, None)}
+    except socket.gaierror:
+        return False
+    return bool(addrs) and all(ipaddress.ip_address(a.split("%")[0]).is_private or
+                               ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addrs)
+
+
+def test_private_host_refused_unless_allowed(start_server, smsc):
+    """Without CAMPAIGND_PROVIDER_ALLOW_PRIVATE, a loopback, private or
+    link-local host is refused (422 on host), as HTTP providers' base_url;
+    a name that resolves to such an address only is accepted as a setting
+    but never connected to (refused and logged at connect time)."""
+    srv = start_server(env={"CAMPAIGND_LEASE_MS": "2000"})
+    client = srv.client()
+    base = {"type": "smpp", "port": smsc.port, "system_id": "campaignd", "password": "secret"}
+    for host in ("127.0.0.1", "10.0.0.5", "169.254.1.1", "::1", "localhost", "192.168.1.9"):
+        r = client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, host=host))
+        assert_error(r, 422, "invalid_argument", "host")
+        assert "CAMPAIGND_PROVIDER_ALLOW_PRIVATE" in r.json()["error"]["message"]
+    assert client.admin("GET", "/v1/admin/providers/sm").status_code == 404
+    name = socket.gethostname()
+    if not _resolves_private(name):
+        pytest.skip("this machine's name (%s) does not resolve to a private address" % name)
+    r = client.admin("PUT", "/v1/admin/providers/sm", json=dict(base, host=name))
+    assert r.status_code == 200, r.text
+    wait_for(lambda: "resolves to" in srv.log() and "a private address" in srv.log(),
+             10 * SLOW, "the refusal at connect time")
+    time.sleep(0.3 * SLOW)
+    assert smsc.state()["binds"] == []
+    client.close()
+
+
+def test_silent_smsc_breaks_after_three_enquire_links(start_server, smsc):
+    """enquire_link_seconds 1: an SMSC that stops answering enquire_link
+    (and sends nothing else) breaks the session after three intervals, not
+    at the first unanswered one; the submits in its window get an unknown
+    fate and are never sent again; the provider binds again."""
+    smsc.post("/config", {"hold": True})
+    srv = start_server(env=dict(ENV, CAMPAIGND_UNKNOWN_SUBMIT_SECONDS="2"))
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550200", "+12125550201"],
+                                    enquire_link_seconds=1, reconnect_max_seconds=2)
+    assert client.admin("GET", "/v1/admin/providers/sm").json()["enquire_link_seconds"] == 1
+    start(acct, c)
+    wait_for(lambda: smsc.state()["held"] == 2, 10 * SLOW, "two submits in the window")
+    wait_for(lambda: smsc.state()["enquire_links"] >= 1, 10 * SLOW, "an enquire_link")
+    smsc.post("/config", {"mute_enquire": True, "hold": False})
+    muted_at = smsc.state()["enquire_links"]
+    wait_for(lambda: "stopped answering enquire_link" in srv.log(), 15 * SLOW, "the break")
+    smsc.post("/config", {"mute_enquire": False})
+    # three intervals of silence: at least two enquire_links went unanswered
+    assert smsc.state()["enquire_links"] - muted_at >= 2
+    assert "2 submits in its window have an unknown fate" in srv.log()
+    done = campaign_done(acct, c["id"], {"unknown": 2}, timeout=30)
+    assert done["counters"]["failed"] == 2
+    wait_for(lambda: sum(1 for b in smsc.state()["binds"] if b["ok"]) >= 2, 10 * SLOW,
+             "the re-bind")
+    time.sleep(1 * SLOW)
+    assert len(smsc.state()["submits"]) == 2  # never sent again
+    client.close()

@@ -22,12 +22,16 @@
 //                    hold (submits get no answer until released),
 //                    receipt_before_resp (the receipt goes before the answer),
 //                    drop_after (close the connection after n more submits,
-//                    unanswered)
+//                    unanswered), manual_receipts (no receipt unless asked
+//                    for with /receipt), mute_enquire (enquire_link gets no
+//                    answer)
 //   POST /release    answers every held submit
 //   POST /drop       closes every session now
 //   POST /inbound    {"from", "to", "body"}: a mobile-originated deliver_sm
 //   POST /enquire    an enquire_link to every session
 //   POST /raw        {"hex"}: these bytes written to every session as they are
+//   POST /receipt    {"id", "stat"}: the receipt for the submit with that message
+//                    id, on a session open now (the one it came on may be gone)
 'use strict';
 const http = require('http');
 const smpp = require('smpp');
@@ -47,6 +51,8 @@ const cfg = {
   hold: false,
   receipt_before_resp: false,
   drop_after: -1,
+  manual_receipts: false,
+  mute_enquire: false,
 };
 const state = { binds: [], submits: [], enquire_links: 0, unbinds: 0, throttled: 0, rejected: 0,
   receipts: 0, deliver_resps: 0, generic_nacks: [], enquire_link_resps: 0 };
@@ -62,8 +68,8 @@ function receiptText(id, stat) {
 
 const messageStates = { DELIVRD: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, ACCEPTD: 6, UNKNOWN: 7, REJECTD: 8 };
 
-function sendReceipt(session, sub) {
-  const stat = cfg.stat[sub.to] || 'DELIVRD';
+function sendReceipt(session, sub, statOverride) {
+  const stat = statOverride || cfg.stat[sub.to] || 'DELIVRD';
   const pdu = {
     source_addr: sub.to,
     destination_addr: sub.from,
@@ -81,7 +87,7 @@ function sendReceipt(session, sub) {
 
 function answer(session, pdu, sub) {
   const receipt = () => {
-    if (cfg.receipt_form !== 'none') sendReceipt(session, sub);
+    if (cfg.receipt_form !== 'none' && !cfg.manual_receipts) sendReceipt(session, sub);
   };
   if (cfg.receipt_before_resp) {
     receipt();
@@ -119,6 +125,7 @@ const server = smpp.createServer((session) => {
   });
   session.on('enquire_link', (pdu) => {
     state.enquire_links++;
+    if (cfg.mute_enquire) return;
     session.send(pdu.response());
   });
   session.on('unbind', (pdu) => {
@@ -231,6 +238,13 @@ http
       }
       if (req.url === '/raw') {
         for (const s of sessions) s.socket.write(Buffer.from(body.hex, 'hex'));
+        return reply(200, { sessions: sessions.size });
+      }
+      if (req.url === '/receipt') {
+        const sub = state.submits.find((x) => x.message_id === body.id);
+        const [session] = sessions;
+        if (!sub || !session) return reply(404, { error: 'no such submit or no session' });
+        sendReceipt(session, sub, body.stat);
         return reply(200, { sessions: sessions.size });
       }
       if (req.url === '/inbound') {

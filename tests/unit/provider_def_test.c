@@ -25,6 +25,22 @@ static json_t *J(const char *single_quoted) {
     return v;
 }
 
+static void expect_private(const char *body, int allow_private, const char *field) {
+    json_t *b = J(body);
+    struct provider_def d;
+    struct verr e;
+    int rc = provider_def_from_json("tw", b, allow_private, &d, &e);
+    if (field) {
+        assert_int_equal(rc, -1);
+        assert_string_equal(e.field, field);
+    } else {
+        if (rc != 0)
+            fail_msg("%s refused on %s: %s", body, e.field, e.message);
+        provider_def_clear(&d);
+    }
+    json_decref(b);
+}
+
 static void expect(const char *name, const char *body, const char *field) {
     json_t *b = J(body);
     struct provider_def d;
@@ -102,6 +118,19 @@ static void test_types(void **state) {
     expect("p", "{'type':'smpp','host':'h','port':2775,'system_id':'s','password':'p'}", NULL);
     expect("p", "{'type':'smpp','host':'h','port':2775,'system_id':'s','password':'p','window':0}",
            "window");
+    /* host: a private, loopback or link-local address only when allowed */
+#define SMPP_AT(h) "{'type':'smpp','host':'" h "','port':2775,'system_id':'s','password':'p'}"
+    expect_private(SMPP_AT("smsc.example.net"), 0, NULL);
+    expect_private(SMPP_AT("203.0.113.7"), 0, NULL);
+    expect_private(SMPP_AT("127.0.0.1"), 0, "host");
+    expect_private(SMPP_AT("10.1.2.3"), 0, "host");
+    expect_private(SMPP_AT("169.254.0.9"), 0, "host");
+    expect_private(SMPP_AT("::1"), 0, "host");
+    expect_private(SMPP_AT("localhost"), 0, "host");
+    expect_private(SMPP_AT("127.0.0.1"), 1, NULL);
+    expect_private(SMPP_AT("a b"), 1, "host");
+    expect_private(SMPP_AT("h/x"), 1, "host");
+#undef SMPP_AT
     expect("p", "{'type':'SIM'}", "type");
     expect("p", "{'type':'sim'}", NULL);
 }
@@ -117,22 +146,6 @@ static void test_settings(void **state) {
     expect("p", "{'type':'sim','colour':'red'}", "colour");
     expect("p", "{'type':'sim','name':'p'}", NULL);
     expect("p", "{'type':'sim','name':'q'}", "name");
-}
-
-static void expect_private(const char *body, int allow_private, const char *field) {
-    json_t *b = J(body);
-    struct provider_def d;
-    struct verr e;
-    int rc = provider_def_from_json("tw", b, allow_private, &d, &e);
-    if (field) {
-        assert_int_equal(rc, -1);
-        assert_string_equal(e.field, field);
-    } else {
-        if (rc != 0)
-            fail_msg("%s refused on %s: %s", body, e.field, e.message);
-        provider_def_clear(&d);
-    }
-    json_decref(b);
 }
 
 static void test_twilio(void **state) {

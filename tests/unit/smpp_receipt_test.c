@@ -2,7 +2,7 @@
  * Appendix B receipt text (id, stat, err; keys in any case; fields in any
  * order; missing id or stat refused), the message_state TLV values
  * (2 delivered; 3, 4, 5, 8 undelivered; 1, 6, 7 no final state), and the
- * stat words. */
+ * stat words; what the receipts of a message's parts add up to. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,7 +66,20 @@ static void test_tlv(void **state) {
     assert_int_equal(smpp_receipt_from_tlv("", 2, &r), -1);
 }
 
+/* A message of several parts: delivered when all are, undelivered when
+ * one is (even before the others' receipts), else still pending. */
+static void test_segments_verdict(void **state) {
+    (void)state;
+    assert_int_equal(segments_verdict_of(1, 1, 0), SEGMENTS_DELIVERED);
+    assert_int_equal(segments_verdict_of(3, 0, 0), SEGMENTS_PENDING);
+    assert_int_equal(segments_verdict_of(3, 2, 0), SEGMENTS_PENDING);
+    assert_int_equal(segments_verdict_of(3, 3, 0), SEGMENTS_DELIVERED);
+    assert_int_equal(segments_verdict_of(3, 0, 1), SEGMENTS_UNDELIVERED);
+    assert_int_equal(segments_verdict_of(3, 2, 1), SEGMENTS_UNDELIVERED);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_text), cmocka_unit_test(test_tlv)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_text), cmocka_unit_test(test_tlv),
+                                       cmocka_unit_test(test_segments_verdict)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

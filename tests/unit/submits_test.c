@@ -3,7 +3,11 @@
  * forward only (a lower or equal state changes nothing, so a repeated or
  * late fate is harmless); the provider's id is kept and never erased by a
  * mark without one; an attempt is found by (provider, provider id), calls
- * and messages alike, and not under another provider.
+ * and messages alike, and not under another provider. A message sent in
+ * several parts (segment ids with its accepted mark) is delivered once
+ * every part's receipt is, undelivered once one part's is, whether a
+ * part's receipt came before the mark (recorded with the message id the
+ * caller knows) or after it (found by the part's id alone).
  *
  * Rows are written straight into calls and messages through the fixture's
  * raw connection (foreign keys off), then moved through the store's ops
@@ -114,11 +118,76 @@ static void test_find_by_provider_id(void **state) {
     assert_int_equal(state_of(f, "msg_1", NULL), SUBMIT_ACCEPTED);
 }
 
+static void mark_parts(struct store_fixture *f, const char *id, const char *pid, size_t n) {
+    char(*parts)[66] = calloc(n, sizeof *parts);
+    for (size_t i = 0; i < n; i++)
+        snprintf(parts[i], sizeof parts[i], "%s.%zu", pid, i + 1);
+    struct submit_mark m = {.channel = CHANNEL_SMS, .state = SUBMIT_ACCEPTED};
+    snprintf(m.attempt_id, sizeof m.attempt_id, "%s", id);
+    snprintf(m.provider_id, sizeof m.provider_id, "%s.1", pid);
+    m.segment_ids = parts;
+    m.nsegments = n;
+    assert_int_equal(f->st->ops->submits_mark(f->st, &m, 1), 0);
+    free(parts);
+}
+
+static enum segments_verdict part_receipt(struct store_fixture *f, const char *part,
+                                          const char *known_id, int receipt, const char *want_id) {
+    char id[48] = "x";
+    enum segments_verdict v = SEGMENTS_UNDELIVERED + 1;
+    assert_int_equal(
+        f->st->ops->segment_receipt(f->st, "smpp-a", part, known_id, 3, receipt, id, &v), 0);
+    assert_string_equal(id, want_id);
+    return v;
+}
+
+static void test_parts_add_up(void **state) {
+    struct store_fixture *f = *state;
+    store_fixture_exec(f, "PRAGMA foreign_keys = OFF");
+    add_message(f, "msg_1", "smpp-a");
+    add_message(f, "msg_2", "smpp-a");
+    char id[48];
+    enum segments_verdict v;
+    /* a part nobody stored, not known in memory */
+    assert_int_equal(
+        f->st->ops->segment_receipt(f->st, "smpp-a", "A.1", NULL, 0, SEGMENTS_DELIVERED, id, &v),
+        STORE_ENOTFOUND);
+    /* A.1's receipt before the mark (the provider knows its message) */
+    assert_int_equal(part_receipt(f, "A.1", "msg_1", SEGMENTS_DELIVERED, "msg_1"),
+                     SEGMENTS_PENDING);
+    mark_parts(f, "msg_1", "A", 3);
+    mark_parts(f, "msg_1", "A", 3); /* a repeated mark changes nothing */
+    /* after a restart: found by the part's id alone */
+    assert_int_equal(part_receipt(f, "A.2", NULL, SEGMENTS_DELIVERED, "msg_1"), SEGMENTS_PENDING);
+    assert_int_equal(part_receipt(f, "A.2", NULL, SEGMENTS_DELIVERED, "msg_1"), SEGMENTS_PENDING);
+    assert_int_equal(part_receipt(f, "A.3", NULL, SEGMENTS_DELIVERED, "msg_1"), SEGMENTS_DELIVERED);
+    /* the first part's id alone still finds the message */
+    enum channel ch;
+    assert_int_equal(f->st->ops->attempt_by_provider_id(f->st, "smpp-a", "A.1", id, &ch), 0);
+    assert_string_equal(id, "msg_1");
+    /* one part undelivered: undelivered, and a later DELIVRD for it does
+     * not undo it */
+    mark_parts(f, "msg_2", "B", 3);
+    assert_int_equal(part_receipt(f, "B.1", NULL, SEGMENTS_DELIVERED, "msg_2"), SEGMENTS_PENDING);
+    assert_int_equal(part_receipt(f, "B.2", NULL, SEGMENTS_UNDELIVERED, "msg_2"),
+                     SEGMENTS_UNDELIVERED);
+    assert_int_equal(part_receipt(f, "B.2", "msg_2", SEGMENTS_DELIVERED, "msg_2"),
+                     SEGMENTS_UNDELIVERED);
+    assert_int_equal(part_receipt(f, "B.3", NULL, SEGMENTS_DELIVERED, "msg_2"),
+                     SEGMENTS_UNDELIVERED);
+    /* another provider's parts are not these */
+    assert_int_equal(
+        f->st->ops->segment_receipt(f->st, "smpp-b", "B.3", NULL, 0, SEGMENTS_DELIVERED, id, &v),
+        STORE_ENOTFOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_forward_only, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_find_by_provider_id, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_parts_add_up, store_fixture_setup,
                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
