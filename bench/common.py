@@ -66,6 +66,30 @@ class Server:
         self.log.close()
 
 
+def run_floor(name, total):
+    """Runs the native floor build-release/NAME on a fresh database for
+    TOTAL rows; its JSON line, parsed."""
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run([str(REPO / "build-release" / name), os.path.join(d, "f.db"),
+                              str(total)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def raw_ratio(record, what, rate, raw, schema_floor, goal):
+    """Adds to RECORD the ratio of campaignd's RATE to the mean of the raw
+    floor's runs RAW (issue 19), the goal and the schema floor; prints the
+    ratio next to its floor; returns RECORD."""
+    mean = sum(raw) / len(raw)
+    record.update({"raw_floor_%s_per_second" % what: raw,
+                   "api_over_raw_floor": round(rate / mean, 3), "goal": goal,
+                   "schema_floor_%s_per_second" % what: schema_floor,
+                   "schema_floor_over_api": round(schema_floor / rate, 2)})
+    print("%s: campaignd %.0f %s/s, raw floor %s/s -> ratio %.3f (goal >= %.2f)"
+          % (record["bench"], rate, what, "/".join("%.0f" % r for r in raw), rate / mean, goal),
+          flush=True)
+    return record
+
+
 def emit(record):
     """One line per figure on stdout, and the record appended to results."""
     print(json.dumps(record), flush=True)

@@ -2,7 +2,9 @@
 # Every benchmark (docs/benchmarks.md): builds Release into build-release,
 # runs upload, dispatch (end to end and paced), API reads and the CSV export, prints one JSON
 # line per figure and writes them all to bench/results.json. Each benchmark
-# also runs alone: /usr/bin/python3 bench/<name>.py --help.
+# also runs alone: /usr/bin/python3 bench/<name>.py --help. Issue 19's
+# ratios are printed at the end, each next to the raw floor (bench/*_raw.c)
+# or peer (nginx) measured in the same invocation, and its goal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -26,5 +28,23 @@ meta = {"cores": os.cpu_count(), "machine": platform.machine(),
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
 json.dump({"machine": meta, "results": rows}, open(sys.argv[2], "w"), indent=2)
 print("wrote", sys.argv[2])
+print("\nissue 19: campaignd against raw floors and nginx, same invocation")
+for r in rows:
+    if r["bench"] == "upload_api":
+        print("  upload   %8d recipients/s  raw floor %s rows/s  ratio %.3f  goal >= %.2f"
+              % (r["recipients_per_second"], "/".join(map(str, r["raw_floor_rows_per_second"])),
+                 r["api_over_raw_floor"], r["goal"]))
+    elif r["bench"] == "dispatch_api":
+        print("  dispatch %8d dispositions/s  raw floor %s/s  ratio %.3f  goal >= %.2f"
+              % (r["dispositions_per_second"],
+                 "/".join(map(str, r["raw_floor_dispositions_per_second"])),
+                 r["api_over_raw_floor"], r["goal"]))
+    elif r["bench"] == "reads":
+        a, n = r["campaignd"], r["nginx"]
+        print("  reads    %8.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms  ratio %.3f  "
+              "goal >= %.2f, p99 < %.0f ms" % (a["requests_per_second"], a["p99_ms"],
+                                               n["requests_per_second"], n["p99_ms"],
+                                               r["campaignd_over_nginx"], r["goal_over_nginx"],
+                                               r["goal_p99_ms"]))
 PY
 rm -f "$out"

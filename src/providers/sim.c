@@ -52,6 +52,14 @@ struct sim {
     size_t n, cap;
     struct provider_event *fates;
     size_t nfates, capfates;
+    /* submit's work arrays, kept across batches (grown, never shrunk):
+     * a fresh ~2 MB of them per 2,000-attempt batch was mapped and
+     * faulted in every time (docs/benchmarks.md) */
+    const char **ids;
+    struct pending *owed;
+    struct attempt_end *reports;
+    int *fresh;
+    size_t capsubmit;
     int closing;
 };
 
@@ -216,10 +224,17 @@ static void free_batch(struct attempt *batch, size_t n) {
 
 static int sim_submit(struct provider *p, struct attempt *a, size_t n) {
     struct sim *s = (struct sim *)p;
-    const char **ids = xcalloc(n + 1, sizeof *ids);
-    struct pending *owed = xcalloc(3 * n + 1, sizeof *owed);
-    struct attempt_end *reports = xcalloc(3 * n + 1, sizeof *reports);
-    int *fresh = xcalloc(n + 1, sizeof *fresh);
+    if (s->capsubmit < n + 1) {
+        s->capsubmit = n + 1;
+        s->ids = xrealloc(s->ids, s->capsubmit * sizeof *s->ids);
+        s->owed = xrealloc(s->owed, 3 * s->capsubmit * sizeof *s->owed);
+        s->reports = xrealloc(s->reports, 3 * s->capsubmit * sizeof *s->reports);
+        s->fresh = xrealloc(s->fresh, s->capsubmit * sizeof *s->fresh);
+    }
+    const char **ids = s->ids;
+    struct pending *owed = s->owed;
+    struct attempt_end *reports = s->reports;
+    int *fresh = s->fresh;
     size_t nids = 0, nowed = 0;
     for (size_t i = 0; i < n; i++) {
         if (a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8)
@@ -244,10 +259,6 @@ static int sim_submit(struct provider *p, struct attempt *a, size_t n) {
         uv_timer_start(&s->fate_timer, on_fates, 0, 0);
         arm(s);
     }
-    free(ids);
-    free(owed);
-    free(reports);
-    free(fresh);
     if (rc != 0)
         return rc; /* the store refused (full, busy): the caller keeps the batch */
     free_batch(a, n);
@@ -286,6 +297,10 @@ static void on_closed(uv_handle_t *h) {
         return;
     free(s->heap);
     free(s->fates);
+    free(s->ids);
+    free(s->owed);
+    free(s->reports);
+    free(s->fresh);
     free(s);
 }
 
