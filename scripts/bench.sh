@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark (docs/benchmarks.md): builds Release into build-release,
-# runs upload, dispatch (end to end and paced), API reads and the CSV export, prints one JSON
+# runs upload, dispatch (end to end and paced), API reads, the CSV export and
+# SMPP against Kannel (issue 16), prints one JSON
 # line per figure and writes them all to bench/results.json. Each benchmark
 # also runs alone: /usr/bin/python3 bench/<name>.py --help. Issue 19's
 # ratios are printed at the end, each next to the raw floor (bench/*_raw.c)
@@ -8,9 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+# the peers measured beside campaignd: nginx (reads, with wrk) and Kannel
+# (SMPP); benchmark needs only, so not in deps.sh
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -x /usr/sbin/bearerbox ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk nginx-light kannel >/dev/null
 fi
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j2
@@ -21,6 +24,7 @@ export BENCH_RESULTS="$PWD/$out"
 /usr/bin/python3 bench/dispatch.py
 /usr/bin/python3 bench/reads.py
 /usr/bin/python3 bench/export.py
+/usr/bin/python3 bench/smpp.py --total 20000 --window 10
 /usr/bin/python3 - "$out" bench/results.json <<'PY'
 import json, sys, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -46,5 +50,14 @@ for r in rows:
                                                n["requests_per_second"], n["p99_ms"],
                                                r["campaignd_over_nginx"], r["goal_over_nginx"],
                                                r["goal_p99_ms"]))
+smpp = {r["bench"]: r for r in rows if r["bench"].startswith("smpp_")}
+if "smpp_campaignd" in smpp:
+    c, k = smpp["smpp_campaignd"], smpp.get("smpp_kannel")
+    print("\nissue 16: SMPP to the stand-in SMSC, one bind, window %d" % c["window"])
+    print("  campaignd %6d accepted/s %6.1f us CPU/message" % (c["accepted_per_second"],
+                                                           c["cpu_us_per_message"]))
+    if k:
+        print("  kannel    %6d accepted/s %6.1f us CPU/message" % (k["accepted_per_second"],
+                                                               k["cpu_us_per_message"]))
 PY
 rm -f "$out"
