@@ -148,6 +148,10 @@ const char *const pg_migrations[] = {
     "  ended_at BIGINT NOT NULL, provider_id TEXT NOT NULL, received_at BIGINT NOT NULL,"
     "  answered_by BIGINT NOT NULL DEFAULT 0, duration_ms BIGINT,"
     "  ended_reason TEXT NOT NULL DEFAULT '', error_code TEXT NOT NULL DEFAULT '');",
+
+    /* 2: SQLite's 14, the pacing state of each lane shared by the nodes */
+    "CREATE TABLE lane_limits (lane " T " PRIMARY KEY, tat_ms DOUBLE PRECISION NOT NULL,"
+    "  rate DOUBLE PRECISION NOT NULL, updated_at BIGINT NOT NULL);",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

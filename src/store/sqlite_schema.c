@@ -205,6 +205,12 @@ const char *const sqlite_migrations[] = {
     /* 13: a whatsapp message's pricing category as its provider reports it
      * (Meta's statuses carry pricing.category) */
     "ALTER TABLE messages ADD COLUMN pricing_category TEXT;",
+
+    /* 14: the pacing state of each lane when several nodes share the store
+     * (the GCRA's next arrival time, booked at that rate; in-flight counts
+     * are derived from the attempt rows), see sqlite_engine.c */
+    "CREATE TABLE lane_limits (lane TEXT PRIMARY KEY, tat_ms REAL NOT NULL,"
+    "  rate REAL NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

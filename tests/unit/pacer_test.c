@@ -1,4 +1,4 @@
-/* pacer_test.c - tests of engine/pacer.c, the GCRA limiter (rate with
+/* pacer_test.c - tests of domain/pacer.c, the GCRA limiter (rate with
  * burst) and concurrency cap of one lane. A fake clock steps in random
  * increments over 60 simulated seconds and starts, at every step, as many
  * attempts as pacer_budget allows; attempts end after random durations.
@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/pacer.h"
+#include "domain/pacer.h"
 
 #include <math.h>
 #include <stdio.h>
