@@ -130,6 +130,16 @@ static size_t claim(struct fx *f, const char *node, int64_t now, int64_t lease_u
     return claim_paced(f, node, now, lease_until, N, NULL, out);
 }
 
+/* A completed call's end, answered at T0 + 50. */
+static struct attempt_end completed_end(const char *call_id, int64_t ended_at) {
+    struct attempt_end e = {.channel = CHANNEL_VOICE,
+                            .status = CALL_COMPLETED,
+                            .answered_at = T0 + 50,
+                            .ended_at = ended_at};
+    snprintf(e.call_id, sizeof e.call_id, "%s", call_id);
+    return e;
+}
+
 /* in_flight as node at now; returns how many came back and how many taken. */
 static size_t take(struct fx *f, const char *node, int64_t now, int64_t until, int with_own,
                    size_t *taken) {
@@ -172,11 +182,7 @@ static void test_leases(void **state) {
     assert_int_equal(take(&f, "node_b", L + 30002, L + 90000, 0, &taken), 0); /* own: not again */
 
     /* an end applied twice: the second changes nothing */
-    struct attempt_end e = {.channel = CHANNEL_VOICE,
-                            .status = CALL_COMPLETED,
-                            .answered_at = T0 + 50,
-                            .ended_at = T0 + 100};
-    snprintf(e.call_id, sizeof e.call_id, "%s", a[0].call_id);
+    struct attempt_end e = completed_end(a[0].call_id, T0 + 100);
     struct attempt_applied ap;
     assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 100, &ap), 0);
     assert_int_equal(ap.applied, 1);
@@ -229,11 +235,7 @@ static void test_shared_pacing(void **state) {
     /* the rate allows more, max_concurrent does not */
     assert_int_equal(claim_paced(&f, "node_a", T0 + 9000, L, N, &p, a + k), 0);
     /* an end frees its slot: counted from the rows */
-    struct attempt_end e = {.channel = CHANNEL_VOICE,
-                            .status = CALL_COMPLETED,
-                            .answered_at = T0 + 50,
-                            .ended_at = T0 + 9100};
-    snprintf(e.call_id, sizeof e.call_id, "%s", a[0].call_id);
+    struct attempt_end e = completed_end(a[0].call_id, T0 + 9100);
     struct attempt_applied ap;
     assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 9100, &ap), 0);
     assert_int_equal(ap.applied, 1);
