@@ -43,6 +43,14 @@
  * then a wake-up (uv_async_send); the pass reads the inbox, applies the
  * reports with the others and deletes the rows it applied.
  *
+ * Several nodes on one store (store_ops.shared, PostgreSQL): a lane's
+ * pacer here is this node's view only; each claim carries the lane's limits
+ * and the store cuts it to what the lane's shared state allows across all
+ * nodes (store.h, claim), then answers that state, which the lane's pacer
+ * takes (lane_synced): the engine sleeps until the shared next slot. A
+ * lane full of attempts across nodes is asked again every LANE_RECHECK_MS
+ * (other nodes' ends wake no one here).
+ *
  * Thread: everything here runs on the engine thread except engine_wake()
  * and engine_report(). */
 #include "engine/engine.h"
@@ -51,7 +59,7 @@
 #include "engine/backoff.h"
 #include "engine/inforce.h"
 #include "engine/fairness.h"
-#include "engine/pacer.h"
+#include "domain/pacer.h"
 #include "engine/provider_set.h"
 #include "engine/webhooks.h"
 #include "providers/provider.h"
@@ -70,6 +78,7 @@
 #define CLAIM_BATCH_MAX 2000 /* most starts claimed per lane per pass */
 #define THROTTLE_BACKOFF_MS 1000
 #define NO_WORK INT64_MAX
+#define LANE_RECHECK_MS 250 /* shared pacing: a lane full across nodes is asked again */
 
 struct lane_work {
     size_t campaign;  /* index into engine.campaigns */
@@ -82,7 +91,8 @@ struct lane {
     struct pacer pacer;
     struct lane_work *work;
     size_t nwork;
-    size_t rr; /* round-robin position */
+    size_t rr;          /* round-robin position */
+    int64_t recheck_at; /* shared pacing: when a lane full across nodes is asked again */
 };
 
 struct engine {
@@ -207,6 +217,27 @@ static struct lane *lane_get(struct engine *e, const char *name, enum channel ch
     l->channel = ch;
     lane_limits(e, l);
     return l;
+}
+
+/* How many may start in the lane now, as this node knows. With shared
+ * pacing the claim cuts that to the lane's shared budget; a lane full of
+ * attempts across nodes is asked again from recheck_at on. */
+static size_t lane_budget(struct engine *e, const struct lane *l, int64_t now) {
+    struct pacer p = l->pacer;
+    if (e->st->ops->shared && p.in_flight >= p.max_concurrent && now >= l->recheck_at)
+        p.in_flight = 0;
+    return pacer_budget(&p, (double)now);
+}
+
+/* Takes the lane's shared state a claim answered: the limits in force, the
+ * attempts in flight on every node, and the later of the two arrival times
+ * (a throttle's back-off on this node stays). */
+static void lane_synced(struct lane *l, const struct pacer *shared, int64_t now) {
+    double tat = l->pacer.tat > shared->tat ? l->pacer.tat : shared->tat;
+    l->pacer = *shared;
+    l->pacer.tat = tat;
+    if (l->pacer.in_flight >= l->pacer.max_concurrent)
+        l->recheck_at = now + LANE_RECHECK_MS;
 }
 
 /* ---- reloads ---- */
@@ -617,6 +648,34 @@ static const char *lane_provider(struct engine *e, const char *lane, enum channe
     return fallback;
 }
 
+/* Claims; on a shared store the time of the claim is read once its
+ * transaction holds the writers' lock (store begin), so that starts and
+ * ends stay in order across nodes: no start is dated before an end another
+ * node applied first to free its slot. *now gets the time used. */
+static int claim_in_order(struct engine *e, struct claim_request *reqs, size_t nreq, int64_t *now,
+                          struct attempt *out, size_t *got) {
+    struct store *st = e->st;
+    if (!st->ops->shared)
+        return st->ops->claim(st, reqs, nreq, *now, out, got);
+    *got = 0;
+    int rc = st->ops->begin(st);
+    if (rc != 0)
+        return rc;
+    *now = clock_now_ms();
+    rc = st->ops->claim(st, reqs, nreq, *now, out, got);
+    if (rc != 0) {
+        st->ops->rollback(st);
+        return rc;
+    }
+    rc = st->ops->commit(st);
+    if (rc != 0) { /* nothing was claimed after all */
+        for (size_t i = 0; i < *got; i++)
+            free(out[i].text);
+        *got = 0;
+    }
+    return rc;
+}
+
 static void claim_and_send(struct engine *e) {
     int64_t now = clock_now_ms();
     e->claimed_last = 0;
@@ -633,7 +692,7 @@ static void claim_and_send(struct engine *e) {
             struct due_rules rules = campaign_due_rules(&e->campaigns[l->work[i].campaign]);
             due[i] = due_lane_ready(&rules, l->work[i].next_due, now);
         }
-        size_t budget = pacer_budget(&l->pacer, (double)now);
+        size_t budget = lane_budget(e, l, now);
         if (budget > CLAIM_BATCH_MAX)
             budget = CLAIM_BATCH_MAX;
         fair_share(due, l->nwork, l->rr, budget, want);
@@ -655,6 +714,11 @@ static void claim_and_send(struct engine *e) {
             r->node = e->deps.cfg->node_id;
             r->lease_until = now + e->deps.cfg->lease_ms;
             r->want = want[i];
+            if (e->st->ops->shared) { /* the store cuts want to the shared budget */
+                r->pace.rate = l->pacer.rate;
+                r->pace.burst = l->pacer.burst;
+                r->pace.max_concurrent = l->pacer.max_concurrent;
+            }
             nreq++;
             total_want += want[i];
         }
@@ -665,7 +729,7 @@ static void claim_and_send(struct engine *e) {
     if (nreq > 0) {
         struct attempt *attempts = xcalloc(total_want, sizeof *attempts);
         size_t got = 0;
-        int rc = noted(e, e->st->ops->claim(e->st, reqs, nreq, now, attempts, &got), 1);
+        int rc = noted(e, claim_in_order(e, reqs, nreq, &now, attempts, &got), 1);
         e->claimed_last = rc == 0;
         if (rc == 0) {
             /* the claim answers each request's attempts in turn */
@@ -675,7 +739,10 @@ static void claim_and_send(struct engine *e) {
                              reqs[i].provider);
             for (size_t i = 0; i < nreq; i++) {
                 struct lane *l = lane_find(e, reqs[i].lane);
-                pacer_started(&l->pacer, (double)now, reqs[i].got);
+                if (e->st->ops->shared)
+                    lane_synced(l, &reqs[i].pace, now);
+                else
+                    pacer_started(&l->pacer, (double)now, reqs[i].got);
                 if (reqs[i].stale) { /* paused or ended by another writer: reload */
                     uv_mutex_lock(&e->mu);
                     e->events |= ENGINE_CAMPAIGNS;
@@ -738,11 +805,14 @@ static void arm(struct engine *e, int retry) {
         }
         if (due == NO_WORK)
             continue;
-        if (l->pacer.in_flight >= l->pacer.max_concurrent)
+        int full = l->pacer.in_flight >= l->pacer.max_concurrent;
+        if (full && !e->st->ops->shared)
             continue; /* an end will wake us */
         /* the first whole ms at or after the slot: waking late loses
          * throughput a small burst cannot make up */
         int64_t slot = (int64_t)ceil(pacer_next_slot(&l->pacer, (double)now));
+        if (full && l->recheck_at > slot)
+            slot = l->recheck_at; /* other nodes' ends wake no one here */
         int64_t at = due > slot ? due : slot;
         if (at < next)
             next = at;

@@ -265,6 +265,7 @@ static void op_close(struct store *st) {
 
 static const struct store_ops pg_ops = {
     .name = "postgres",
+    .shared = 1,
     .close = op_close,
     .ping = op_ping,
     .begin = op_begin,

@@ -10,7 +10,18 @@
  * in the claim's one transaction (group commit). Queued work is found
  * through the partial index recipients_queue (lane, campaign_seq, due_at)
  * WHERE status = 'queued'. Ends and give-backs: pg_ends.c; sweeps and
- * leases: pg_sweeps.c. Engine thread. */
+ * leases: pg_sweeps.c. Engine thread.
+ *
+ * Shared pacing (requests with pace.rate > 0, from nodes sharing the
+ * store): in the claim's transaction, which holds the writers' lock, each
+ * lane's pacer is rebuilt from its row in lane_limits (the GCRA's next
+ * arrival time and the rate it was booked at), the limits in force (a
+ * stored carrier's row, else the request's) and its attempts in flight,
+ * counted from the attempt rows (calls not ended, messages not answered:
+ * so every end, give-back, sweep or takeover frees its slot in its own
+ * transaction, and a dead node leaks none). The lane's requests are cut to
+ * its budget, and the arrival time advanced by the starts made is written
+ * back: nodes reserve exactly what they start, nothing to give back. */
 #include "domain/due.h"
 #include "domain/sms.h"
 #include "domain/turn.h"
@@ -50,6 +61,16 @@ static const char SQL_OPTED_OUT[] =
 static const char SQL_ANY_OPT_OUT[] =
     "SELECT 1 FROM opt_outs WHERE account_id = ?1 AND channel = ?2 LIMIT 1";
 static const char SQL_CAMPAIGN_STATUS[] = "SELECT status FROM campaigns WHERE seq = ?1";
+static const char SQL_LANE_STATE[] =
+    "SELECT l.tat_ms, l.rate, c.rate_per_second, c.burst, c.max_concurrent, "
+    "(SELECT count(*) FROM calls WHERE lane = ?1 AND ended_at IS NULL) + "
+    "(SELECT count(*) FROM messages WHERE lane = ?1 AND status = 'queued') "
+    "FROM (SELECT 1) AS one LEFT JOIN lane_limits l ON l.lane = ?1 "
+    "LEFT JOIN carriers c ON c.name = ?2";
+static const char SQL_LANE_PUT[] =
+    "INSERT INTO lane_limits(lane, tat_ms, rate, updated_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT(lane) DO UPDATE SET tat_ms = excluded.tat_ms, rate = excluded.rate, "
+    "updated_at = excluded.updated_at";
 
 static void read_engine_campaign_row(struct pg_stmt *s, void *item) {
     struct engine_campaign *c = item;
@@ -382,6 +403,109 @@ static void engine_cache(struct pg_conn *conn) {
     conn->engine_cache = 1;
 }
 
+/* ---- shared pacing ---- */
+
+/* One lane's shared pacing within a claim. */
+struct lane_gate {
+    const char *lane;
+    struct pacer pacer; /* as stored, then advanced by this claim's starts */
+    double stored_rate; /* the rate its stored arrival time was booked at (0 = no row) */
+    size_t left;        /* starts the lane still allows in this claim */
+};
+
+/* Rebuilds the lane's pacer from the store (see the header comment). */
+static int lane_gate_load(struct pg_conn *conn, const struct claim_request *r, double now,
+                          struct lane_gate *g) {
+    char carrier[CARRIER_NAME_MAX + 1];
+    snprintf(carrier, sizeof carrier, "%.*s", (int)strcspn(r->lane, "|"), r->lane);
+    struct pg_stmt *s = pg_prep(conn, SQL_LANE_STATE);
+    pg_bind_text(s, 1, r->lane);
+    pg_bind_text(s, 2, carrier);
+    int step = pg_step(s);
+    if (step == PG_ROW) {
+        int stored = !pg_col_null(s, 0);
+        int carrier_row = !pg_col_null(s, 2);
+        g->lane = r->lane;
+        g->stored_rate = stored ? pg_col_double(s, 1) : 0;
+        double tat = stored ? pg_col_double(s, 0) : 0;
+        double rate = carrier_row ? pg_col_double(s, 2) : r->pace.rate;
+        int burst = carrier_row ? pg_col_int(s, 3) : r->pace.burst;
+        int cap = carrier_row ? pg_col_int(s, 4) : r->pace.max_concurrent;
+        pacer_load(&g->pacer, tat, g->stored_rate, rate, burst, cap, pg_col_int(s, 5), now);
+        g->left = pacer_budget(&g->pacer, now);
+    }
+    pg_reset(s);
+    if (step == PG_DONE)
+        return STORE_EIO; /* the query always answers one row */
+    return step == PG_ROW ? STORE_OK : pg_err(conn, step, "lane_state");
+}
+
+/* Writes the lane's arrival time back when this claim moved it (starts, or
+ * a rate change that rescaled it). */
+static int lane_gate_store(struct pg_conn *conn, const struct lane_gate *g, size_t started,
+                           int64_t now) {
+    if (started == 0 && g->pacer.rate == g->stored_rate)
+        return STORE_OK;
+    struct pg_stmt *s = pg_prep(conn, SQL_LANE_PUT);
+    pg_bind_text(s, 1, g->lane);
+    pg_bind_double(s, 2, g->pacer.tat);
+    pg_bind_double(s, 3, g->pacer.rate);
+    pg_bind_int64(s, 4, now);
+    int rc = pg_err(conn, pg_step(s), "lane_put");
+    pg_reset(s);
+    return rc;
+}
+
+/* The gate of the request's lane, loaded on first sight. */
+static int lane_gate_of(struct pg_conn *conn, const struct claim_request *r, int64_t now,
+                        struct lane_gate *gates, size_t *ngates, struct lane_gate **out) {
+    for (size_t i = 0; i < *ngates; i++)
+        if (strcmp(gates[i].lane, r->lane) == 0) {
+            *out = &gates[i];
+            return STORE_OK;
+        }
+    *out = &gates[*ngates];
+    int rc = lane_gate_load(conn, r, (double)now, *out);
+    if (rc == STORE_OK)
+        (*ngates)++;
+    return rc;
+}
+
+/* Claims every request, each lane's cut to its shared budget when paced. */
+static int claim_all(struct pg_conn *conn, struct claim_request *reqs, size_t nreqs, int64_t now,
+                     struct attempt *out, size_t *n) {
+    struct lane_gate *gates = xcalloc(nreqs + 1, sizeof *gates);
+    size_t *started = xcalloc(nreqs + 1, sizeof *started);
+    size_t ngates = 0;
+    int rc = STORE_OK;
+    for (size_t i = 0; i < nreqs && rc == STORE_OK; i++) {
+        struct claim_request *r = &reqs[i];
+        struct lane_gate *g = NULL;
+        if (r->pace.rate > 0) {
+            rc = lane_gate_of(conn, r, now, gates, &ngates, &g);
+            if (rc == STORE_OK && r->want > g->left)
+                r->want = g->left;
+        }
+        r->got = r->scanned = 0;
+        if (rc == STORE_OK && r->want > 0)
+            rc = claim_one(conn, r, now, out, n);
+        if (rc == STORE_OK && g) {
+            g->left -= r->got;
+            started[g - gates] += r->got;
+            pacer_started(&g->pacer, (double)now, r->got);
+        }
+    }
+    for (size_t k = 0; k < ngates && rc == STORE_OK; k++)
+        rc = lane_gate_store(conn, &gates[k], started[k], now);
+    for (size_t i = 0; i < nreqs && rc == STORE_OK; i++)
+        for (size_t k = 0; k < ngates && reqs[i].pace.rate > 0; k++)
+            if (strcmp(gates[k].lane, reqs[i].lane) == 0)
+                reqs[i].pace = gates[k].pacer;
+    free(gates);
+    free(started);
+    return rc;
+}
+
 int pg_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t now,
              struct attempt *out, size_t *n) {
     struct pg_conn *conn = pg_conn_get(st);
@@ -392,8 +516,7 @@ int pg_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t
     int rc = pg_unit_begin(conn);
     if (rc)
         return rc;
-    for (size_t i = 0; i < nreqs && rc == STORE_OK; i++)
-        rc = claim_one(conn, &reqs[i], now, out, n);
+    rc = claim_all(conn, reqs, nreqs, now, out, n);
     rc = pg_unit_end(conn, rc);
     if (rc) {
         for (size_t i = 0; i < *n; i++)

@@ -155,6 +155,10 @@ const char *const pg_migrations[] = {
     "  receipt BIGINT NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (provider, segment_id));"
     "CREATE INDEX message_segments_by_message ON message_segments(provider, message_id);",
+
+    /* 3: SQLite's 15, the pacing state of each lane shared by the nodes */
+    "CREATE TABLE lane_limits (lane " T " PRIMARY KEY, tat_ms DOUBLE PRECISION NOT NULL,"
+    "  rate DOUBLE PRECISION NOT NULL, updated_at BIGINT NOT NULL);",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

@@ -214,6 +214,12 @@ const char *const sqlite_migrations[] = {
     "  receipt INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (provider, segment_id)) WITHOUT ROWID;"
     "CREATE INDEX message_segments_by_message ON message_segments(provider, message_id);",
+
+    /* 15: the pacing state of each lane when several nodes share the store
+     * (the GCRA's next arrival time, booked at that rate; in-flight counts
+     * are derived from the attempt rows), see sqlite_engine.c */
+    "CREATE TABLE lane_limits (lane TEXT PRIMARY KEY, tat_ms REAL NOT NULL,"
+    "  rate REAL NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -20,6 +20,7 @@
 
 #include "domain/attempt.h"
 #include "domain/objects.h"
+#include "domain/pacer.h"
 #include "domain/campaign.h"
 #include "domain/carrier.h"
 #include "domain/provider_def.h"
@@ -131,7 +132,13 @@ struct claim_request {
     const char *provider; /* name written on the call rows */
     const char *node;     /* the claiming node: each attempt row is leased to it */
     int64_t lease_until;  /* ... until then (0 = no lease) */
-    size_t want;
+    size_t want;          /* in; out: cut to the lane's shared budget (shared pacing) */
+    /* Shared pacing, for a store several nodes use at once: in, the lane's
+     * limits as the caller knows them (rate, burst, max_concurrent; rate 0 =
+     * none: the caller paces the lane alone and the store checks nothing);
+     * out, the lane's pacer after the claim as all nodes share it (limits in
+     * force, next arrival time, attempts in flight). See claim. */
+    struct pacer pace;
     size_t got;     /* out: attempts handed out */
     size_t scanned; /* out: due recipients taken (some fail at their turn) */
     int stale;      /* out: the campaign is no longer running (the caller's list is old) */
@@ -235,6 +242,7 @@ struct submit_mark {
 
 struct store_ops {
     const char *name;
+    int shared; /* several processes (nodes) may use the database at once */
     void (*close)(struct store *st);
     int (*ping)(struct store *st);
 
@@ -364,7 +372,13 @@ struct store_ops {
     /* Earliest due_at of the campaign's queued recipients in the lane;
      * ENOTFOUND when none is queued there. */
     int (*lane_next_due)(struct store *st, const char *lane, int64_t campaign_seq, int64_t *due);
-    /* Claims due recipients for every request in one transaction. Each
+    /* Claims due recipients for every request in one transaction. With
+     * shared pacing (pace.rate > 0) each lane's starts are first cut to
+     * what its shared state allows (pacer_budget over the stored arrival
+     * time, the limits in force: a stored carrier's, else the request's,
+     * and the attempts in flight counted from the attempt rows), the
+     * requests of a lane served in turn; the new arrival time is stored in
+     * the same transaction. Each
      * recipient's turn is decided by domain/turn.c: dispatched (an attempt
      * row, a call ringing or a message queued, created_at now, leased to the
      * request's node), deferred to its next opening, or failed (opted_out,

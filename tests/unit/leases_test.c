@@ -4,7 +4,11 @@
  * only once its lease ran out, reports the others' live ones untaken at
  * start; renewal keeps a live node's attempts its own; an end applied twice
  * and a give-back applied twice change nothing the second time (guarded
- * moves), and the counters stay consistent throughout. */
+ * moves), and the counters stay consistent throughout.
+ * Shared pacing (claims carrying the lane's limits, as nodes sharing a
+ * PostgreSQL store send them): two nodes' claims together never exceed the
+ * burst, the rate or max_concurrent; a stored carrier's limits win over the
+ * request's; an end frees its slot (in flight counted from the rows). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,8 +97,10 @@ static struct counters counters(struct fx *f) {
     return k;
 }
 
-static size_t claim(struct fx *f, const char *node, int64_t now, int64_t lease_until,
-                    struct attempt *out) {
+/* Claims up to want; pace (NULL = none) carries the lane's limits in and
+ * its shared state out. */
+static size_t claim_paced(struct fx *f, const char *node, int64_t now, int64_t lease_until,
+                          size_t want, struct pacer *pace, struct attempt *out) {
     struct engine_campaign *list = NULL;
     size_t nc = 0;
     assert_int_equal(f->st->ops->engine_campaigns(f->st, &list, &nc), 0);
@@ -105,13 +111,33 @@ static size_t claim(struct fx *f, const char *node, int64_t now, int64_t lease_u
                                 .provider = "sim",
                                 .node = node,
                                 .lease_until = lease_until,
-                                .want = N};
+                                .want = want};
+    if (pace)
+        req.pace = *pace;
     size_t got = 0;
     assert_int_equal(f->st->ops->claim(f->st, &req, 1, now, out, &got), 0);
+    assert_true(req.want <= want);
+    if (pace)
+        *pace = req.pace;
     for (size_t i = 0; i < nc; i++)
         engine_campaign_clear(&list[i]);
     free(list);
     return got;
+}
+
+static size_t claim(struct fx *f, const char *node, int64_t now, int64_t lease_until,
+                    struct attempt *out) {
+    return claim_paced(f, node, now, lease_until, N, NULL, out);
+}
+
+/* A completed call's end, answered at T0 + 50. */
+static struct attempt_end completed_end(const char *call_id, int64_t ended_at) {
+    struct attempt_end e = {.channel = CHANNEL_VOICE,
+                            .status = CALL_COMPLETED,
+                            .answered_at = T0 + 50,
+                            .ended_at = ended_at};
+    snprintf(e.call_id, sizeof e.call_id, "%s", call_id);
+    return e;
 }
 
 /* in_flight as node at now; returns how many came back and how many taken. */
@@ -156,11 +182,7 @@ static void test_leases(void **state) {
     assert_int_equal(take(&f, "node_b", L + 30002, L + 90000, 0, &taken), 0); /* own: not again */
 
     /* an end applied twice: the second changes nothing */
-    struct attempt_end e = {.channel = CHANNEL_VOICE,
-                            .status = CALL_COMPLETED,
-                            .answered_at = T0 + 50,
-                            .ended_at = T0 + 100};
-    snprintf(e.call_id, sizeof e.call_id, "%s", a[0].call_id);
+    struct attempt_end e = completed_end(a[0].call_id, T0 + 100);
     struct attempt_applied ap;
     assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 100, &ap), 0);
     assert_int_equal(ap.applied, 1);
@@ -192,9 +214,58 @@ static void test_leases(void **state) {
     fx_close(&f);
 }
 
+static void test_shared_pacing(void **state) {
+    (void)state;
+    struct fx f;
+    fx_open(&f);
+    struct attempt a[N];
+    size_t k = 0;
+    int64_t L = T0 + 60000;
+    /* 1 a second, burst 2, 3 at once; no carrier row: the request's */
+    struct pacer p = {.rate = 1, .burst = 2, .max_concurrent = 3};
+    k += claim_paced(&f, "node_a", T0 + 10, L, N, &p, a + k);
+    assert_int_equal(k, 2); /* the burst */
+    assert_int_equal(p.in_flight, 2);
+    p = (struct pacer){.rate = 1, .burst = 2, .max_concurrent = 3};
+    assert_int_equal(claim_paced(&f, "node_b", T0 + 20, L, N, &p, a + k), 0); /* the rate */
+    assert_true(pacer_next_slot(&p, T0 + 20) >= T0 + 1010 - 1e-6);
+    k += claim_paced(&f, "node_b", T0 + 1010, L, N, &p, a + k);
+    assert_int_equal(k, 3);
+    assert_int_equal(p.in_flight, 3);
+    /* the rate allows more, max_concurrent does not */
+    assert_int_equal(claim_paced(&f, "node_a", T0 + 9000, L, N, &p, a + k), 0);
+    /* an end frees its slot: counted from the rows */
+    struct attempt_end e = completed_end(a[0].call_id, T0 + 9100);
+    struct attempt_applied ap;
+    assert_int_equal(f.st->ops->apply_ends(f.st, &e, 1, T0 + 9100, &ap), 0);
+    assert_int_equal(ap.applied, 1);
+    k += claim_paced(&f, "node_a", T0 + 9200, L, N, &p, a + k);
+    assert_int_equal(k, 4);
+    assert_int_equal(p.in_flight, 3);
+    /* a stored carrier's limits win: max_concurrent 1 */
+    char pfx[] = "+1415", *prefixes[] = {pfx};
+    struct carrier c = {.name = "default-voice",
+                        .channel = CHANNEL_VOICE,
+                        .prefixes = prefixes,
+                        .nprefixes = 1,
+                        .rate_per_second = 1,
+                        .burst = 2,
+                        .max_concurrent = 1};
+    assert_int_equal(f.st->ops->carrier_put(f.st, &c, T0 + 9300), 0);
+    p = (struct pacer){.rate = 1, .burst = 2, .max_concurrent = 3};
+    assert_int_equal(claim_paced(&f, "node_b", T0 + 20000, L, 1, &p, a + k), 0);
+    assert_int_equal(p.max_concurrent, 1);
+    assert_int_equal(p.in_flight, 3);
+    assert_true(counters(&f).dispatched == 3);
+    for (size_t i = 0; i < k; i++)
+        free(a[i].text);
+    fx_close(&f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leases),
+        cmocka_unit_test(test_shared_pacing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* pacer_test.c - tests of engine/pacer.c, the GCRA limiter (rate with
+/* pacer_test.c - tests of domain/pacer.c, the GCRA limiter (rate with
  * burst) and concurrency cap of one lane. A fake clock steps in random
  * increments over 60 simulated seconds and starts, at every step, as many
  * attempts as pacer_budget allows; attempts end after random durations.
@@ -16,14 +16,19 @@
  *  - pacer_back_off delays the next slot;
  *  - an end frees a slot for a start when the rate allows;
  *  - pacer_set_limits sanitises limits and a raised rate takes effect
- *    within a second. */
+ *    within a second;
+ *  - shared pacing (pacer_load, as a store shared by several nodes runs
+ *    it inside each claim): three nodes taking batches of random size from
+ *    one stored state (arrival time, rate) and a global in-flight count
+ *    keep the same windows and cap together; a stored state booked at an
+ *    old rate is rescaled to the new one, and no row means an idle lane. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/pacer.h"
+#include "domain/pacer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -655,8 +660,72 @@ static void test_back_off_with_burst_bug(void **state) {
         }
 }
 
+/* Three nodes share one lane's stored state as the store keeps it: each
+ * claim rebuilds the pacer (pacer_load), takes up to a random batch of
+ * what it allows, and writes the arrival time back. */
+static void test_shared_batches_hold_together(void **state) {
+    (void)state;
+    static const double rates[] = {1, 20, 500};
+    rng_state = 0x9e3779b97f4a7c15ull;
+    for (size_t ri = 0; ri < 3; ri++) {
+        for (size_t bi = 0; bi < 3; bi++) {
+            struct sim s = {.rate = rates[ri],
+                            .burst = BURSTS[bi],
+                            .max_concurrent = 40,
+                            .t0 = EPOCH,
+                            .seconds = 30,
+                            .dur_max = 3000};
+            s.step_max = 1000.0 / s.rate / 3;
+            double tat = 0, stored_rate = 0, now = s.t0, stop = s.t0 + s.seconds * 1000.0;
+            struct heap ends = {0};
+            while (now < stop) {
+                while (ends.n && ends.v[0] <= now)
+                    heap_pop(&ends);
+                struct pacer p;
+                pacer_load(&p, tat, stored_rate, s.rate, s.burst, s.max_concurrent, (int)ends.n,
+                           now);
+                size_t want = 1 + (size_t)(rnd() % (size_t)(2 * s.burst + 1));
+                size_t k = pacer_budget(&p, now);
+                k = k < want ? k : want;
+                pacer_started(&p, now, k);
+                tat = p.tat;
+                stored_rate = p.rate;
+                record(&s, now, k);
+                for (size_t i = 0; i < k; i++)
+                    heap_push(&ends, now + s.dur_max * rnd_unit());
+                assert_true(p.in_flight <= s.max_concurrent);
+                if (p.in_flight > s.max_in_flight)
+                    s.max_in_flight = p.in_flight;
+                now += s.step_max * rnd_unit();
+            }
+            check_all_windows(&s);
+            assert_true(s.n > 0);
+            free(ends.v);
+            free(s.starts);
+        }
+    }
+}
+
+static void test_load_rescales_and_starts_idle(void **state) {
+    (void)state;
+    struct pacer p;
+    /* no row yet: an idle lane, the whole burst */
+    pacer_load(&p, 0, 0, 10, 4, 100, 0, EPOCH);
+    assert_int_equal(pacer_budget(&p, EPOCH), 4);
+    /* a wait of 1000 ms booked at 2/s is 500 ms at 4/s */
+    pacer_load(&p, EPOCH + 1000, 2, 4, 1, 100, 0, EPOCH);
+    assert_true(fabs(p.tat - (EPOCH + 500)) < 1e-3);
+    /* the count in flight caps the budget */
+    pacer_load(&p, 0, 0, 10, 4, 3, 2, EPOCH);
+    assert_int_equal(pacer_budget(&p, EPOCH), 1);
+    pacer_load(&p, 0, 0, 10, 4, 3, 5, EPOCH);
+    assert_int_equal(pacer_budget(&p, EPOCH), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shared_batches_hold_together),
+        cmocka_unit_test(test_load_rescales_and_starts_idle),
         cmocka_unit_test(test_gcra_example),
         cmocka_unit_test(test_set_limits),
         cmocka_unit_test(test_raised_rate_takes_effect),

@@ -1,5 +1,5 @@
 /* pacer.c - GCRA and concurrency cap of one lane, see pacer.h. */
-#include "engine/pacer.h"
+#include "domain/pacer.h"
 
 #include <math.h>
 
@@ -61,4 +61,12 @@ double pacer_next_slot(const struct pacer *p, double now_ms) {
     double tau = (p->burst - 1) * interval_ms(p);
     double at = p->tat - tau;
     return at > now_ms ? at : now_ms;
+}
+
+void pacer_load(struct pacer *p, double tat, double stored_rate, double rate, int burst,
+                int max_concurrent, int in_flight, double now_ms) {
+    p->rate = stored_rate > 0 ? stored_rate : 0;
+    p->tat = stored_rate > 0 ? tat : 0;
+    pacer_set_limits(p, rate, burst, max_concurrent, now_ms);
+    p->in_flight = in_flight > 0 ? in_flight : 0;
 }

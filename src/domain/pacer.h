@@ -6,7 +6,10 @@
  * allowed when TAT - tau <= t, and moves TAT to max(TAT, t) + T. Over any
  * window of length W at most burst + W * rate starts happen, and never more
  * than burst at once.
- * Plain data, no clock reads (time is an argument); engine thread only. */
+ * Plain data, no clock reads (time is an argument). The engine keeps one
+ * per lane; a store several nodes share rebuilds one per lane inside each
+ * claim from the lane's stored state (pacer_load), so that the nodes' starts
+ * together obey the limits. */
 #ifndef CAMPAIGND_PACER_H
 #define CAMPAIGND_PACER_H
 
@@ -31,5 +34,11 @@ void pacer_ended(struct pacer *p);
 void pacer_back_off(struct pacer *p, double now_ms, double ms);
 /* The earliest time the rate allows a start (now_ms when it does now). */
 double pacer_next_slot(const struct pacer *p, double now_ms);
+/* A lane's pacer as a store shared by several nodes keeps it: tat is the
+ * stored arrival time, booked at stored_rate (0 = nothing stored yet), the
+ * limits are those in force now (a changed rate rescales the wait booked,
+ * as pacer_set_limits does) and in_flight is what the store counts. */
+void pacer_load(struct pacer *p, double tat, double stored_rate, double rate, int burst,
+                int max_concurrent, int in_flight, double now_ms);
 
 #endif

@@ -1,0 +1,105 @@
+"""Several nodes on one PostgreSQL database (run with CAMPAIGND_TEST_DATABASE,
+see scripts/pg.sh): carrier limits hold across all nodes. Three nodes share
+one database and one campaign whose recipients fill two lanes, one held by
+its rate (and burst), one by its max_concurrent; calls last a second. From
+the calls' timestamps, across all three nodes: no window of W ms holds more
+than burst + W * rate starts, and the calls' peak overlap never exceeds
+max_concurrent. The campaign completes with the counters' invariant at
+every read on every node and no attempt dialled twice; every node claimed
+some of it (the limits were shared, not one node doing all the work).
+
+The carriers are written through one node after all three started: the
+others' engines never load them, so the limits they obey are the store's
+(the shared state), which also shows a carrier change reaching every node
+at once. Timing is asserted only as invariants, never as durations."""
+import collections
+import time
+
+import pytest
+
+from helpers import ON_PG, SLOW, all_pages, assert_invariant
+from test_engine import max_in_window, max_overlap, ms, upload
+from test_postgres import check_completed, psql
+
+pytestmark = pytest.mark.skipif(not ON_PG, reason="carrier limits across nodes need a store "
+                                "several nodes share: CAMPAIGND_TEST_DATABASE (PostgreSQL)")
+
+# calls of a second; a lease tick (campaign reload) every second, so that
+# the nodes the campaign was not started through join it at once
+ENV = {"CAMPAIGND_SIM_CALL_MS": "1000", "CAMPAIGND_LEASE_MS": "3000"}
+
+RATE = {"name": "crate", "prefix": "+1415", "rate_per_second": 8, "burst": 3,
+        "max_concurrent": 1000}
+CAP = {"name": "ccap", "prefix": "+1650", "rate_per_second": 200, "burst": 20,
+       "max_concurrent": 6}
+PER_LANE = 120
+
+
+def start_nodes(start_server, tmp_path, n=3):
+    db = tmp_path / "cluster.db"
+    first = start_server(env=ENV, db=db, name="node0")
+    return [first] + [start_server(env=ENV, db=db, admin_token=first.admin_token,
+                                   name="node%d" % i) for i in range(1, n)]
+
+
+def put_carrier(client, c):
+    r = client.admin("PUT", "/v1/admin/carriers/" + c["name"], json={
+        "channel": "voice", "prefixes": [c["prefix"]], "rate_per_second": c["rate_per_second"],
+        "burst": c["burst"], "max_concurrent": c["max_concurrent"]})
+    assert r.status_code == 200, r.text
+
+
+def check_rate(starts, c):
+    """GCRA: at most burst + rate * W starts in any window of W ms."""
+    for w in (1, 100, 500, 1000, 3000, 10000):
+        got = max_in_window(starts, w)
+        assert got <= c["burst"] + c["rate_per_second"] * w / 1000.0, (c["name"], w, got)
+
+
+def test_three_nodes_keep_rate_burst_and_max_concurrent_together(start_server, tmp_path):
+    nodes = start_nodes(start_server, tmp_path)
+    client = nodes[0].client()
+    for c in (RATE, CAP):
+        put_carrier(client, c)
+    acct = client.create_account()
+    camp = acct.create_campaign(retry_policy={"max_attempts": 2, "delay_seconds": 0})
+    numbers = ["%s%07d" % (c["prefix"], 2000000 + i) for c in (RATE, CAP) for i in range(PER_LANE)]
+    upload(acct, camp["id"], numbers)
+    r = acct.post("/v1/campaigns/%s/start" % camp["id"])
+    assert r.status_code == 200, r.text
+
+    clients = [srv.client() for srv in nodes]
+    deadline = time.monotonic() + 120 * SLOW
+    while True:
+        for cl in clients:  # the invariant at every read on every node
+            r = cl.req("GET", "/v1/campaigns/" + camp["id"], key=acct.api_key)
+            assert r.status_code == 200, r.text
+            got = r.json()
+            assert_invariant(got)
+        if got["status"] == "completed":
+            break
+        assert time.monotonic() < deadline, got
+        time.sleep(0.3)
+    check_completed(acct, camp["id"], got, len(numbers))
+
+    calls = all_pages(acct, "/v1/calls", {"campaign_id": camp["id"]})
+    by_carrier = collections.defaultdict(list)
+    for x in calls:
+        by_carrier[x["carrier"]].append(x)
+    assert set(by_carrier) == {RATE["name"], CAP["name"]}, set(by_carrier)
+
+    # the rate lane: never above its rate and burst, all nodes together
+    check_rate([ms(x["created_at"]) for x in by_carrier[RATE["name"]]], RATE)
+    # the capped lane: never more calls at once than max_concurrent
+    capped = by_carrier[CAP["name"]]
+    assert all(x["ended_at"] for x in capped)
+    peak = max_overlap([(ms(x["created_at"]), ms(x["ended_at"])) for x in capped])
+    assert 1 <= peak <= CAP["max_concurrent"], peak
+    check_rate([ms(x["created_at"]) for x in capped], CAP)
+
+    # the work was shared: every node claimed some of it
+    url = nodes[0].environment()["CAMPAIGND_DATABASE"]
+    claimed = psql(url, "SELECT count(DISTINCT claimed_by) FROM calls")
+    assert int(claimed) == len(nodes), claimed
+    for cl in clients:
+        cl.close()
