@@ -464,6 +464,27 @@ struct store_ops {
     int (*inbound_insert)(struct store *st, const char *account_id, enum channel ch,
                           const char *from, const char *to, const char *body, const char *action,
                           int64_t now);
+
+    /* ---- several nodes on one database (NULL on SQLite: one process) ---- */
+
+    /* Tells every node listening that `events` (the engine's engine_event
+     * bits) changed, from node (its own listener skips it). Any thread;
+     * inside a transaction it is sent at commit. */
+    int (*notify)(struct store *st, const char *node, int events);
+    /* Engine thread: opens (when not open) the connection that listens for
+     * notifications and answers its socket (>= 0), or a STORE_E* code. */
+    int (*listen_open)(struct store *st);
+    /* After the socket turned readable: *events gets the bits other nodes
+     * notified since the last read (0 = none). STORE_EBUSY: the connection
+     * is lost (listen_close, then listen_open again later; notifications
+     * may have been missed). */
+    int (*listen_read)(struct store *st, const char *node, int *events);
+    void (*listen_close)(struct store *st);
+    /* Tries, never waiting, to be the node that runs the sweeps (a session
+     * lock on the listening connection, held until it closes): *held = 1
+     * when this node is it. Notifications read meanwhile wait for the next
+     * listen_read, which the caller makes at once. */
+    int (*sweeper_try)(struct store *st, const char *node, int *held);
 };
 
 struct store {
