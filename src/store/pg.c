@@ -319,6 +319,7 @@ static const struct store_ops pg_ops = {
     .events_due = pg_events_due,
     .event_body = pg_event_body,
     .event_result = pg_event_result,
+    .events_lease = pg_events_lease,
     .events_next = pg_events_next,
     .event_list = pg_event_list,
     .event_redeliver = pg_event_redeliver,

@@ -249,6 +249,8 @@ int pg_inbound_insert(struct store *st, const char *account_id, enum channel ch,
 int pg_events_due(struct store *st, int64_t now, size_t per_url, size_t per_account, size_t limit,
                   struct outbound_event **out, size_t *n);
 int pg_event_body(struct store *st, int64_t seq, char **body);
+int pg_events_lease(struct store *st, const int64_t *seqs, size_t n, const char *node, int64_t now,
+                    int64_t lease_until, int *taken);
 int pg_event_result(struct store *st, const char *id, const char *state, int http_status,
                     const char *error, int64_t next_attempt_at, int64_t now);
 int pg_events_next(struct store *st, int64_t *next, int64_t *pending);

@@ -54,7 +54,7 @@ static void drain(struct pg_listener *l, const char *node) {
         size_t len = space ? (size_t)(space - n->extra) : 0;
         int own = node && space && strlen(node) == len && strncmp(n->extra, node, len) == 0;
         if (space && !own)
-            l->pending |= atoi(space + 1);
+            l->pending |= (int)strtol(space + 1, NULL, 10);
         PQfreemem(n);
     }
 }

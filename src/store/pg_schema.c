@@ -148,6 +148,10 @@ const char *const pg_migrations[] = {
     "  ended_at BIGINT NOT NULL, provider_id TEXT NOT NULL, received_at BIGINT NOT NULL,"
     "  answered_by BIGINT NOT NULL DEFAULT 0, duration_ms BIGINT,"
     "  ended_reason TEXT NOT NULL DEFAULT '', error_code TEXT NOT NULL DEFAULT '');",
+
+    /* 2: webhook deliveries leased (SQLite's 14) */
+    "ALTER TABLE events ADD COLUMN claimed_by " T ";"
+    "ALTER TABLE events ADD COLUMN lease_until BIGINT;",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

@@ -205,6 +205,11 @@ const char *const sqlite_migrations[] = {
     /* 13: a whatsapp message's pricing category as its provider reports it
      * (Meta's statuses carry pricing.category) */
     "ALTER TABLE messages ADD COLUMN pricing_category TEXT;",
+
+    /* 14: webhook deliveries leased: the node sending an event, and until
+     * when (several nodes on one database never send one at once) */
+    "ALTER TABLE events ADD COLUMN claimed_by TEXT;"
+    "ALTER TABLE events ADD COLUMN lease_until INTEGER;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -441,7 +441,7 @@ struct store_ops {
     /* The body of the event of that seq (*body NULL when it is gone). */
     int (*event_body)(struct store *st, int64_t seq, char **body);
     /* Records a delivery attempt: state "delivered", "pending" (again at
-     * next_attempt_at) or "failed" (given up). */
+     * next_attempt_at) or "failed" (given up); ends the event's lease. */
     int (*event_result)(struct store *st, const char *id, const char *state, int http_status,
                         const char *error, int64_t next_attempt_at, int64_t now);
     /* The earliest next_attempt_at of pending events (0 = none) and how
@@ -459,6 +459,13 @@ struct store_ops {
     /* Makes secret current; the old one keeps signing until previous_until. */
     int (*webhook_rotate)(struct store *st, const char *account_id, const char *secret,
                           int64_t previous_until);
+    /* Leases the events of seqs[0..n) to node until lease_until, before it
+     * sends them, in one transaction: taken[i] = 1 when it may send event
+     * seqs[i]; 0 when the event is no longer pending or another node holds
+     * it under a lease still live at now. event_result ends a lease. On an
+     * error every taken[i] is 0. */
+    int (*events_lease)(struct store *st, const int64_t *seqs, size_t n, const char *node,
+                        int64_t now, int64_t lease_until, int *taken);
 
     /* Records an inbound message and the action taken (account may be ""). */
     int (*inbound_insert)(struct store *st, const char *account_id, enum channel ch,

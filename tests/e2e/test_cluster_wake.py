@@ -6,9 +6,11 @@ nothing, and the listeners come back after PostgreSQL restarts.
 
 PostgreSQL only (run with scripts/pg.sh): with SQLite one process owns the
 database."""
+import collections
 import copy
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -17,6 +19,7 @@ from conftest import REPO
 from helpers import ON_PG, SLOW, assert_invariant, wait_for
 from test_engine import max_in_window, ms, upload
 from test_postgres import check_completed, psql
+from test_webhooks import Receiver, events
 
 pytestmark = pytest.mark.skipif(
     not ON_PG, reason="several nodes need a shared PostgreSQL database "
@@ -157,6 +160,57 @@ def test_a_carrier_put_through_one_node_is_used_by_another(start_server, tmp_pat
         for w in (1, 100, 500, 1000, 2000):
             # each node's pacer: at most burst + rate * W starts in W ms
             assert max_in_window(starts, w) <= 1 + 4 * w / 1000.0, (who, w, sorted(starts))
+
+
+def test_three_nodes_send_each_event_once_per_delivery_attempt(start_server, tmp_path):
+    a, b, c = start_nodes(start_server, tmp_path, dict(ENV, CAMPAIGND_WEBHOOK_ALLOW_PRIVATE="1"))
+    lock = threading.Lock()
+    open_by_campaign = collections.Counter()
+    most_open = [0]
+    refused = set()
+
+    def behave(rec, req):
+        """Slow answers (a wide window for a second sender); the first
+        attempt of the first three events fails (retried later)."""
+        cid = req["json"]["campaign_id"]
+        with lock:
+            open_by_campaign[cid] += 1
+            most_open[0] = max(most_open[0], open_by_campaign[cid])
+            fail = len(refused) < 3 and req["json"]["id"] not in refused
+            if fail:
+                refused.add(req["json"]["id"])
+        time.sleep(0.03)
+        with lock:
+            open_by_campaign[cid] -= 1
+        return 503 if fail else 200
+    rec = Receiver(behave).start()
+    try:
+        acct = a.client().create_account()
+        camps = [acct.create_campaign(config={"caller_id": "+14155550100",
+                                              "webhook_url": rec.url()}) for _ in range(2)]
+        for i, camp in enumerate(camps):
+            upload(acct, camp["id"], numbers(60, 6000000 + i * 1000))
+        for camp in camps:  # started through different nodes
+            r = through(acct, (b, c)[camps.index(camp)]).post(
+                "/v1/campaigns/%s/start" % camp["id"])
+            assert r.status_code == 200, r.text
+
+        def all_delivered():
+            rows = [x for camp in camps for x in events(acct, campaign_id=camp["id"])]
+            done = [x for x in rows if x["delivery"]["state"] == "delivered"]
+            return rows if len(rows) >= 240 and len(done) == len(rows) else None
+        rows = wait_for(all_delivered, 60, "every event delivered")
+        time.sleep(0.5)  # nothing more comes
+        got = rec.by_id()
+        assert set(got) == {x["id"] for x in rows}
+        for x in rows:
+            # one request per delivery attempt, whichever node made it
+            assert len(got[x["id"]]) == x["delivery"]["attempts"], (x, len(got[x["id"]]))
+        assert sum(x["delivery"]["attempts"] > 1 for x in rows) == 3
+        # one delivery in flight per campaign, across the nodes
+        assert most_open[0] == 1, most_open
+    finally:
+        rec.stop()
 
 
 def test_kill_9_of_the_sweeping_node_mid_campaign_loses_nothing(start_server, tmp_path):
