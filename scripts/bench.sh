@@ -19,6 +19,7 @@ export BENCH_RESULTS="$PWD/$out"
 /usr/bin/python3 bench/dispatch.py
 /usr/bin/python3 bench/reads.py
 /usr/bin/python3 bench/export.py
+/usr/bin/python3 bench/cluster.py
 /usr/bin/python3 - "$out" bench/results.json <<'PY'
 import json, sys, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
