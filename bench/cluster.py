@@ -6,12 +6,20 @@ for each node count, and each node's share of the calls. The PostgreSQL
 server is a throwaway one (scripts/pg.sh start; fsync off), a fresh
 database per node count.
 
-Not here yet: the raw floor (the same claims and moves as plain SQL from
-one client) and upload against COPY (see docs/benchmarks.md).
+Upload on PostgreSQL (--upload N recipients, default 200,000, with params,
+10,000 per request through one node) against COPY of the same rows
+(psql's COPY FROM STDIN into the recipients table of another campaign;
+the rows only: no counters, no duplicate check, no routing).
 
-    /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3]
+Not here yet: the dispatch floor (the same claims and moves as plain SQL
+from one client; see docs/benchmarks.md).
+
+    /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3] [--upload N]
 """
 import argparse
+import csv
+import io
+import json
 import os
 import subprocess
 import sys
@@ -69,16 +77,64 @@ def run(url, nodes, total):
         psql(url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
 
 
+def upload_vs_copy(url, total):
+    name = "bench_upload"
+    psql(url, "DROP DATABASE IF EXISTS %s" % name)
+    psql(url, "CREATE DATABASE %s" % name)
+    db = with_db(url, name)
+    srv = Server(env={"CAMPAIGND_DATABASE": db})
+    try:
+        cid = campaign(srv)
+        bodies = [json.dumps({"recipients": [
+            {"phone_number": "+1415%07d" % (2000000 + i),
+             "params": {"name": "Person %d" % i, "plan": "gold", "n": i}}
+            for i in range(k, min(k + 10000, total))]}) for k in range(0, total, 10000)]
+        url_up = srv.base + "/v1/campaigns/%s/recipients" % cid
+        t0 = time.monotonic()
+        for b in bodies:
+            r = srv.s.post(url_up, data=b, headers={"Content-Type": "application/json"})
+            assert r.status_code == 200, r.text
+        api_secs = time.monotonic() - t0
+        other = campaign(srv)
+        seq = psql(db, "SELECT seq FROM campaigns WHERE id = '%s'" % other)
+        carrier, lane, region = psql(db, "SELECT carrier, lane, coalesce(region, '') "
+                                         "FROM recipients LIMIT 1").split("|")
+        out = io.StringIO()
+        w = csv.writer(out)
+        now = int(time.time() * 1000)
+        for i in range(total):
+            w.writerow(["rcp_copy%016d" % i, seq, "+1415%07d" % (2000000 + i),
+                        json.dumps({"name": "Person %d" % i, "plan": "gold", "n": i}),
+                        carrier, lane, region, now, now])
+        data = out.getvalue()
+        t0 = time.monotonic()
+        subprocess.run(["psql", "-X", "-q", db, "-c",
+                        "COPY recipients(id, campaign_seq, phone_number, params, carrier, lane, "
+                        "region, created_at, updated_at) FROM STDIN WITH (FORMAT csv)"],
+                       input=data, text=True, check=True)
+        copy_secs = time.monotonic() - t0
+        emit({"bench": "pg_upload", "recipients": total,
+              "api_recipients_per_second": round(total / api_secs),
+              "copy_recipients_per_second": round(total / copy_secs),
+              "copy_over_api": round(api_secs / copy_secs, 2)})
+    finally:
+        srv.stop()
+        psql(url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--total", type=int, default=100000)
     ap.add_argument("--nodes", default="1,2,3")
+    ap.add_argument("--upload", type=int, default=200000)
     a = ap.parse_args()
     url, folder = subprocess.run([PG, "start"], check=True, stdout=subprocess.PIPE,
                                  text=True).stdout.split()
     try:
         for n in [int(x) for x in a.nodes.split(",")]:
             run(url, n, a.total)
+        if a.upload:
+            upload_vs_copy(url, a.upload)
     finally:
         subprocess.run([PG, "stop", folder], check=True)
 
