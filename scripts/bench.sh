@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark (docs/benchmarks.md): builds Release into build-release,
 # runs upload, dispatch (end to end and paced), API reads, the CSV export and
-# SMPP against Kannel (issue 16), prints one JSON
+# SMPP against Kannel (issue 16), and dispatch/upload on PostgreSQL with 1-3
+# nodes (bench/cluster.py), prints one JSON
 # line per figure and writes them all to bench/results.json. Each benchmark
 # also runs alone: /usr/bin/python3 bench/<name>.py --help. Issue 19's
 # ratios are printed at the end, each next to the raw floor (bench/*_raw.c)
@@ -25,6 +26,7 @@ export BENCH_RESULTS="$PWD/$out"
 /usr/bin/python3 bench/reads.py
 /usr/bin/python3 bench/export.py
 /usr/bin/python3 bench/smpp.py --total 20000 --window 10
+/usr/bin/python3 bench/cluster.py
 /usr/bin/python3 - "$out" bench/results.json <<'PY'
 import json, sys, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

@@ -51,12 +51,18 @@
  * lane full of attempts across nodes is asked again every LANE_RECHECK_MS
  * (other nodes' ends wake no one here).
  *
+ * Several nodes on one database (cluster.c): engine_wake() also notifies the
+ * other nodes through the store, and their changes arrive here as the same
+ * events; the sweeps (end_at expiry, unknown submits, completion of
+ * finished campaigns) run only on the node cluster_sweeper() names.
+ *
  * Thread: everything here runs on the engine thread except engine_wake()
  * and engine_report(). */
 #include "engine/engine.h"
 #include "config.h"
 #include "domain/due.h"
 #include "engine/backoff.h"
+#include "engine/cluster.h"
 #include "engine/inforce.h"
 #include "engine/fairness.h"
 #include "domain/pacer.h"
@@ -108,6 +114,7 @@ struct engine {
     uv_mutex_t mu;
     struct provider_set *providers;
     struct webhooks *webhooks;
+    struct cluster *cluster; /* other nodes' changes; whether this node sweeps */
 
     struct engine_campaign *campaigns;
     size_t ncampaigns;
@@ -275,7 +282,9 @@ static int reload_campaigns(struct engine *e) {
     struct engine_campaign *list;
     size_t n;
     int completed = 0;
-    int failed = noted(e, e->st->ops->complete_finished(e->st, clock_now_ms(), &completed), 1);
+    int failed = 0;
+    if (cluster_sweeper(e->cluster))
+        failed = noted(e, e->st->ops->complete_finished(e->st, clock_now_ms(), &completed), 1);
     int rc = noted(e, e->st->ops->engine_campaigns(e->st, &list, &n), 0);
     if (rc != 0)
         return rc;
@@ -838,6 +847,26 @@ static void arm(struct engine *e, int retry) {
  * about: the provider holds it (its fate is accepted), certainly never got
  * it (handed over now), or cannot tell (it waits for its report, never sent
  * twice); accepted ones wait for their reports. */
+/* Tells each provider of the attempts taken over (awaits[i] set) that now
+ * wait here for their reports (provider adopt), one provider at a time. */
+static void adopt_awaiting(struct engine *e, const struct attempt *list, size_t n, char *awaits) {
+    const char **ids = xcalloc(n + 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        if (!awaits[i])
+            continue;
+        size_t k = 0;
+        for (size_t j = i; j < n; j++)
+            if (awaits[j] && strcmp(list[j].provider, list[i].provider) == 0) {
+                ids[k++] = list[j].call_id;
+                awaits[j] = 0;
+            }
+        struct provider *p = provider_set_find(e->providers, list[i].provider);
+        if (p && p->ops->adopt)
+            p->ops->adopt(p, ids, k);
+    }
+    free(ids);
+}
+
 static void reconcile(struct engine *e, int at_start) {
     struct attempt *list;
     size_t n;
@@ -865,6 +894,7 @@ static void reconcile(struct engine *e, int at_start) {
     int *held = xcalloc(n + 1, sizeof *held);
     char(*pids)[64] = xcalloc(n + 1, sizeof *pids);
     char *done = xcalloc(n + 1, 1);
+    char *awaits = xcalloc(n + 1, 1); /* taken from another node, awaiting reports */
     for (size_t i = 0; i < n; i++) {
         if (list[i].submit_state == SUBMIT_PENDING) {
             again[nagain] = list[i];
@@ -874,6 +904,7 @@ static void reconcile(struct engine *e, int at_start) {
         } else if (list[i].submit_state != SUBMIT_SUBMITTING) {
             waiting++;
             done[i] = 1;
+            awaits[i] = !at_start;
         }
     }
     /* the ones being handed over: ask their providers, one provider at a time */
@@ -905,6 +936,7 @@ static void reconcile(struct engine *e, int at_start) {
                 snprintf(ev.end.provider_call_id, sizeof ev.end.provider_call_id, "%s", pids[q]);
                 on_provider_event(e, p, &ev);
                 held_count++;
+                awaits[idx[q]] = !at_start;
             }
         }
         free(idx);
@@ -917,6 +949,9 @@ static void reconcile(struct engine *e, int at_start) {
                  "fate (never sent again); %zu of those awaiting are leased to another node id",
                  n + leased, at_start ? "at start" : "taken over", nagain, held_count,
                  waiting + leased, unknown, leased);
+    /* at start, providers loaded what they owe when they opened */
+    adopt_awaiting(e, list, n, awaits);
+    free(awaits);
     for (size_t off = 0; off < nagain; off += CLAIM_BATCH_MAX) {
         size_t k = nagain - off < CLAIM_BATCH_MAX ? nagain - off : CLAIM_BATCH_MAX;
         send_attempts(e, again + off, k, 1);
@@ -950,6 +985,8 @@ static void shut_down(struct engine *e) {
     apply_reports(e); /* unacked: the reports come again after the restart */
     flush_unclaims(e);
     webhooks_close(e->webhooks);
+    cluster_close(e->cluster);
+    e->cluster = NULL;
     uv_walk(&e->loop, close_handle, NULL);
 }
 
@@ -988,7 +1025,9 @@ static void pass(struct engine *e) {
     int had_ends = e->nends > 0; /* applying them writes events */
     apply_reports(e);
     now = clock_now_ms();
-    if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
+    if (!cluster_sweeper(e->cluster))
+        e->next_end = 0; /* another node's sweep */
+    else if ((events & ENGINE_CAMPAIGNS) || (e->next_end && e->next_end <= now))
         if (noted(e, e->st->ops->expire_ended(e->st, now, &e->next_end), 1) != 0)
             e->next_end = now + 1000; /* try again shortly */
     if ((events & ENGINE_CAMPAIGNS) && reload_campaigns(e) != 0)
@@ -1058,7 +1097,8 @@ static void on_lease_timer(uv_timer_t *t) {
     int64_t until = clock_now_ms() + e->deps.cfg->lease_ms;
     if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0) {
         reconcile(e, 0);
-        fail_unknown_submits(e);
+        if (cluster_sweeper(e->cluster))
+            fail_unknown_submits(e);
     }
     uv_mutex_lock(&e->mu);
     e->events |= ENGINE_CAMPAIGNS;
@@ -1066,10 +1106,22 @@ static void on_lease_timer(uv_timer_t *t) {
     pass(e);
 }
 
+/* Changes another node notified (or "everything" after the listener
+ * reconnected, or on becoming the sweeper): the next pass reloads them. */
+static void on_cluster_events(void *ctx, int events) {
+    struct engine *e = ctx;
+    uv_mutex_lock(&e->mu);
+    e->events |= events;
+    uv_mutex_unlock(&e->mu);
+    uv_timer_start(&e->timer, on_timer, 0, 0);
+}
+
 static void run(void *arg) {
     struct engine *e = arg;
     uint64_t every = (uint64_t)e->deps.cfg->lease_ms / 3;
     uv_timer_start(&e->lease_timer, on_lease_timer, every, every);
+    e->cluster =
+        cluster_new(&e->loop, e->st, e->deps.cfg->node_id, ENGINE_ALL, on_cluster_events, e);
     pass(e); /* reloads everything (engine_start set the events), reconciles */
     uv_run(&e->loop, UV_RUN_DEFAULT);
 }
@@ -1099,7 +1151,7 @@ int engine_start(const struct engine_deps *deps, struct engine **out) {
                                .allow_private = deps->cfg->provider_allow_private != 0};
     e->providers = provider_set_new(&env);
     e->webhooks = webhooks_new(&e->loop, &e->deps, on_webhook_change, e);
-    e->events = ENGINE_CAMPAIGNS | ENGINE_CARRIERS | ENGINE_PROVIDERS | ENGINE_INBOX;
+    e->events = ENGINE_ALL;
     if (uv_thread_create(&e->thread, run, e) != 0) {
         log_error("engine: cannot start its thread");
         return ERROR_IO;
@@ -1123,6 +1175,7 @@ void engine_wake(struct engine *e, int events) {
     e->events |= events;
     uv_mutex_unlock(&e->mu);
     uv_async_send(&e->async);
+    cluster_notify(e->st, e->deps.cfg->node_id, events); /* the other nodes */
 }
 
 void engine_stop(struct engine *e) {

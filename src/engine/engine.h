@@ -27,13 +27,16 @@ enum engine_event {
     ENGINE_CAMPAIGNS = 1, /* a campaign moved, recipients were added */
     ENGINE_CARRIERS = 2,  /* carrier limits or routes changed */
     ENGINE_PROVIDERS = 4, /* a provider was created, replaced or deleted */
-    ENGINE_INBOX = 8      /* reports from outside wait in the store's inbox */
+    ENGINE_INBOX = 8,     /* reports from outside wait in the store's inbox */
+    ENGINE_ALL = 15       /* everything (at start; after missed notifications) */
 };
 
 /* Starts the engine thread: reconciles attempts left in flight by an earlier
  * run, then dispatches. 0, or a negative ERROR_* code (logged). */
 int engine_start(const struct engine_deps *deps, struct engine **out);
-/* Any thread: something changed; the engine looks within milliseconds. */
+/* Any thread, after the change committed: something changed; the engine
+ * looks within milliseconds, and the other nodes on the database are told
+ * (the store's notify; theirs look too). */
 void engine_wake(struct engine *e, int events);
 /* Any thread: the thread-safe entry for reports that arrive from outside
  * (a provider's HTTP callback). Writes them durably to the store's inbox,

@@ -33,6 +33,10 @@
 #define MAX_RESPONSE_BYTES (64 * 1024)
 #define GIVE_UP_MS (24LL * 3600 * 1000)
 #define STORE_RETRY_MS 5000 /* a result that could not be stored: look again after */
+#define TIMEOUT_MS 10000L   /* a delivery's whole time */
+/* an event is leased to the node sending it for the node lease, and never
+ * less than twice a delivery's time (its result clears the lease) */
+#define MIN_LEASE_MS (2 * TIMEOUT_MS)
 
 struct transfer {
     struct webhooks *w;
@@ -242,7 +246,7 @@ static int start_one(struct webhooks *w, struct outbound_event *e, const char *e
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "campaignd-webhooks/1");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -265,6 +269,23 @@ static int start_one(struct webhooks *w, struct outbound_event *e, const char *e
     }
     w->live[w->nlive++] = t;
     return 0;
+}
+
+/* Leases the k events picked to this node (store events_lease); taken[j]
+ * (new array) says which of them this node may send: none another node
+ * is sending, nor one no longer pending. */
+static int *lease(struct webhooks *w, const struct outbound_event *due, const size_t *pick,
+                  size_t k, int64_t now) {
+    int *taken = xcalloc(k + 1, sizeof *taken);
+    int64_t *seqs = xcalloc(k + 1, sizeof *seqs);
+    for (size_t j = 0; j < k; j++)
+        seqs[j] = due[pick[j]].seq;
+    const struct config *cfg = w->deps->cfg;
+    int64_t until = now + (cfg->lease_ms > MIN_LEASE_MS ? cfg->lease_ms : MIN_LEASE_MS);
+    if (k)
+        w->deps->store->ops->events_lease(w->deps->store, seqs, k, cfg->node_id, now, until, taken);
+    free(seqs);
+    return taken;
 }
 
 void webhooks_poll(struct webhooks *w) {
@@ -293,11 +314,13 @@ void webhooks_poll(struct webhooks *w) {
     static const struct slot_caps caps = {MAX_IN_FLIGHT, MAX_PER_ACCOUNT, MAX_PER_ENDPOINT};
     size_t *pick = xcalloc(n ? n : 1, sizeof *pick);
     size_t k = slots_pick(pending, n, live, w->nlive, &caps, w->turn, pick);
+    int *taken = lease(w, due, pick, k, now);
     for (size_t j = 0; j < k; j++) {
         struct outbound_event *e = &due[pick[j]];
-        if (start_one(w, e, endpoints[pick[j]]) == 0)
+        if (taken[j] && start_one(w, e, endpoints[pick[j]]) == 0)
             snprintf(w->turn, sizeof w->turn, "%s", e->account_id);
     }
+    free(taken);
     free(pick);
     free(pending);
     free(endpoints);

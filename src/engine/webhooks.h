@@ -20,6 +20,11 @@
  * and https; no loopback, link-local or private address unless
  * CAMPAIGND_WEBHOOK_ALLOW_PRIVATE=1 (checked on the resolved address, at
  * connect time).
+ * Several nodes on one database: a node leases the events it is about to
+ * send (store events_lease: until its node lease runs out, at least 20 s),
+ * so no two nodes send one event at once; the result ends the lease, and
+ * the events a dead node held are sent by another once their lease ran
+ * out.
  * Thread: the engine's. */
 #ifndef CAMPAIGND_WEBHOOKS_H
 #define CAMPAIGND_WEBHOOKS_H

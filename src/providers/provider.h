@@ -77,6 +77,13 @@ struct provider_ops {
                   char (*provider_ids)[64]);
     /* The engine stored these reports durably; the provider may forget them. */
     void (*ack)(struct provider *p, const struct attempt_end *ends, size_t n);
+    /* Optional: this node took over attempts ids[0..n) that another node
+     * (dead, its leases run out) handed to this provider and that await
+     * their reports. A provider whose reports go only to the node that
+     * submitted (the sim, from its state in the store) sends theirs from
+     * here on; one whose reports come through callbacks to any node needs
+     * nothing (NULL). */
+    void (*adopt)(struct provider *p, const char *const *ids, size_t n);
     /* Stops; frees the provider once its handles are closed (uv_run to let
      * it finish). Fates already known are delivered before it returns; no
      * callback comes after. */

@@ -23,7 +23,9 @@
  * sent), and the engine stores an attempt's fate before it acks its
  * reports, so lookup() never takes an accepted attempt for a new one. A restart loses nothing: owed
  * reports are loaded back and sent when due, again if they had been sent
- * but not acked. lookup() answers for certain whether an attempt arrived.
+ * but not acked. Attempts of a dead node that this node takes over get
+ * theirs the same way (adopt). lookup() answers for certain whether an
+ * attempt arrived.
  * Due reports wait in a min-heap under one libuv timer; fates wait in a
  * list under another, fired at once. Thread: the engine's. */
 #include "providers/provider.h"
@@ -291,6 +293,43 @@ static void sim_ack(struct provider *p, const struct attempt_end *ends, size_t n
     s->st->ops->sim_ack(s->st, s->base.name, ends, n);
 }
 
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Another node's attempts, taken over: their owed reports (in the store)
+ * are sent from here on. */
+static void sim_adopt(struct provider *p, const char *const *ids, size_t n) {
+    struct sim *s = (struct sim *)p;
+    struct attempt_end *owed = NULL;
+    size_t nowed = 0;
+    int rc = s->st->ops->sim_owed(s->st, s->base.name, &owed, &nowed);
+    if (rc != 0) {
+        log_warn("sim %s: cannot read the reports owed for %zu attempts taken over (%s); they "
+                 "wait for this node's next start",
+                 s->base.name, n, error_str(rc));
+        return;
+    }
+    const char **sorted = xcalloc(n + 1, sizeof *sorted);
+    memcpy(sorted, ids, n * sizeof *ids);
+    qsort(sorted, n, sizeof *sorted, cmp_str);
+    size_t adopted = 0;
+    for (size_t i = 0; i < nowed; i++) {
+        const char *id = owed[i].call_id;
+        if (!bsearch(&id, sorted, n, sizeof *sorted, cmp_str))
+            continue; /* another attempt (this node's own, or a live node's) */
+        struct pending pe = {.due = owed[i].ended_at, .o = owed[i]};
+        heap_push(s, &pe);
+        adopted++;
+    }
+    free(sorted);
+    free(owed);
+    if (adopted)
+        log_info("sim %s: %zu reports owed for attempts taken over from another node", s->base.name,
+                 adopted);
+    arm(s);
+}
+
 static void on_closed(uv_handle_t *h) {
     struct sim *s = h->data;
     if (--s->closing > 0)
@@ -319,6 +358,7 @@ static const struct provider_ops sim_ops = {
     .submit = sim_submit,
     .lookup = sim_lookup,
     .ack = sim_ack,
+    .adopt = sim_adopt,
     .close = sim_close,
 };
 

@@ -248,6 +248,7 @@ static int op_idem_put(struct store *st, const struct idem_record *r, int64_t ex
 
 static void op_close(struct store *st) {
     struct pg_store *s = (struct pg_store *)st;
+    pg_listen_close(st);
     pthread_key_delete(s->key);
     pthread_mutex_lock(&s->mu);
     struct pg_conn *c = s->conns;
@@ -320,6 +321,7 @@ static const struct store_ops pg_ops = {
     .events_due = pg_events_due,
     .event_body = pg_event_body,
     .event_result = pg_event_result,
+    .events_lease = pg_events_lease,
     .events_next = pg_events_next,
     .event_list = pg_event_list,
     .event_redeliver = pg_event_redeliver,
@@ -337,6 +339,11 @@ static const struct store_ops pg_ops = {
     .opt_out_remove_blanket = pg_opt_out_remove_blanket,
     .sender_account = pg_sender_account,
     .inbound_insert = pg_inbound_insert,
+    .notify = pg_notify,
+    .listen_open = pg_listen_open,
+    .listen_read = pg_listen_read,
+    .listen_close = pg_listen_close,
+    .sweeper_try = pg_sweeper_try,
 };
 
 static int exec_or_report(PGconn *db, const char *sql, const char *what, char *err, size_t errlen) {

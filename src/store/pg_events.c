@@ -5,7 +5,12 @@
  * not commit), with its whole JSON body rendered then (the object as it was
  * at that change). Only campaigns with a webhook_url get events. Delivery
  * (engine/webhooks.c) reads due events, and records each attempt's result:
- * delivered, retried later, or failed for good. */
+ * delivered, retried later, or failed for good. Before sending, a node
+ * leases the events it picked (claimed_by, lease_until; a guarded update
+ * that skips one another node holds under a live lease), so two nodes on
+ * one database never send an event at the same moment; the result clears
+ * the lease, and a dead node's leased events are due again once it runs
+ * out. */
 #include "domain/render.h"
 #include "store/pg_internal.h"
 #include "util/alloc.h"
@@ -142,7 +147,11 @@ static const char SQL_NEXT[] = "SELECT min(next_attempt_at) FROM events WHERE st
 static const char SQL_RESULT[] =
     "UPDATE events SET state = ?2, attempts = attempts + 1, last_attempt_at = ?3, "
     "last_status = ?4, last_error = ?5, next_attempt_at = ?6, "
-    "delivered_at = CASE WHEN ?2 = 'delivered' THEN ?3 ELSE delivered_at END WHERE id = ?1";
+    "delivered_at = CASE WHEN ?2 = 'delivered' THEN ?3 ELSE delivered_at END, "
+    "claimed_by = NULL, lease_until = NULL WHERE id = ?1";
+static const char SQL_LEASE[] =
+    "UPDATE events SET claimed_by = ?2, lease_until = ?4 WHERE seq = ?1 AND state = 'pending' "
+    "AND (lease_until IS NULL OR lease_until <= ?3)";
 static const char SQL_PENDING[] = "SELECT count(*) FROM events WHERE state = 'pending'";
 
 int pg_events_due(struct store *st, int64_t now, size_t per_url, size_t per_account, size_t limit,
@@ -214,6 +223,30 @@ int pg_event_result(struct store *st, const char *id, const char *state, int htt
     rc = pg_err(conn, pg_step(s), "event_result");
     pg_reset(s);
     return pg_unit_end(conn, rc);
+}
+
+int pg_events_lease(struct store *st, const int64_t *seqs, size_t n, const char *node, int64_t now,
+                    int64_t lease_until, int *taken) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    int rc = pg_unit_begin(conn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        struct pg_stmt *s = pg_prep(conn, SQL_LEASE);
+        pg_bind_int64(s, 1, seqs[i]);
+        pg_bind_text(s, 2, node);
+        pg_bind_int64(s, 3, now);
+        pg_bind_int64(s, 4, lease_until);
+        rc = pg_err(conn, pg_step(s), "events_lease");
+        taken[i] = rc == STORE_OK && pg_changes(conn) == 1;
+        pg_reset(s);
+    }
+    rc = pg_unit_end(conn, rc);
+    if (rc != STORE_OK)
+        memset(taken, 0, n * sizeof *taken);
+    return rc;
 }
 
 int pg_events_next(struct store *st, int64_t *next, int64_t *pending) {

@@ -51,8 +51,16 @@ struct pg_conn {
     struct pg_store *owner;
 };
 
+/* The engine thread's listening connection (pg_listen.c). */
+struct pg_listener {
+    PGconn *db;  /* NULL = not open */
+    int pending; /* events notified, read while a statement ran */
+    int sweeper; /* this session holds the sweeper's advisory lock */
+};
+
 struct pg_store {
     struct store base;
+    struct pg_listener listener;
     char *url;
     pthread_key_t key;
     pthread_mutex_t mu;
@@ -194,6 +202,13 @@ int pg_inbox_put(struct store *st, const char *provider, const struct attempt_en
 int pg_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
                   size_t *n);
 int pg_inbox_delete(struct store *st, int64_t up_to_seq);
+/* ---- several nodes (pg_listen.c) ---- */
+int pg_notify(struct store *st, const char *node, int events);
+int pg_listen_open(struct store *st);
+int pg_listen_read(struct store *st, const char *node, int *events);
+void pg_listen_close(struct store *st);
+int pg_sweeper_try(struct store *st, const char *node, int *held);
+
 int pg_provider_list(struct store *st, struct provider_def **out, size_t *n);
 int pg_provider_put(struct store *st, const struct provider_def *d, int64_t now);
 int pg_provider_delete(struct store *st, const char *name);
@@ -237,6 +252,8 @@ int pg_inbound_insert(struct store *st, const char *account_id, enum channel ch,
 int pg_events_due(struct store *st, int64_t now, size_t per_url, size_t per_account, size_t limit,
                   struct outbound_event **out, size_t *n);
 int pg_event_body(struct store *st, int64_t seq, char **body);
+int pg_events_lease(struct store *st, const int64_t *seqs, size_t n, const char *node, int64_t now,
+                    int64_t lease_until, int *taken);
 int pg_event_result(struct store *st, const char *id, const char *state, int http_status,
                     const char *error, int64_t next_attempt_at, int64_t now);
 int pg_events_next(struct store *st, int64_t *next, int64_t *pending);

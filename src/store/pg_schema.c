@@ -159,6 +159,10 @@ const char *const pg_migrations[] = {
     /* 3: SQLite's 15, the pacing state of each lane shared by the nodes */
     "CREATE TABLE lane_limits (lane " T " PRIMARY KEY, tat_ms DOUBLE PRECISION NOT NULL,"
     "  rate DOUBLE PRECISION NOT NULL, updated_at BIGINT NOT NULL);",
+
+    /* 4: webhook deliveries leased (SQLite's 16) */
+    "ALTER TABLE events ADD COLUMN claimed_by " T ";"
+    "ALTER TABLE events ADD COLUMN lease_until BIGINT;",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

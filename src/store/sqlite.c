@@ -670,6 +670,7 @@ static const struct store_ops sqlite_ops = {
     .events_due = sqlite_events_due,
     .event_body = sqlite_event_body,
     .event_result = sqlite_event_result,
+    .events_lease = sqlite_events_lease,
     .events_next = sqlite_events_next,
     .event_list = sqlite_event_list,
     .event_redeliver = sqlite_event_redeliver,

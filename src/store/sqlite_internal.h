@@ -218,6 +218,8 @@ int sqlite_event_body(struct store *st, int64_t seq, char **body);
 int sqlite_event_result(struct store *st, const char *id, const char *state, int http_status,
                         const char *error, int64_t next_attempt_at, int64_t now);
 int sqlite_events_next(struct store *st, int64_t *next, int64_t *pending);
+int sqlite_events_lease(struct store *st, const int64_t *seqs, size_t n, const char *node,
+                        int64_t now, int64_t lease_until, int *taken);
 int sqlite_event_list(struct store *st, const char *account_id, const char *campaign_id,
                       const char *type, int64_t before_seq, size_t limit, struct event_page *out);
 int sqlite_event_redeliver(struct store *st, const char *account_id, const char *id, int64_t now,

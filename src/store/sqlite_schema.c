@@ -220,6 +220,11 @@ const char *const sqlite_migrations[] = {
      * are derived from the attempt rows), see sqlite_engine.c */
     "CREATE TABLE lane_limits (lane TEXT PRIMARY KEY, tat_ms REAL NOT NULL,"
     "  rate REAL NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;",
+
+    /* 16: webhook deliveries leased: the node sending an event, and until
+     * when (several nodes on one database never send one at once) */
+    "ALTER TABLE events ADD COLUMN claimed_by TEXT;"
+    "ALTER TABLE events ADD COLUMN lease_until INTEGER;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

@@ -472,7 +472,7 @@ struct store_ops {
     /* The body of the event of that seq (*body NULL when it is gone). */
     int (*event_body)(struct store *st, int64_t seq, char **body);
     /* Records a delivery attempt: state "delivered", "pending" (again at
-     * next_attempt_at) or "failed" (given up). */
+     * next_attempt_at) or "failed" (given up); ends the event's lease. */
     int (*event_result)(struct store *st, const char *id, const char *state, int http_status,
                         const char *error, int64_t next_attempt_at, int64_t now);
     /* The earliest next_attempt_at of pending events (0 = none) and how
@@ -490,11 +490,39 @@ struct store_ops {
     /* Makes secret current; the old one keeps signing until previous_until. */
     int (*webhook_rotate)(struct store *st, const char *account_id, const char *secret,
                           int64_t previous_until);
+    /* Leases the events of seqs[0..n) to node until lease_until, before it
+     * sends them, in one transaction: taken[i] = 1 when it may send event
+     * seqs[i]; 0 when the event is no longer pending or another node holds
+     * it under a lease still live at now. event_result ends a lease. On an
+     * error every taken[i] is 0. */
+    int (*events_lease)(struct store *st, const int64_t *seqs, size_t n, const char *node,
+                        int64_t now, int64_t lease_until, int *taken);
 
     /* Records an inbound message and the action taken (account may be ""). */
     int (*inbound_insert)(struct store *st, const char *account_id, enum channel ch,
                           const char *from, const char *to, const char *body, const char *action,
                           int64_t now);
+
+    /* ---- several nodes on one database (NULL on SQLite: one process) ---- */
+
+    /* Tells every node listening that `events` (the engine's engine_event
+     * bits) changed, from node (its own listener skips it). Any thread;
+     * inside a transaction it is sent at commit. */
+    int (*notify)(struct store *st, const char *node, int events);
+    /* Engine thread: opens (when not open) the connection that listens for
+     * notifications and answers its socket (>= 0), or a STORE_E* code. */
+    int (*listen_open)(struct store *st);
+    /* After the socket turned readable: *events gets the bits other nodes
+     * notified since the last read (0 = none). STORE_EBUSY: the connection
+     * is lost (listen_close, then listen_open again later; notifications
+     * may have been missed). */
+    int (*listen_read)(struct store *st, const char *node, int *events);
+    void (*listen_close)(struct store *st);
+    /* Tries, never waiting, to be the node that runs the sweeps (a session
+     * lock on the listening connection, held until it closes): *held = 1
+     * when this node is it. Notifications read meanwhile wait for the next
+     * listen_read, which the caller makes at once. */
+    int (*sweeper_try)(struct store *st, const char *node, int *held);
 };
 
 struct store {

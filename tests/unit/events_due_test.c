@@ -2,7 +2,8 @@
  * event_body of the SQLite store): only each campaign's oldest due event,
  * at most per_url of those per account and URL and per_account per account,
  * the accounts interleaved, so one account's backlog (or one of its URLs')
- * cannot hide another's events however large it is.
+ * cannot hide another's events however large it is; and events_lease,
+ * the guard that keeps two nodes from sending one event at once.
  *
  * The events are written straight into the events table of a store opened
  * in a temporary file (a second SQLite connection, foreign keys off), then
@@ -118,11 +119,46 @@ static void test_a_backlog_hides_no_other_account(void **state) {
     outbound_events_free(ev, n);
 }
 
+/* events_lease: a node gets an event no live lease holds, not one another
+ * node holds until later, nor one no longer pending; the result ends the
+ * lease; a lease run out frees the event for another node. */
+static void test_leases_guard_sending(void **state) {
+    struct store_fixture *f = *state;
+    add(f, "acct_a", 1, "http://x/1", NOW - 30, "pending");   /* evt_0 */
+    add(f, "acct_a", 2, "http://x/1", NOW - 30, "delivered"); /* evt_1 */
+    struct outbound_event *ev = NULL;
+    size_t n = due(f, 10, 10, 100, &ev);
+    assert_int_equal(n, 1);
+    int64_t seqs[2] = {ev[0].seq, ev[0].seq + 1};
+    int taken[2] = {7, 7};
+    const struct store_ops *o = f->st->ops;
+    assert_int_equal(o->events_lease(f->st, seqs, 2, "node-a", NOW, NOW + 1000, taken), 0);
+    assert_int_equal(taken[0], 1); /* free: a's now */
+    assert_int_equal(taken[1], 0); /* delivered already */
+    assert_int_equal(o->events_lease(f->st, seqs, 1, "node-b", NOW + 999, NOW + 2000, taken), 0);
+    assert_int_equal(taken[0], 0); /* a holds it */
+    /* a's lease ran out: b takes it over */
+    assert_int_equal(o->events_lease(f->st, seqs, 1, "node-b", NOW + 1000, NOW + 2000, taken), 0);
+    assert_int_equal(taken[0], 1);
+    /* b's result (a retry later) ends its lease: due again, anyone may take it */
+    assert_int_equal(
+        o->event_result(f->st, ev[0].id, "pending", 503, "HTTP 503", NOW + 1100, NOW + 1050), 0);
+    assert_int_equal(o->events_lease(f->st, seqs, 1, "node-c", NOW + 1100, NOW + 3000, taken), 0);
+    assert_int_equal(taken[0], 1);
+    assert_int_equal(
+        o->event_result(f->st, ev[0].id, "delivered", 200, NULL, NOW + 1200, NOW + 1200), 0);
+    assert_int_equal(o->events_lease(f->st, seqs, 1, "node-a", NOW + 9000, NOW + 9999, taken), 0);
+    assert_int_equal(taken[0], 0); /* delivered: never again */
+    outbound_events_free(ev, n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_heads_only_due_pending, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_backlog_hides_no_other_account, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_leases_guard_sending, store_fixture_setup,
                                         store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

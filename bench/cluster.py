@@ -1,0 +1,143 @@
+"""Dispatch with 1, 2 and 3 nodes on one PostgreSQL (issue 14): a voice
+campaign of --total recipients (default 100,000), carrier limits set very
+high, the sim provider at 0 ms, started through the first node; every node
+dispatches it. Figures: dispositions/second end to end (start to completed)
+for each node count, and each node's share of the calls. The PostgreSQL
+server is a throwaway one (scripts/pg.sh start; fsync off), a fresh
+database per node count.
+
+Upload on PostgreSQL (--upload N recipients, default 200,000, with params,
+10,000 per request through one node) against COPY of the same rows
+(psql's COPY FROM STDIN into the recipients table of another campaign;
+the rows only: no counters, no duplicate check, no routing).
+
+Not here yet: the dispatch floor (the same claims and moves as plain SQL
+from one client; see docs/benchmarks.md).
+
+    /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3] [--upload N]
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import REPO, Server, emit  # noqa: E402
+from dispatch import campaign, upload, wait_completed  # noqa: E402
+
+PG = str(REPO / "scripts" / "pg.sh")
+
+
+def psql(url, sql):
+    env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+    return subprocess.run(["psql", "-X", "-q", "-A", "-t", url, "-c", sql], check=True,
+                          stdout=subprocess.PIPE, text=True, env=env).stdout.strip()
+
+
+def with_db(url, name):
+    base, query = url.split("?", 1)
+    return base.rsplit("/", 1)[0] + "/" + name + "?" + query
+
+
+def run(url, nodes, total):
+    name = "bench_nodes_%d" % nodes
+    psql(url, "DROP DATABASE IF EXISTS %s" % name)
+    psql(url, "CREATE DATABASE %s" % name)
+    db = with_db(url, name)
+    servers = []
+    try:
+        for i in range(nodes):
+            servers.append(Server(env={"CAMPAIGND_DATABASE": db, "CAMPAIGND_SIM_CALL_MS": "0",
+                                       "CAMPAIGND_NODE_ID": "bench-%d" % i}))
+        first = servers[0]
+        r = first.admin("PUT", "/v1/admin/carriers/default-voice", {
+            "channel": "voice", "rate_per_second": 1000000, "burst": 100000,
+            "max_concurrent": 100000})
+        assert r.status_code == 200, r.text
+        cid = campaign(first)
+        upload(first, cid, ["+1415%07d" % (2000000 + i) for i in range(total)])
+        t0 = time.monotonic()
+        first.s.post(first.base + "/v1/campaigns/%s/start" % cid)
+        done = wait_completed(first, cid, 3600)
+        secs = time.monotonic() - t0
+        assert done["counters"]["succeeded"] + done["counters"]["failed"] == total
+        shares = psql(db, "SELECT string_agg(claimed_by || '=' || n, ',' ORDER BY claimed_by) "
+                          "FROM (SELECT claimed_by, count(*) AS n FROM calls "
+                          "GROUP BY claimed_by) x")
+        emit({"bench": "cluster_dispatch", "nodes": nodes, "recipients": total,
+              "seconds": round(secs, 2), "dispositions_per_second": round(total / secs),
+              "calls_per_node": shares})
+    finally:
+        for s in servers:
+            s.stop()
+        psql(url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
+def upload_vs_copy(url, total):
+    name = "bench_upload"
+    psql(url, "DROP DATABASE IF EXISTS %s" % name)
+    psql(url, "CREATE DATABASE %s" % name)
+    db = with_db(url, name)
+    srv = Server(env={"CAMPAIGND_DATABASE": db})
+    try:
+        cid = campaign(srv)
+        bodies = [json.dumps({"recipients": [
+            {"phone_number": "+1415%07d" % (2000000 + i),
+             "params": {"name": "Person %d" % i, "plan": "gold", "n": i}}
+            for i in range(k, min(k + 10000, total))]}) for k in range(0, total, 10000)]
+        url_up = srv.base + "/v1/campaigns/%s/recipients" % cid
+        t0 = time.monotonic()
+        for b in bodies:
+            r = srv.s.post(url_up, data=b, headers={"Content-Type": "application/json"})
+            assert r.status_code == 200, r.text
+        api_secs = time.monotonic() - t0
+        other = campaign(srv)
+        seq = psql(db, "SELECT seq FROM campaigns WHERE id = '%s'" % other)
+        carrier, lane, region = psql(db, "SELECT carrier, lane, coalesce(region, '') "
+                                         "FROM recipients LIMIT 1").split("|")
+        out = io.StringIO()
+        w = csv.writer(out)
+        now = int(time.time() * 1000)
+        for i in range(total):
+            w.writerow(["rcp_copy%016d" % i, seq, "+1415%07d" % (2000000 + i),
+                        json.dumps({"name": "Person %d" % i, "plan": "gold", "n": i}),
+                        carrier, lane, region, now, now])
+        data = out.getvalue()
+        t0 = time.monotonic()
+        subprocess.run(["psql", "-X", "-q", db, "-c",
+                        "COPY recipients(id, campaign_seq, phone_number, params, carrier, lane, "
+                        "region, created_at, updated_at) FROM STDIN WITH (FORMAT csv)"],
+                       input=data, text=True, check=True)
+        copy_secs = time.monotonic() - t0
+        emit({"bench": "pg_upload", "recipients": total,
+              "api_recipients_per_second": round(total / api_secs),
+              "copy_recipients_per_second": round(total / copy_secs),
+              "copy_over_api": round(api_secs / copy_secs, 2)})
+    finally:
+        srv.stop()
+        psql(url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--total", type=int, default=100000)
+    ap.add_argument("--nodes", default="1,2,3")
+    ap.add_argument("--upload", type=int, default=200000)
+    a = ap.parse_args()
+    url, folder = subprocess.run([PG, "start"], check=True, stdout=subprocess.PIPE,
+                                 text=True).stdout.split()
+    try:
+        for n in [int(x) for x in a.nodes.split(",")]:
+            run(url, n, a.total)
+        if a.upload:
+            upload_vs_copy(url, a.upload)
+    finally:
+        subprocess.run([PG, "stop", folder], check=True)
+
+
+if __name__ == "__main__":
+    main()
