@@ -273,10 +273,18 @@ static int start_one(struct webhooks *w, struct outbound_event *e, const char *e
 
 /* Leases the k events picked to this node (store events_lease); taken[j]
  * (new array) says which of them this node may send: none another node
- * is sending, nor one no longer pending. */
+ * is sending, nor one no longer pending. A store no other process shares
+ * (SQLite) needs no lease: every event picked is this node's, and a full
+ * disk, which refuses the lease's write, does not stop deliveries whose
+ * results it cannot store either (they are sent again once it can). */
 static int *lease(struct webhooks *w, const struct outbound_event *due, const size_t *pick,
                   size_t k, int64_t now) {
     int *taken = xcalloc(k + 1, sizeof *taken);
+    if (!w->deps->store->ops->shared) {
+        for (size_t j = 0; j < k; j++)
+            taken[j] = 1;
+        return taken;
+    }
     int64_t *seqs = xcalloc(k + 1, sizeof *seqs);
     for (size_t j = 0; j < k; j++)
         seqs[j] = due[pick[j]].seq;
