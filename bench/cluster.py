@@ -11,8 +11,12 @@ Upload on PostgreSQL (--upload N recipients, default 200,000, with params,
 (psql's COPY FROM STDIN into the recipients table of another campaign;
 the rows only: no counters, no duplicate check, no routing).
 
-Not here yet: the dispatch floor (the same claims and moves as plain SQL
-from one client; see docs/benchmarks.md).
+Dispatch against its raw floor: build-release/dispatch_raw_pg
+(bench/dispatch_raw_pg.c: the same claims and moves as plain SQL from one
+client, on a minimal schema, 2,000 a batch) dispatches --total recipients
+in a fresh database of the same server, before and after the nodes run;
+one record gives both floor runs and each node count's ratio to their
+mean (nodes_over_raw_floor).
 
     /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3] [--upload N]
 """
@@ -43,11 +47,29 @@ def with_db(url, name):
     return base.rsplit("/", 1)[0] + "/" + name + "?" + query
 
 
-def run(url, nodes, total):
-    name = "bench_nodes_%d" % nodes
+def fresh_db(url, name):
+    """Creates database NAME (dropped first if left over); its URL."""
     psql(url, "DROP DATABASE IF EXISTS %s" % name)
     psql(url, "CREATE DATABASE %s" % name)
-    db = with_db(url, name)
+    return with_db(url, name)
+
+
+def raw_floor(url, total):
+    """Runs the raw dispatch floor on a fresh database; its dispositions/s."""
+    name = "bench_raw_floor"
+    try:
+        out = subprocess.run([str(REPO / "build-release" / "dispatch_raw_pg"),
+                              fresh_db(url, name), str(total)],
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+    finally:
+        psql(url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    return json.loads(out)["dispositions_per_second"]
+
+
+def run(url, nodes, total):
+    """Dispatches TOTAL recipients with NODES nodes; their dispositions/s."""
+    name = "bench_nodes_%d" % nodes
+    db = fresh_db(url, name)
     servers = []
     try:
         for i in range(nodes):
@@ -71,6 +93,7 @@ def run(url, nodes, total):
         emit({"bench": "cluster_dispatch", "nodes": nodes, "recipients": total,
               "seconds": round(secs, 2), "dispositions_per_second": round(total / secs),
               "calls_per_node": shares})
+        return total / secs
     finally:
         for s in servers:
             s.stop()
@@ -79,9 +102,7 @@ def run(url, nodes, total):
 
 def upload_vs_copy(url, total):
     name = "bench_upload"
-    psql(url, "DROP DATABASE IF EXISTS %s" % name)
-    psql(url, "CREATE DATABASE %s" % name)
-    db = with_db(url, name)
+    db = fresh_db(url, name)
     srv = Server(env={"CAMPAIGND_DATABASE": db})
     try:
         cid = campaign(srv)
@@ -131,8 +152,16 @@ def main():
     url, folder = subprocess.run([PG, "start"], check=True, stdout=subprocess.PIPE,
                                  text=True).stdout.split()
     try:
-        for n in [int(x) for x in a.nodes.split(",")]:
-            run(url, n, a.total)
+        floor = [raw_floor(url, a.total)]
+        rates = {n: run(url, n, a.total) for n in [int(x) for x in a.nodes.split(",")]}
+        floor.append(raw_floor(url, a.total))
+        mean = sum(floor) / len(floor)
+        ratios = {str(n): round(r / mean, 3) for n, r in rates.items()}
+        print("cluster_dispatch: raw floor %s/s; nodes / raw floor: %s"
+              % ("/".join("%.0f" % f for f in floor),
+                 ", ".join("%s: %.3f" % kv for kv in ratios.items())), flush=True)
+        emit({"bench": "cluster_dispatch_floor", "recipients": a.total,
+              "raw_floor_dispositions_per_second": floor, "nodes_over_raw_floor": ratios})
         if a.upload:
             upload_vs_copy(url, a.upload)
     finally:
