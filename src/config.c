@@ -68,7 +68,7 @@ static const struct setting settings[] = {
     {"node-id", "CAMPAIGND_NODE_ID", T(node_id), NULL, 0, 0,
      "this node's name on the attempts it claims (default: \"local\" on SQLite, the one "
      "process of its database; a random id per start on PostgreSQL)"},
-    {"lease-ms", "CAMPAIGND_LEASE_MS", N(lease_ms), "30000", 1000, 3600000,
+    {"lease-ms", "CAMPAIGND_LEASE_MS", N(lease_ms), "3000", 1000, 3600000,
      "how long a claimed attempt stays this node's without renewal, ms (renewed every third)"},
     {"unknown-submit-seconds", "CAMPAIGND_UNKNOWN_SUBMIT_SECONDS", N(unknown_submit_seconds),
      "3600", 1, 31 * 86400,

@@ -1089,13 +1089,17 @@ static void fail_unknown_submits(struct engine *e) {
 
 /* Every lease_ms / 3: renew this node's leases, take over expired ones, give
  * up on unknown submits, and reload the campaigns (other writers may have
- * queued work). */
+ * queued work). A store no other process shares (SQLite, held with a lock)
+ * needs no renewal: no one else could take over, and this node takes its
+ * own rows back when it starts. */
 static void on_lease_timer(uv_timer_t *t) {
     struct engine *e = t->data;
     if (e->closed || !e->reconciled || backoff_waiting(&e->backoff, clock_now_ms()))
         return; /* the next tick; a failing store is the backoff's to retry */
     int64_t until = clock_now_ms() + e->deps.cfg->lease_ms;
-    if (noted(e, e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until), 1) == 0) {
+    int renewed = e->st->ops->shared ? e->st->ops->renew_leases(e->st, e->deps.cfg->node_id, until)
+                                     : STORE_OK;
+    if (noted(e, renewed, 1) == 0) {
         reconcile(e, 0);
         if (cluster_sweeper(e->cluster))
             fail_unknown_submits(e);

@@ -34,9 +34,6 @@
 #define GIVE_UP_MS (24LL * 3600 * 1000)
 #define STORE_RETRY_MS 5000 /* a result that could not be stored: look again after */
 #define TIMEOUT_MS 10000L   /* a delivery's whole time */
-/* an event is leased to the node sending it for the node lease, and never
- * less than twice a delivery's time (its result clears the lease) */
-#define MIN_LEASE_MS (2 * TIMEOUT_MS)
 
 struct transfer {
     struct webhooks *w;
@@ -289,7 +286,9 @@ static int *lease(struct webhooks *w, const struct outbound_event *due, const si
     for (size_t j = 0; j < k; j++)
         seqs[j] = due[pick[j]].seq;
     const struct config *cfg = w->deps->cfg;
-    int64_t until = now + (cfg->lease_ms > MIN_LEASE_MS ? cfg->lease_ms : MIN_LEASE_MS);
+    /* the node lease, renewed with the node's attempts (renew_leases) while
+     * the delivery lasts; its result clears it */
+    int64_t until = now + cfg->lease_ms;
     if (k)
         w->deps->store->ops->events_lease(w->deps->store, seqs, k, cfg->node_id, now, until, taken);
     free(seqs);

@@ -163,6 +163,9 @@ const char *const pg_migrations[] = {
     /* 4: webhook deliveries leased (SQLite's 16) */
     "ALTER TABLE events ADD COLUMN claimed_by " T ";"
     "ALTER TABLE events ADD COLUMN lease_until BIGINT;",
+
+    /* 5: the events being sent, by campaign (SQLite's 17) */
+    "CREATE INDEX events_leased ON events(campaign_seq) WHERE lease_until IS NOT NULL;",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

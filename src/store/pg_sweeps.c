@@ -56,6 +56,10 @@ static const char SQL_RENEW_CALLS[] =
     "UPDATE calls SET lease_until = ?2 WHERE claimed_by = ?1 AND ended_at IS NULL";
 static const char SQL_RENEW_MSGS[] =
     "UPDATE messages SET lease_until = ?2 WHERE claimed_by = ?1 AND status = 'queued'";
+/* webhook deliveries this node is sending (their result clears the lease) */
+static const char SQL_RENEW_EVENTS[] =
+    "UPDATE events SET lease_until = ?2 WHERE lease_until IS NOT NULL AND claimed_by = ?1 "
+    "AND state = 'pending'";
 static const char SQL_FINISHED[] =
     "SELECT seq FROM campaigns WHERE status = 'running' AND queued = 0 AND dispatched = 0";
 
@@ -145,8 +149,8 @@ int pg_renew_leases(struct store *st, const char *node, int64_t lease_until) {
     if (!conn)
         return PG_NO_CONN;
     int rc = pg_unit_begin(conn);
-    const char *sqls[] = {SQL_RENEW_CALLS, SQL_RENEW_MSGS};
-    for (int i = 0; i < 2 && rc == STORE_OK; i++) {
+    const char *sqls[] = {SQL_RENEW_CALLS, SQL_RENEW_MSGS, SQL_RENEW_EVENTS};
+    for (int i = 0; i < 3 && rc == STORE_OK; i++) {
         struct pg_stmt *s = pg_prep(conn, sqls[i]);
         pg_bind_text_or_null(s, 1, node);
         pg_bind_int64(s, 2, lease_until);

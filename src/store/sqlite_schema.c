@@ -225,6 +225,10 @@ const char *const sqlite_migrations[] = {
      * when (several nodes on one database never send one at once) */
     "ALTER TABLE events ADD COLUMN claimed_by TEXT;"
     "ALTER TABLE events ADD COLUMN lease_until INTEGER;",
+
+    /* 17: the events being sent, by campaign (a lease checks that no other
+     * event of its campaign is out; the renewal finds a node's own) */
+    "CREATE INDEX events_leased ON events(campaign_seq) WHERE lease_until IS NOT NULL;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

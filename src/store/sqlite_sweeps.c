@@ -54,6 +54,10 @@ static const char SQL_RENEW_CALLS[] =
     "UPDATE calls SET lease_until = ?2 WHERE claimed_by = ?1 AND ended_at IS NULL";
 static const char SQL_RENEW_MSGS[] =
     "UPDATE messages SET lease_until = ?2 WHERE claimed_by = ?1 AND status = 'queued'";
+/* webhook deliveries this node is sending (their result clears the lease) */
+static const char SQL_RENEW_EVENTS[] =
+    "UPDATE events SET lease_until = ?2 WHERE lease_until IS NOT NULL AND claimed_by = ?1 "
+    "AND state = 'pending'";
 static const char SQL_FINISHED[] =
     "SELECT seq FROM campaigns WHERE status = 'running' AND queued = 0 AND dispatched = 0";
 
@@ -144,8 +148,8 @@ int sqlite_renew_leases(struct store *st, const char *node, int64_t lease_until)
     if (!conn)
         return STORE_EIO;
     int rc = sqlite_unit_begin(conn);
-    const char *sqls[] = {SQL_RENEW_CALLS, SQL_RENEW_MSGS};
-    for (int i = 0; i < 2 && rc == STORE_OK; i++) {
+    const char *sqls[] = {SQL_RENEW_CALLS, SQL_RENEW_MSGS, SQL_RENEW_EVENTS};
+    for (int i = 0; i < 3 && rc == STORE_OK; i++) {
         sqlite3_stmt *s = sqlite_prep(conn, sqls[i]);
         sqlite_bind_text_or_null(s, 1, node);
         sqlite3_bind_int64(s, 2, lease_until);

@@ -152,6 +152,56 @@ static void test_leases_guard_sending(void **state) {
     outbound_events_free(ev, n);
 }
 
+/* The seq of event evt_<n>. */
+static int64_t seq_of(struct store_fixture *f, int n) {
+    char sql[96], out[32];
+    snprintf(sql, sizeof sql, "SELECT seq FROM events WHERE id = 'evt_%d'", n);
+    assert_int_equal(store_fixture_text(f, sql, 0, out, sizeof out), 1);
+    return strtoll(out, NULL, 10);
+}
+
+/* Whether node may lease event evt_<n> at `at` (until at + 1000). */
+static int lease_one(struct store_fixture *f, int n, const char *node, int64_t at) {
+    int64_t seq = seq_of(f, n);
+    int taken = 7;
+    assert_int_equal(f->st->ops->events_lease(f->st, &seq, 1, node, at, at + 1000, &taken), 0);
+    return taken;
+}
+
+/* One delivery in flight per campaign across the nodes: while one node
+ * holds an event of a campaign no node gets another event of it (even one
+ * it may think is the head), other campaigns go on; a node may lease again
+ * what it holds; renew_leases keeps a node's events; once the lease runs
+ * out or the result is stored, the campaign's next event is free. */
+static void test_one_delivery_per_campaign_across_nodes(void **state) {
+    struct store_fixture *f = *state;
+    add(f, "acct_a", 1, "http://x/1", NOW - 30, "pending"); /* evt_0 */
+    add(f, "acct_a", 1, "http://x/1", NOW - 20, "pending"); /* evt_1 */
+    add(f, "acct_a", 2, "http://x/1", NOW - 10, "pending"); /* evt_2 */
+    add(f, "acct_a", 0, "http://x/1", NOW - 10, "pending"); /* evt_3, no campaign */
+    add(f, "acct_a", 0, "http://x/1", NOW - 10, "pending"); /* evt_4, no campaign */
+    assert_int_equal(lease_one(f, 1, "node-a", NOW), 1);
+    assert_int_equal(lease_one(f, 0, "node-b", NOW), 0); /* campaign 1 has one out */
+    assert_int_equal(lease_one(f, 2, "node-b", NOW), 1); /* campaign 2 is free */
+    assert_int_equal(lease_one(f, 3, "node-a", NOW), 1); /* no campaign: alone */
+    assert_int_equal(lease_one(f, 4, "node-b", NOW), 1);
+    assert_int_equal(lease_one(f, 1, "node-a", NOW + 10), 1); /* a holds it: again */
+    /* a renews: its events stay out past the first lease's end */
+    assert_int_equal(f->st->ops->renew_leases(f->st, "node-a", NOW + 5000), 0);
+    assert_int_equal(lease_one(f, 0, "node-b", NOW + 2000), 0);
+    assert_int_equal(lease_one(f, 1, "node-b", NOW + 2000), 0);
+    /* b's lease on evt_2 was not renewed by a's renewal */
+    assert_int_equal(lease_one(f, 2, "node-c", NOW + 2000), 1);
+    /* a's lease runs out (a died): the campaign's events are free again */
+    assert_int_equal(lease_one(f, 0, "node-b", NOW + 5000), 1);
+    assert_int_equal(lease_one(f, 1, "node-c", NOW + 5000), 0); /* b has evt_0 out */
+    /* b's result ends its lease: the next one may go */
+    assert_int_equal(
+        f->st->ops->event_result(f->st, "evt_0", "delivered", 200, NULL, NOW + 5100, NOW + 5100),
+        0);
+    assert_int_equal(lease_one(f, 1, "node-c", NOW + 5100), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_heads_only_due_pending, store_fixture_setup,
@@ -160,6 +210,8 @@ int main(void) {
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_leases_guard_sending, store_fixture_setup,
                                         store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_one_delivery_per_campaign_across_nodes,
+                                        store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
