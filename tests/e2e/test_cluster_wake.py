@@ -2,7 +2,9 @@
 a change made through one node reaches the others' engines at once
 (LISTEN/NOTIFY, not their lease tick), one node at a time runs the sweeps
 and another takes them over when it dies, a node killed mid-campaign loses
-nothing, and the listeners come back after PostgreSQL restarts.
+nothing, a dead node's webhook delivery moves to another node within
+seconds (one delivery in flight per campaign throughout), and the listeners
+come back after PostgreSQL restarts.
 
 PostgreSQL only (run with scripts/pg.sh): with SQLite one process owns the
 database."""
@@ -274,3 +276,57 @@ def test_postgres_restart_mid_campaign_nodes_listen_again(start_server, tmp_path
         for n in nodes:
             n.stop()
         subprocess.run([pg, "stop", folder], check=True)
+
+
+def test_a_dead_nodes_webhook_delivery_moves_within_seconds(start_server, tmp_path):
+    """With the default lease (3 s): a delivery that takes longer than the
+    lease keeps it (renewed) and holds its campaign's other events back; when
+    the node sending it is killed, another node sends the event within a few
+    seconds and the campaign's events go on."""
+    a, b = start_nodes(start_server, tmp_path, dict(ENV, CAMPAIGND_WEBHOOK_ALLOW_PRIVATE="1"),
+                       names=("a", "b"))
+    go = threading.Event()
+    hung = []
+
+    def behave(rec, req):
+        with rec.lock:
+            first = not hung
+            if first:
+                hung.append(req["json"]["id"])
+        if first:
+            go.wait(30)  # past the lease; cut when its node dies
+        return 200
+    rec = Receiver(behave).start()
+    try:
+        acct = a.client().create_account()
+        camp = acct.create_campaign(config={"caller_id": "+14155550100",
+                                            "webhook_url": rec.url()})
+        upload(acct, camp["id"], numbers(3, 7000000))
+        assert acct.post("/v1/campaigns/%s/start" % camp["id"]).status_code == 200
+        wait_for(lambda: hung, 10 * SLOW, "a first delivery")
+        holder = psql(db_url(a), "SELECT claimed_by FROM events WHERE id = '%s'"
+                      % hung[0]).strip()
+        assert holder in ("node-a", "node-b"), holder
+        time.sleep(4.5)  # longer than the 3 s lease: renewed, so nobody else sends
+        assert [r["json"]["id"] for r in rec.snapshot()] == [hung[0]]
+        dead, alive = (a, b) if holder == "node-a" else (b, a)
+        dead.stop(signal.SIGKILL, check=False)
+        killed_at = time.monotonic()
+        wait_for(lambda: [r for r in rec.snapshot() if r["json"]["id"] == hung[0]][1:],
+                 15 * SLOW, "the event sent again by the live node")
+        took = time.monotonic() - killed_at
+        assert took < 6 * SLOW, took  # lease 3 s + the live node's tick (1 s), with slack
+        view = through(acct, alive)
+
+        def all_delivered():
+            rows = events(view, campaign_id=camp["id"])
+            done = [x for x in rows if x["delivery"]["state"] == "delivered"]
+            finished = view.get_campaign(camp["id"])["status"] == "completed"
+            return rows if finished and rows and len(done) == len(rows) else None
+        rows = wait_for(all_delivered, 30 * SLOW, "every event delivered")
+        got = rec.by_id()
+        assert set(got) == {x["id"] for x in rows}
+        assert len(got[hung[0]]) == 2  # the dead node's request, then the live one's
+    finally:
+        go.set()
+        rec.stop()
