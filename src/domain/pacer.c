@@ -51,10 +51,13 @@ void pacer_ended(struct pacer *p) {
 }
 
 void pacer_back_off(struct pacer *p, double now_ms, double ms) {
-    /* no start for ms from now, whatever burst the lane had saved up */
+    /* no start for ms from now, whatever burst the lane had saved up; a
+     * later slot the lane already had stays (several refusals of one
+     * throttle each ask for the same pause: they do not add up) */
     double tau = (p->burst - 1) * interval_ms(p);
-    double tat = p->tat > now_ms + tau ? p->tat : now_ms + tau;
-    p->tat = tat + ms;
+    double tat = now_ms + tau + ms;
+    if (tat > p->tat)
+        p->tat = tat;
 }
 
 double pacer_next_slot(const struct pacer *p, double now_ms) {

@@ -30,7 +30,8 @@ size_t pacer_budget(const struct pacer *p, double now_ms);
 void pacer_started(struct pacer *p, double now_ms, size_t n);
 /* An attempt ended. */
 void pacer_ended(struct pacer *p);
-/* Pushes the next slot back (a provider said it is throttled). */
+/* No start for ms from now (a provider said it is throttled): the next slot
+ * becomes the later of the one it had and now_ms + ms. */
 void pacer_back_off(struct pacer *p, double now_ms, double ms);
 /* The earliest time the rate allows a start (now_ms when it does now). */
 double pacer_next_slot(const struct pacer *p, double now_ms);

@@ -501,7 +501,10 @@ static const char *campaign_from(const struct engine_campaign *c, json_t **confi
 }
 
 /* Puts throttled attempts back in the queue, due after a pause, and frees
- * their in-flight slots; on a store error they wait for the next pass. */
+ * their in-flight slots; on a store error they wait for the next pass. Each
+ * lane throttled backs off once until the pause ends (however many of its
+ * attempts were refused); on a store several nodes share the back-off is
+ * also stored (lane_hold), so every node's next claim on the lane waits. */
 static void flush_unclaims(struct engine *e) {
     if (e->nunclaims == 0)
         return;
@@ -509,17 +512,30 @@ static void flush_unclaims(struct engine *e) {
     int64_t due = e->unclaim_due > now ? e->unclaim_due : now;
     if (noted(e, e->st->ops->unclaim(e->st, e->unclaims, e->nunclaims, due), 1) != 0)
         return;
+    struct lane **held = xcalloc(e->nunclaims, sizeof *held);
+    size_t nheld = 0;
     for (size_t i = 0; i < e->nunclaims; i++) {
         struct lane *l = lane_find(e, e->unclaims[i].lane);
         if (!l)
             continue;
         pacer_ended(&l->pacer);
-        pacer_back_off(&l->pacer, (double)now, (double)(due - now));
+        size_t h = 0;
+        while (h < nheld && held[h] != l)
+            h++;
+        if (h == nheld)
+            held[nheld++] = l;
         struct attempt_applied again = {.campaign_seq = e->unclaims[i].campaign_seq,
                                         .retry_due = due};
         snprintf(again.lane, sizeof again.lane, "%s", l->name);
         note_retry(e, &again);
     }
+    for (size_t h = 0; h < nheld; h++) {
+        struct pacer *p = &held[h]->pacer;
+        pacer_back_off(p, (double)now, (double)(due - now));
+        if (e->st->ops->shared) /* the others wait too; failing, this node still does */
+            noted(e, e->st->ops->lane_hold(e->st, held[h]->name, p->tat, p->rate, now), 1);
+    }
+    free(held);
     e->nunclaims = 0;
 }
 

@@ -59,7 +59,8 @@ struct webhooks {
     struct transfer *live[MAX_IN_FLIGHT];
     size_t nlive;
     int64_t next_due;
-    char turn[48]; /* the account served last: the next turn is the one after */
+    int64_t hold_until; /* a result could not be stored: no delivery before */
+    char turn[48];      /* the account served last: the next turn is the one after */
 };
 
 /* ---- results ---- */
@@ -111,8 +112,10 @@ static void finish(struct webhooks *w, struct transfer *t, CURLcode code) {
             w->live[i] = w->live[--w->nlive];
     free(t);
     /* look again; but when the store could not take the result (disk full)
-     * the event is still due: wait, or it would be delivered in a loop */
-    w->next_due = stored == 0 ? 0 : now + STORE_RETRY_MS;
+     * the event is still due: hold every delivery a while (a kick does not
+     * lift the hold), or it would be delivered in a loop */
+    w->hold_until = stored == 0 ? 0 : now + STORE_RETRY_MS;
+    w->next_due = stored == 0 ? 0 : w->hold_until;
 }
 
 /* A delivery ended (curl_uv): store its result, and let the engine run a
@@ -297,6 +300,10 @@ static int *lease(struct webhooks *w, const struct outbound_event *due, const si
 
 void webhooks_poll(struct webhooks *w) {
     int64_t now = clock_now_ms();
+    if (w->hold_until > now) {
+        w->next_due = w->hold_until;
+        return;
+    }
     if (w->next_due && w->next_due > now)
         return;
     if (w->nlive >= MAX_IN_FLIGHT)

@@ -313,6 +313,7 @@ static const struct store_ops pg_ops = {
     .claim = pg_claim,
     .apply_ends = pg_apply_ends,
     .unclaim = pg_unclaim,
+    .lane_hold = pg_lane_hold,
     .in_flight = pg_in_flight,
     .renew_leases = pg_renew_leases,
     .complete_finished = pg_complete_finished,

@@ -71,6 +71,11 @@ static const char SQL_LANE_PUT[] =
     "INSERT INTO lane_limits(lane, tat_ms, rate, updated_at) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT(lane) DO UPDATE SET tat_ms = excluded.tat_ms, rate = excluded.rate, "
     "updated_at = excluded.updated_at";
+/* a throttle's back-off: the arrival time only ever moves later here */
+static const char SQL_LANE_HOLD[] =
+    "INSERT INTO lane_limits(lane, tat_ms, rate, updated_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT(lane) DO UPDATE SET tat_ms = excluded.tat_ms, rate = excluded.rate, "
+    "updated_at = excluded.updated_at WHERE lane_limits.tat_ms < excluded.tat_ms";
 
 static void read_engine_campaign_row(struct pg_stmt *s, void *item) {
     struct engine_campaign *c = item;
@@ -454,6 +459,23 @@ static int lane_gate_store(struct pg_conn *conn, const struct lane_gate *g, size
     int rc = pg_err(conn, pg_step(s), "lane_put");
     pg_reset(s);
     return rc;
+}
+
+int pg_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    int rc = pg_unit_begin(conn);
+    if (rc)
+        return rc;
+    struct pg_stmt *s = pg_prep(conn, SQL_LANE_HOLD);
+    pg_bind_text(s, 1, lane);
+    pg_bind_double(s, 2, tat_ms);
+    pg_bind_double(s, 3, rate);
+    pg_bind_int64(s, 4, now);
+    rc = pg_err(conn, pg_step(s), "lane_hold");
+    pg_reset(s);
+    return pg_unit_end(conn, rc);
 }
 
 /* The gate of the request's lane, loaded on first sight. */

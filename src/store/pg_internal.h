@@ -224,6 +224,7 @@ int pg_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int64_t
 int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
                   struct attempt_applied *applied);
 int pg_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
+int pg_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now);
 int pg_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_until, int with_own,
                  struct attempt **out, size_t *n);
 int pg_renew_leases(struct store *st, const char *node, int64_t lease_until);

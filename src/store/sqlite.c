@@ -662,6 +662,7 @@ static const struct store_ops sqlite_ops = {
     .claim = sqlite_claim,
     .apply_ends = sqlite_apply_ends,
     .unclaim = sqlite_unclaim,
+    .lane_hold = sqlite_lane_hold,
     .in_flight = sqlite_in_flight,
     .renew_leases = sqlite_renew_leases,
     .complete_finished = sqlite_complete_finished,

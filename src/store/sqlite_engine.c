@@ -71,6 +71,11 @@ static const char SQL_LANE_PUT[] =
     "INSERT INTO lane_limits(lane, tat_ms, rate, updated_at) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT(lane) DO UPDATE SET tat_ms = excluded.tat_ms, rate = excluded.rate, "
     "updated_at = excluded.updated_at";
+/* a throttle's back-off: the arrival time only ever moves later here */
+static const char SQL_LANE_HOLD[] =
+    "INSERT INTO lane_limits(lane, tat_ms, rate, updated_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT(lane) DO UPDATE SET tat_ms = excluded.tat_ms, rate = excluded.rate, "
+    "updated_at = excluded.updated_at WHERE lane_limits.tat_ms < excluded.tat_ms";
 
 static void read_engine_campaign_row(sqlite3_stmt *s, void *item) {
     struct engine_campaign *c = item;
@@ -461,6 +466,23 @@ static int lane_gate_store(struct sqlite_conn *conn, const struct lane_gate *g, 
     int rc = sqlite_err(conn, sqlite3_step(s), "lane_put");
     sqlite3_reset(s);
     return rc;
+}
+
+int sqlite_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    int rc = sqlite_unit_begin(conn);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_LANE_HOLD);
+    sqlite3_bind_text(s, 1, lane, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 2, tat_ms);
+    sqlite3_bind_double(s, 3, rate);
+    sqlite3_bind_int64(s, 4, now);
+    rc = sqlite_err(conn, sqlite3_step(s), "lane_hold");
+    sqlite3_reset(s);
+    return sqlite_unit_end(conn, rc);
 }
 
 /* The gate of the request's lane, loaded on first sight. */

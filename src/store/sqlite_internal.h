@@ -184,6 +184,7 @@ int sqlite_claim(struct store *st, struct claim_request *reqs, size_t nreqs, int
 int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
                       struct attempt_applied *applied);
 int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
+int sqlite_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now);
 int sqlite_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_until,
                      int with_own, struct attempt **out, size_t *n);
 int sqlite_renew_leases(struct store *st, const char *node, int64_t lease_until);

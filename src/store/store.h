@@ -395,6 +395,10 @@ struct store_ops {
     /* Throttled attempts: back to queued, due at due_at, using no retry; their
      * call rows are removed (nothing was dialled). */
     int (*unclaim)(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
+    /* A provider throttled the lane: its stored arrival time (booked at
+     * rate) moves to tat_ms unless it is later already, so every node's
+     * next claim on the lane waits too (shared pacing). */
+    int (*lane_hold)(struct store *st, const char *lane, double tat_ms, double rate, int64_t now);
     /* Reconciliation under leases: takes over every attempt in flight (a
      * call not ended, a message the provider has not answered) that is
      * another node's with a lease run out at now, or has no lease, and with

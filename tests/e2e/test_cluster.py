@@ -11,15 +11,20 @@ some of it (the limits were shared, not one node doing all the work).
 The carriers are written through one node after all three started: the
 others' engines never load them, so the limits they obey are the store's
 (the shared state), which also shows a carrier change reaching every node
-at once. Timing is asserted only as invariants, never as durations."""
+at once. Timing is asserted only as invariants, never as durations.
+
+A provider's throttle heard by one node holds the lane on every node: two
+nodes call through a Twilio stand-in that answers one request 429 with
+Retry-After; no call starts on either node during the pause."""
 import collections
 import time
 
 import pytest
 
-from helpers import ON_PG, SLOW, all_pages, assert_invariant
+from helpers import ON_PG, SLOW, add_recipients, all_pages, assert_invariant, voice_body
 from test_engine import max_in_window, max_overlap, ms, upload
 from test_postgres import check_completed, psql
+from twilio_standin import StandIn, carrier, twilio_provider
 
 pytestmark = pytest.mark.skipif(not ON_PG, reason="carrier limits across nodes need a store "
                                 "several nodes share: CAMPAIGND_TEST_DATABASE (PostgreSQL)")
@@ -35,10 +40,10 @@ CAP = {"name": "ccap", "prefix": "+1650", "rate_per_second": 200, "burst": 20,
 PER_LANE = 120
 
 
-def start_nodes(start_server, tmp_path, n=3):
+def start_nodes(start_server, tmp_path, n=3, env=ENV):
     db = tmp_path / "cluster.db"
-    first = start_server(env=ENV, db=db, name="node0")
-    return [first] + [start_server(env=ENV, db=db, admin_token=first.admin_token,
+    first = start_server(env=env, db=db, name="node0")
+    return [first] + [start_server(env=env, db=db, admin_token=first.admin_token,
                                    name="node%d" % i) for i in range(1, n)]
 
 
@@ -103,3 +108,38 @@ def test_three_nodes_keep_rate_burst_and_max_concurrent_together(start_server, t
     assert int(claimed) == len(nodes), claimed
     for cl in clients:
         cl.close()
+
+
+def test_a_throttle_heard_by_one_node_holds_the_lane_on_every_node(start_server, tmp_path):
+    throttled_at = []
+
+    def plan(req, n):
+        if n == 12:  # the 13th call: "too many requests", come back in 3 s
+            throttled_at.append(req["at"])
+            return ("answer", 429, {"code": 20429, "message": "Too Many Requests",
+                                    "status": 429}, {"Retry-After": "3"})
+        return ("answer", 201, {"sid": "CA%032x" % n, "status": "queued"}, {})
+    twilio = StandIn(plan)
+    try:
+        nodes = start_nodes(start_server, tmp_path, n=2,
+                            env=dict(ENV, CAMPAIGND_PROVIDER_ALLOW_PRIVATE="1"))
+        client = nodes[0].client()
+        twilio_provider(client, "tw", twilio.base)
+        carrier(client, "tw-voice", "tw", "voice", ["+1212"], rate=20, concurrent=1000)
+        acct = client.create_account()
+        camp = acct.create_campaign(body=voice_body(retry_policy={"max_attempts": 1}))
+        add_recipients(acct, camp["id"], ["+1212555%04d" % i for i in range(60)])
+        r = acct.post("/v1/campaigns/%s/start" % camp["id"])
+        assert r.status_code == 200, r.text
+        got = twilio.wait("Calls.json", 61, timeout=60 * SLOW)  # the throttled one again
+        [t] = throttled_at
+        paused = [x["at"] - t for x in got if t + 0.6 * SLOW < x["at"] < t + 2.6]
+        assert paused == [], paused  # neither node started a call while the lane held
+        assert len({dict(x["form"])["To"] for x in got}) == 60
+        # both nodes dialled (else this shows nothing about sharing)
+        by = psql(nodes[0].environment()["CAMPAIGND_DATABASE"],
+                  "SELECT DISTINCT c.claimed_by FROM calls c JOIN campaigns k "
+                  "ON k.seq = c.campaign_seq WHERE k.id = '%s'" % camp["id"]).split()
+        assert len(by) == 2, by
+    finally:
+        twilio.stop()

@@ -363,6 +363,44 @@ def test_throttle_waits_and_uses_no_attempt(start_server, standins):
     client.close()
 
 
+def test_a_throttled_batch_pauses_its_lane_once(start_server, standins):
+    """Calls sent in one wave (burst 10) all refused 429 with Retry-After: 1
+    pause the lane for about a second, not a second per refused call."""
+    first = []
+
+    def plan(req, n):
+        first.append(req["at"]) if not first else None
+        if req["at"] - first[0] < 0.5:  # the first wave
+            return ("answer", 429, {"code": 20429, "message": "Too Many Requests",
+                                    "status": 429}, {"Retry-After": "1"})
+        return ("answer", 201, {"sid": "CA%032x" % n}, {})
+    twilio = standins(plan)
+    srv = start_server(env=ENV)
+    client = srv.client()
+    twilio_provider(client, "tw", twilio.base)
+    r = client.admin("PUT", "/v1/admin/carriers/tw-voice", json={
+        "channel": "voice", "prefixes": ["+1212"], "rate_per_second": 1000, "burst": 10,
+        "max_concurrent": 100, "provider": "tw"})
+    assert r.status_code == 200, r.text
+    acct = client.create_account()
+    c = acct.create_campaign(body=voice_body(retry_policy={"max_attempts": 1}))
+    add_recipients(acct, c["id"], ["+1212555%04d" % (150 + i) for i in range(10)])
+    start(acct, c)
+    wait_for(lambda: len([x for x in twilio.of_kind(CALLS) if x["at"] - first[0] >= 0.5]) >= 10,
+             30 * SLOW, "every call accepted")
+    got = twilio.of_kind(CALLS)
+    refused = [x for x in got if x["at"] - first[0] < 0.5]
+    again = [x for x in got if x["at"] - first[0] >= 0.5]
+    assert len(refused) >= 5, [round(x["at"] - first[0], 3) for x in got]  # one wave
+    gap = again[0]["at"] - refused[-1]["at"]
+    assert gap >= 0.8, gap  # Retry-After held
+    span = again[-1]["at"] - refused[-1]["at"]
+    assert span < 2.5 * SLOW, span  # one pause, not a second per refused call
+    assert len(again) == 10 and {dict(x["form"])["To"] for x in refused} <= {
+        dict(x["form"])["To"] for x in again}
+    client.close()
+
+
 def test_refused_request_fails_with_twilio_code(start_server, standins):
     def plan(req, n):
         return ("answer", 400, {"code": 21211, "message": "The 'To' number is not a valid "

@@ -13,7 +13,7 @@
  *  - unconstrained by concurrency, the realised long-run rate is within 1%
  *    of the limit (and never above it);
  *  - pacer_next_slot is the time the budget becomes positive;
- *  - pacer_back_off delays the next slot;
+ *  - pacer_back_off delays the next slot (refusals of one throttle do not add up);
  *  - an end frees a slot for a start when the rate allows;
  *  - pacer_set_limits sanitises limits and a raised rate takes effect
  *    within a second;
@@ -625,13 +625,20 @@ static void test_back_off(void **state) {
             assert_int_equal(pacer_budget(&p, now), 0);
             assert_int_equal(pacer_budget(&p, now + 999), 0);
             assert_true(pacer_budget(&p, pacer_next_slot(&p, now)) >= 1);
-            /* busy pacer: the wait adds to the slot it had */
+            /* busy pacer: the later of the slot it had and now + ms */
             pacer_new(&p, RATES[r], 1, 100);
             pacer_started(&p, now, 1);
             double before = pacer_next_slot(&p, now);
             assert_true(before == now + T);
             pacer_back_off(&p, now, 250);
-            assert_true(pacer_next_slot(&p, now) == before + 250);
+            assert_true(pacer_next_slot(&p, now) == (before > now + 250 ? before : now + 250));
+            /* several refusals of one throttle do not add up */
+            double held = pacer_next_slot(&p, now);
+            for (int i = 0; i < 10; i++)
+                pacer_back_off(&p, now + i, 250);
+            double latest = held > now + 9 + 250 ? held : now + 9 + 250;
+            assert_true(pacer_next_slot(&p, now) <= latest + 1e-6);
+            assert_true(pacer_next_slot(&p, now) >= latest - 1e-6);
             /* back off 0 changes nothing */
             double slot = pacer_next_slot(&p, now);
             pacer_back_off(&p, now, 0);
