@@ -37,7 +37,9 @@
  * undelivered when one is not), so kill -9, a restart or the in-memory cap
  * lose no segment's receipt. A receipt
  * whose id is not known yet (it came before its submit_sm_resp) waits
- * among EARLY_KEEP ones until the id is known. Other deliver_sm are
+ * among EARLY_KEEP ones until the id is known, unanswered until then (and
+ * its report stored), so a crash meanwhile loses it neither: the SMSC
+ * sends it again. Other deliver_sm are
  * inbound messages, recorded with their keyword applied (engine/inbound.c).
  * A receipt that reports is answered (deliver_sm_resp) once the engine
  * has stored the report (ack), so a crash before that loses nothing: the
@@ -104,8 +106,14 @@ struct id_entry {
     struct id_entry *next;
 };
 
+/* A receipt that came before its submit_sm_resp: unanswered until its
+ * message is known and its report stored (the deliver_sm it came in, on
+ * that connection), so a crash meanwhile loses nothing. */
 struct early {
     struct smpp_receipt r;
+    struct session *s;
+    unsigned epoch;
+    uint32_t seq;
     struct early *next;
 };
 
@@ -176,6 +184,7 @@ struct smpp {
 
 static void session_pump(struct session *s);
 static void session_break(struct session *s, const char *why);
+static void send_simple(struct session *s, uint32_t command_id, uint32_t seq, uint32_t status);
 static void pump_all(struct smpp *p);
 
 /* ---- message ids: hash of id -> known message ---- */
@@ -304,11 +313,22 @@ static void msg_settle(struct smpp *p, struct msg *m) {
         if (p->nknown > ACCEPTED_KEEP)
             known_forget(p, p->oldest);
         emit_fate(p, m, PROVIDER_ACCEPTED, m->ids[0]);
-        /* receipts that came before their answer */
+        /* receipts that came before their answer: answered as if they came
+         * now (once stored), on their connection if it still stands */
+        struct session *was_s = p->defer_s;
+        uint32_t was_seq = p->defer_seq;
+        int was_deferred = p->deferred;
         for (struct early **e = &p->early; *e;) {
             int matched = 0;
-            if (id_find(p, (*e)->r.id))
-                apply_receipt(p, &(*e)->r, &matched);
+            struct early *x = *e;
+            int live = x->s && x->s->state == S_BOUND && x->s->epoch == x->epoch;
+            p->defer_s = live ? x->s : NULL;
+            p->defer_seq = x->seq;
+            p->deferred = 0;
+            if (id_find(p, x->r.id))
+                apply_receipt(p, &x->r, &matched);
+            if (matched && live && !p->deferred)
+                send_simple(x->s, DELIVER_SM_RESP, x->seq, ESME_ROK);
             if (matched) {
                 struct early *gone = *e;
                 *e = gone->next;
@@ -318,6 +338,9 @@ static void msg_settle(struct smpp *p, struct msg *m) {
                 e = &(*e)->next;
             }
         }
+        p->defer_s = was_s;
+        p->defer_seq = was_seq;
+        p->deferred = was_deferred;
     } else if (m->broken) {
         emit_fate(p, m, PROVIDER_UNKNOWN, NULL);
     } else if (m->throttled && m->accepted == 0 && m->error_status == 0) {
@@ -399,6 +422,12 @@ static void on_receipt(struct smpp *p, const struct smpp_receipt *r) {
     }
     struct early *e = xcalloc(1, sizeof *e);
     e->r = *r;
+    if (p->defer_s) { /* its answer waits for the message (see struct early) */
+        e->s = p->defer_s;
+        e->epoch = p->defer_s->epoch;
+        e->seq = p->defer_seq;
+        p->deferred = 1;
+    }
     e->next = p->early;
     p->early = e;
     p->nearly++;

@@ -189,6 +189,22 @@ def test_long_body_goes_as_segments_and_early_receipts(start_server, smsc):
     client.close()
 
 
+def test_an_early_receipt_is_answered_once_its_report_is_stored(start_server, smsc):
+    """A receipt that comes before its submit_sm_resp stays unanswered until
+    the message is known and its report stored: a crash meanwhile leaves it
+    with the SMSC, which sends it again."""
+    smsc.post("/config", {"receipt_before_resp": True, "receipt_lead_ms": 3000})
+    srv = start_server(env=ENV)
+    client, acct, c = smpp_campaign(srv, smsc, ["+12125550125"])
+    start(acct, c)
+    wait_for(lambda: smsc.state()["receipts"] == 1, 10 * SLOW, "the early receipt")
+    time.sleep(0.5)
+    assert smsc.state()["deliver_resps"] == 0  # its message is not known yet
+    campaign_done(acct, c["id"], {"delivered": 1})
+    wait_for(lambda: smsc.state()["deliver_resps"] == 1, 10 * SLOW, "the receipt answered")
+    client.close()
+
+
 def test_throttle_then_success_uses_no_attempt(start_server, smsc):
     smsc.post("/config", {"throttle_next": 1})
     srv = start_server(env=ENV)

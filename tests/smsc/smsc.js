@@ -20,7 +20,8 @@
 //                    throttle_next (n submits answered ESME_RTHROTTLED),
 //                    reject_next (n), reject_status (a command_status),
 //                    hold (submits get no answer until released),
-//                    receipt_before_resp (the receipt goes before the answer),
+//                    receipt_before_resp (the receipt goes before the answer,
+//                    receipt_lead_ms ahead: 100 by default),
 //                    drop_after (close the connection after n more submits,
 //                    unanswered), manual_receipts (no receipt unless asked
 //                    for with /receipt), mute_enquire (enquire_link gets no
@@ -50,6 +51,7 @@ const cfg = {
   reject_status: 0x0b,
   hold: false,
   receipt_before_resp: false,
+  receipt_lead_ms: 100,
   drop_after: -1,
   manual_receipts: false,
   mute_enquire: false,
@@ -91,7 +93,8 @@ function answer(session, pdu, sub) {
   };
   if (cfg.receipt_before_resp) {
     receipt();
-    setTimeout(() => session.send(pdu.response({ message_id: sub.message_id })), 100);
+    setTimeout(() => session.send(pdu.response({ message_id: sub.message_id })),
+      cfg.receipt_lead_ms);
   } else {
     session.send(pdu.response({ message_id: sub.message_id }));
     setTimeout(receipt, cfg.receipt_ms);
