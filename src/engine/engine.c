@@ -108,7 +108,7 @@ struct engine {
     uv_loop_t loop;
     uv_async_t async;
     uv_timer_t timer;
-    uv_timer_t lease_timer; /* renews this node's leases, takes over expired ones */
+    uv_timer_t lease_timer; /* the heartbeat; takes over a dead node's attempts */
     int events;             /* engine_event bits, guarded by mu */
     int stopping;           /* guarded by mu */
     uv_mutex_t mu;
@@ -1103,11 +1103,11 @@ static void fail_unknown_submits(struct engine *e) {
     }
 }
 
-/* Every lease_ms / 3: renew this node's leases, take over expired ones, give
- * up on unknown submits, and reload the campaigns (other writers may have
- * queued work). A store no other process shares (SQLite, held with a lock)
- * needs no renewal: no one else could take over, and this node takes its
- * own rows back when it starts. */
+/* Every lease_ms / 3: this node's heartbeat (which holds all its leases),
+ * take over a dead node's attempts, give up on unknown submits, and reload
+ * the campaigns (other writers may have queued work). A store no other
+ * process shares (SQLite, held with a lock) needs no heartbeat: no one else
+ * could take over, and this node takes its own rows back when it starts. */
 static void on_lease_timer(uv_timer_t *t) {
     struct engine *e = t->data;
     if (e->closed || !e->reconciled || backoff_waiting(&e->backoff, clock_now_ms()))

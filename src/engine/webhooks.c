@@ -289,7 +289,7 @@ static int *lease(struct webhooks *w, const struct outbound_event *due, const si
     for (size_t j = 0; j < k; j++)
         seqs[j] = due[pick[j]].seq;
     const struct config *cfg = w->deps->cfg;
-    /* the node lease, renewed with the node's attempts (renew_leases) while
+    /* the node lease, held by the node's heartbeat (renew_leases) while
      * the delivery lasts; its result clears it */
     int64_t until = now + cfg->lease_ms;
     if (k)

@@ -225,6 +225,10 @@ int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, in
                   struct attempt_applied *applied);
 int pg_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
 int pg_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now);
+/* SQL: no node named by column `who` is alive at `now` (as in
+ * sqlite_internal.h: the mirrored SQL texts use it) */
+#define NODE_DEAD(who, now)                                                                        \
+    "NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.node = " who " AND nodes.alive_until > " now ")"
 int pg_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_until, int with_own,
                  struct attempt **out, size_t *n);
 int pg_renew_leases(struct store *st, const char *node, int64_t lease_until);

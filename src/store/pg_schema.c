@@ -166,6 +166,9 @@ const char *const pg_migrations[] = {
 
     /* 5: the events being sent, by campaign (SQLite's 17) */
     "CREATE INDEX events_leased ON events(campaign_seq) WHERE lease_until IS NOT NULL;",
+
+    /* 6: each node's heartbeat (SQLite's 18) */
+    "CREATE TABLE nodes (node " T " PRIMARY KEY, alive_until BIGINT NOT NULL);",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

@@ -150,18 +150,23 @@ static const char SQL_RESULT[] =
     "last_status = ?4, last_error = ?5, next_attempt_at = ?6, "
     "delivered_at = CASE WHEN ?2 = 'delivered' THEN ?3 ELSE delivered_at END, "
     "claimed_by = NULL, lease_until = NULL WHERE id = ?1";
-/* An event is leased when it is pending, no other node holds it, and no
- * other event of its campaign is leased (being sent) by any node: one
- * delivery in flight per campaign across the nodes. Writers run one at a
- * time (BEGIN IMMEDIATE here, the writers' lock on PostgreSQL), so two
- * nodes cannot both pass the check. A node may lease again what it holds
- * (an event whose result it could not store). */
+/* An event is leased when it is pending, no other node holds it (a lease
+ * holds until it runs out and its node's heartbeat stops, see
+ * sqlite_sweeps.c), and no other event of its campaign is held (being
+ * sent) by any node: one delivery in flight per campaign across the
+ * nodes. Writers run one at a time (BEGIN IMMEDIATE here, the writers'
+ * lock on PostgreSQL), so two nodes cannot both pass the check. A node may
+ * lease again what it holds (an event whose result it could not store). */
+#define EVENT_FREE                                                                                 \
+    "(lease_until IS NULL OR claimed_by = ?2 OR (lease_until <= ?3 AND " NODE_DEAD(                \
+        "events.claimed_by", "?3") "))"
+#define OTHER_OF_CAMPAIGN_HELD                                                                     \
+    "EXISTS (SELECT 1 FROM events y WHERE y.campaign_seq = events.campaign_seq "                   \
+    "AND y.lease_until IS NOT NULL AND y.seq <> ?1 AND y.state = 'pending' "                       \
+    "AND (y.lease_until > ?3 OR NOT " NODE_DEAD("y.claimed_by", "?3") "))"
 static const char SQL_LEASE[] =
     "UPDATE events SET claimed_by = ?2, lease_until = ?4 WHERE seq = ?1 AND state = 'pending' "
-    "AND (lease_until IS NULL OR lease_until <= ?3 OR claimed_by = ?2) "
-    "AND (campaign_seq IS NULL OR NOT EXISTS (SELECT 1 FROM events y "
-    "WHERE y.campaign_seq = events.campaign_seq AND y.lease_until IS NOT NULL "
-    "AND y.lease_until > ?3 AND y.seq <> ?1 AND y.state = 'pending'))";
+    "AND " EVENT_FREE " AND (campaign_seq IS NULL OR NOT " OTHER_OF_CAMPAIGN_HELD ")";
 static const char SQL_PENDING[] = "SELECT count(*) FROM events WHERE state = 'pending'";
 
 int sqlite_events_due(struct store *st, int64_t now, size_t per_url, size_t per_account,

@@ -185,6 +185,11 @@ int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n
                       struct attempt_applied *applied);
 int sqlite_unclaim(struct store *st, const struct attempt *a, size_t n, int64_t due_at);
 int sqlite_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now);
+/* SQL: no node named by column `who` is alive at `now` (a ?N), after its
+ * heartbeat (nodes.alive_until, renew_leases); leases (sqlite_sweeps.c,
+ * sqlite_events.c) hold while their node is alive. */
+#define NODE_DEAD(who, now)                                                                        \
+    "NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.node = " who " AND nodes.alive_until > " now ")"
 int sqlite_in_flight(struct store *st, const char *node, int64_t now, int64_t lease_until,
                      int with_own, struct attempt **out, size_t *n);
 int sqlite_renew_leases(struct store *st, const char *node, int64_t lease_until);

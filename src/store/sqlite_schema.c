@@ -229,6 +229,9 @@ const char *const sqlite_migrations[] = {
     /* 17: the events being sent, by campaign (a lease checks that no other
      * event of its campaign is out; the renewal finds a node's own) */
     "CREATE INDEX events_leased ON events(campaign_seq) WHERE lease_until IS NOT NULL;",
+
+    /* 18: each node's heartbeat: its leases hold while it is alive */
+    "CREATE TABLE nodes (node TEXT PRIMARY KEY, alive_until INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 const int sqlite_migration_count = (int)(sizeof sqlite_migrations / sizeof sqlite_migrations[0]);

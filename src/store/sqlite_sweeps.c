@@ -4,11 +4,14 @@
  *
  * Leases: an attempt row (a call until it ends, a message until the
  * provider answers its submit) records the node that claimed it
- * (claimed_by) and until when (lease_until). A node renews its own leases
- * while it runs; reconciliation takes over only attempts that are its own
- * or whose lease ran out (or that have none, from before leases), so a live
- * node's attempts are never sent again by another. Every write here is
- * guarded, so several nodes may sweep at once. Engine thread. */
+ * (claimed_by) and until when at least (lease_until, set by the claim).
+ * A node then keeps all its attempts (and webhook deliveries) with one
+ * heartbeat row (nodes: node, alive_until) renewed every tick, instead of
+ * rewriting every row in flight. Reconciliation takes over only attempts
+ * that are its own, or whose lease ran out and whose node is not alive (or
+ * that have none, from before leases), so a live node's attempts are never
+ * sent again by another. Every write here is guarded, so several nodes may
+ * sweep at once. Engine thread. */
 #include "domain/move.h"
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
@@ -18,10 +21,10 @@
 #include <string.h>
 
 /* ?1 node, ?2 now, ?4 with_own: its own ones (at start), or another's
- * whose lease ran out, or one without a lease */
+ * whose lease ran out and whose node is not alive, or one without a lease */
 #define TAKEABLE                                                                                   \
     "((?4 AND claimed_by IS ?1) OR (claimed_by IS NOT ?1 AND (lease_until IS NULL "                \
-    "OR lease_until <= ?2)))"
+    "OR (lease_until <= ?2 AND " NODE_DEAD("claimed_by", "?2") "))))"
 
 /* A call's text is its recipient's params (an agent runtime's variables). */
 #define VOICE_PARAMS "(SELECT r.params FROM recipients r WHERE r.seq = calls.recipient_seq)"
@@ -42,22 +45,21 @@ static const char SQL_OTHERS_CALLS[] =
     "SELECT id, to_number, from_number, attempt, created_at, lane, campaign_seq, "
     "'voice', " VOICE_PARAMS ", provider, submit_state, " WHOM(
         "calls", "agent_id") " FROM calls WHERE ended_at IS NULL AND claimed_by IS NOT ?1 AND "
-                             "lease_until > ?2";
+                             "(lease_until > ?2 OR NOT " NODE_DEAD("claimed_by", "?2") ")";
 static const char SQL_OTHERS_MSGS[] =
     "SELECT id, to_number, from_id, attempt, created_at, lane, campaign_seq, channel, "
-    "coalesce(body, template), provider, submit_state, " WHOM("messages",
-                                                              "NULL") " FROM messages WHERE "
-                                                                      "status = 'queued' "
-                                                                      "AND claimed_by IS NOT ?1 "
-                                                                      "AND lease_until > ?2";
-static const char SQL_RENEW_CALLS[] =
-    "UPDATE calls SET lease_until = ?2 WHERE claimed_by = ?1 AND ended_at IS NULL";
-static const char SQL_RENEW_MSGS[] =
-    "UPDATE messages SET lease_until = ?2 WHERE claimed_by = ?1 AND status = 'queued'";
-/* webhook deliveries this node is sending (their result clears the lease) */
-static const char SQL_RENEW_EVENTS[] =
-    "UPDATE events SET lease_until = ?2 WHERE lease_until IS NOT NULL AND claimed_by = ?1 "
-    "AND state = 'pending'";
+    "coalesce(body, template), provider, submit_state, " WHOM(
+        "messages", "NULL") " FROM messages WHERE "
+                            "status = 'queued' "
+                            "AND claimed_by IS NOT ?1 "
+                            "AND (lease_until > ?2 OR "
+                            "NOT " NODE_DEAD("claimed_by", "?2") ")";
+/* the heartbeat: one row per node, whatever it has in flight */
+static const char SQL_HEARTBEAT[] =
+    "INSERT INTO nodes(node, alive_until) VALUES (?1, ?2) "
+    "ON CONFLICT(node) DO UPDATE SET alive_until = excluded.alive_until";
+/* nodes gone for a day (a random id per start leaves one row each) */
+static const char SQL_FORGET_NODES[] = "DELETE FROM nodes WHERE alive_until < ?2 - 86400000";
 static const char SQL_FINISHED[] =
     "SELECT seq FROM campaigns WHERE status = 'running' AND queued = 0 AND dispatched = 0";
 
@@ -148,8 +150,8 @@ int sqlite_renew_leases(struct store *st, const char *node, int64_t lease_until)
     if (!conn)
         return STORE_EIO;
     int rc = sqlite_unit_begin(conn);
-    const char *sqls[] = {SQL_RENEW_CALLS, SQL_RENEW_MSGS, SQL_RENEW_EVENTS};
-    for (int i = 0; i < 3 && rc == STORE_OK; i++) {
+    const char *sqls[] = {SQL_HEARTBEAT, SQL_FORGET_NODES};
+    for (int i = 0; i < 2 && rc == STORE_OK; i++) {
         sqlite3_stmt *s = sqlite_prep(conn, sqls[i]);
         sqlite_bind_text_or_null(s, 1, node);
         sqlite3_bind_int64(s, 2, lease_until);

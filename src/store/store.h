@@ -408,7 +408,9 @@ struct store_ops {
      * start, to count them against their lanes' caps). */
     int (*in_flight)(struct store *st, const char *node, int64_t now, int64_t lease_until,
                      int with_own, struct attempt **out, size_t *n);
-    /* Extends the leases of node's attempts in flight to lease_until. */
+    /* The node's heartbeat: its leases (attempts in flight, webhook
+     * deliveries) hold while now < lease_until, however old each one's own
+     * lease_until is (one row written per call, not one per attempt). */
     int (*renew_leases)(struct store *st, const char *node, int64_t lease_until);
     /* schedule.end_at: in every running or paused campaign whose end_at has
      * come, the queued recipients become failed / expired (in-flight ones
