@@ -128,6 +128,7 @@ struct engine {
 
     struct attempt_end *ends;                /* reported, not yet stored */
     char (*end_from)[PROVIDER_NAME_MAX + 1]; /* the provider to ack each to ("" = none) */
+    int64_t *end_inbox;                      /* the inbox row each came from (0 = none) */
     size_t nends, capends;
 
     int64_t inbox_read_to;   /* the inbox rows read so far (queued in ends) */
@@ -329,16 +330,42 @@ static int reload_campaigns(struct engine *e) {
 /* Queues an end for the next pass; from = the provider to ack it to once
  * stored, or NULL when it needs no ack (an end the engine derived from a
  * submit's fate). */
-static void queue_end(struct engine *e, const struct attempt_end *end,
-                      const struct provider *from) {
+static void queue_end(struct engine *e, const struct attempt_end *end, const struct provider *from,
+                      int64_t inbox_seq) {
     if (e->nends == e->capends) {
         e->capends = e->capends ? e->capends * 2 : 256;
         e->ends = xrealloc(e->ends, e->capends * sizeof *e->ends);
         e->end_from = xrealloc(e->end_from, e->capends * sizeof *e->end_from);
+        e->end_inbox = xrealloc(e->end_inbox, e->capends * sizeof *e->end_inbox);
     }
     e->ends[e->nends] = *end;
     snprintf(e->end_from[e->nends], sizeof e->end_from[e->nends], "%s", from ? from->name : "");
+    e->end_inbox[e->nends] = inbox_seq;
     e->nends++;
+}
+
+static int seq_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Drops the queued ends read from inbox rows that this pass's delete did
+ * not remove (deleted: ascending): another node removed them, so it applied
+ * them, in its own transaction. */
+static void drop_ends_taken_elsewhere(struct engine *e, const int64_t *deleted, size_t ndeleted) {
+    size_t k = 0;
+    for (size_t i = 0; i < e->nends; i++) {
+        int64_t seq = e->end_inbox[i];
+        if (seq && !bsearch(&seq, deleted, ndeleted, sizeof *deleted, seq_cmp))
+            continue;
+        if (k != i) {
+            e->ends[k] = e->ends[i];
+            memcpy(e->end_from[k], e->end_from[i], sizeof e->end_from[k]);
+            e->end_inbox[k] = seq;
+        }
+        k++;
+    }
+    e->nends = k;
 }
 
 static void queue_mark(struct engine *e, const char *id, enum channel ch, int state,
@@ -421,24 +448,34 @@ static void drop_marks_of_ended(struct engine *e) {
 /* Stores, in one transaction, the fates learnt since the last pass (submit
  * marks: the provider's id of accepted attempts), the ends reported (each
  * recipient, call or message, counters and events), and the deletion of
- * the inbox rows those came from; then acks the reports to their providers.
+ * the inbox rows those came from (first: a report whose row another node
+ * deleted was applied by that node, and is dropped here); then acks the
+ * reports to their providers.
  * On a store error nothing of it is kept and everything waits for the next
  * pass (after the backoff). */
 static void apply_reports(struct engine *e) {
     if (e->nmarks == 0 && e->nends == 0)
         return;
-    size_t n = e->nends;
-    struct attempt_applied *applied = xcalloc(n + 1, sizeof *applied);
     struct store *st = e->st;
     drop_marks_of_ended(e);
+    struct attempt_applied *applied = NULL;
+    size_t n = 0;
     int rc = st->ops->begin(st);
     if (rc == 0) {
+        if (rc == 0 && e->inbox_delete_to) {
+            int64_t *deleted = NULL;
+            size_t ndeleted = 0;
+            rc = st->ops->inbox_delete(st, e->inbox_delete_to, &deleted, &ndeleted);
+            if (rc == 0)
+                drop_ends_taken_elsewhere(e, deleted, ndeleted);
+            free(deleted);
+        }
+        n = e->nends;
+        applied = xcalloc(n + 1, sizeof *applied);
         if (rc == 0 && e->nmarks)
             rc = st->ops->submits_mark(st, e->marks, e->nmarks);
         if (rc == 0 && n)
             rc = st->ops->apply_ends(st, e->ends, n, clock_now_ms(), applied);
-        if (rc == 0 && e->inbox_delete_to)
-            rc = st->ops->inbox_delete(st, e->inbox_delete_to);
         if (rc == 0)
             rc = st->ops->commit(st);
         else
@@ -474,7 +511,7 @@ static int read_inbox(struct engine *e) {
         if (rc != 0)
             return rc;
         for (size_t i = 0; i < n; i++) {
-            queue_end(e, &rows[i].end, NULL);
+            queue_end(e, &rows[i].end, NULL, rows[i].seq);
             e->inbox_read_to = e->inbox_delete_to = rows[i].seq;
         }
         free(rows);
@@ -624,7 +661,7 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
     struct engine *e = ctx;
     const struct attempt_end *end = &ev->end;
     if (ev->kind == PROVIDER_EVENT_REPORT) {
-        queue_end(e, end, p);
+        queue_end(e, end, p, 0);
     } else if (ev->fate == PROVIDER_ACCEPTED || ev->fate == PROVIDER_REJECTED) {
         int accepted = ev->fate == PROVIDER_ACCEPTED;
         queue_mark(e, end->call_id, end->channel, accepted ? SUBMIT_ACCEPTED : SUBMIT_REJECTED,
@@ -642,10 +679,10 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
         }
         if (end->channel != CHANNEL_VOICE) {
             first.mstatus = accepted ? MSG_SENT : MSG_FAILED;
-            queue_end(e, &first, NULL);
+            queue_end(e, &first, NULL, 0);
         } else if (!accepted) {
             first.status = CALL_FAILED;
-            queue_end(e, &first, NULL);
+            queue_end(e, &first, NULL, 0);
         }
     } else if (ev->fate == PROVIDER_THROTTLED) {
         struct attempt a = {.channel = end->channel, .campaign_seq = ev->campaign_seq};
@@ -1216,6 +1253,7 @@ void engine_stop(struct engine *e) {
     carriers_free(e->carriers, e->ncarriers);
     free(e->ends);
     free(e->end_from);
+    free(e->end_inbox);
     marks_truncate(e, 0);
     free(e->marks);
     free(e->unclaims);

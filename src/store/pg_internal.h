@@ -201,7 +201,7 @@ int pg_inbox_put(struct store *st, const char *provider, const struct attempt_en
                  int64_t now);
 int pg_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
                   size_t *n);
-int pg_inbox_delete(struct store *st, int64_t up_to_seq);
+int pg_inbox_delete(struct store *st, int64_t up_to_seq, int64_t **deleted, size_t *ndeleted);
 /* ---- several nodes (pg_listen.c) ---- */
 int pg_notify(struct store *st, const char *node, int events);
 int pg_listen_open(struct store *st);

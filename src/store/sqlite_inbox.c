@@ -1,8 +1,11 @@
 /* sqlite_inbox.c - reports that arrived from outside (a provider's HTTP
  * callback) on their way to the engine: written durably by the HTTP thread
- * before it answers 2xx, read by the engine, deleted once applied. A report
- * is thus never lost between the answer and the engine, and the engine
- * applies it at most once in effect (moves are forward only). */
+ * before it answers 2xx, read by the engine, deleted once applied (in the
+ * transaction that applies it). A report is thus never lost between the
+ * answer and the engine, and the engine applies it at most once in effect
+ * (moves are forward only). Nodes sharing the store all read the inbox;
+ * the delete answers which rows it removed, and a node applies only those
+ * (the others were applied by the node that removed them first). */
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
 
@@ -18,7 +21,7 @@ static const char SQL_READ[] =
     "SELECT seq, provider, call_id, channel, status, mstatus, answered_at, ended_at, "
     "provider_id, answered_by, duration_ms, ended_reason, error_code FROM provider_inbox "
     "WHERE seq > ?1 ORDER BY seq LIMIT ?2";
-static const char SQL_DELETE[] = "DELETE FROM provider_inbox WHERE seq <= ?1";
+static const char SQL_DELETE[] = "DELETE FROM provider_inbox WHERE seq <= ?1 RETURNING seq";
 
 int sqlite_inbox_put(struct store *st, const char *provider, const struct attempt_end *ends,
                      size_t n, int64_t now) {
@@ -83,8 +86,19 @@ int sqlite_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct 
     return sqlite_read_all(conn, s, sizeof **out, read_row, NULL, (void **)out, n, "inbox_read");
 }
 
-int sqlite_inbox_delete(struct store *st, int64_t up_to_seq) {
+static void read_seq(sqlite3_stmt *s, void *item) {
+    *(int64_t *)item = sqlite3_column_int64(s, 0);
+}
+
+static int seq_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int sqlite_inbox_delete(struct store *st, int64_t up_to_seq, int64_t **deleted, size_t *ndeleted) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
+    *deleted = NULL;
+    *ndeleted = 0;
     if (!conn)
         return STORE_EIO;
     int rc = sqlite_unit_begin(conn);
@@ -92,7 +106,9 @@ int sqlite_inbox_delete(struct store *st, int64_t up_to_seq) {
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_DELETE);
     sqlite3_bind_int64(s, 1, up_to_seq);
-    rc = sqlite_err(conn, sqlite3_step(s), "inbox_delete");
-    sqlite3_reset(s);
+    rc = sqlite_read_all(conn, s, sizeof **deleted, read_seq, NULL, (void **)deleted, ndeleted,
+                         "inbox_delete");
+    if (rc == STORE_OK && *ndeleted > 1)
+        qsort(*deleted, *ndeleted, sizeof **deleted, seq_cmp);
     return sqlite_unit_end(conn, rc);
 }

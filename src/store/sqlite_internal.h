@@ -168,7 +168,7 @@ int sqlite_inbox_put(struct store *st, const char *provider, const struct attemp
                      size_t n, int64_t now);
 int sqlite_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
                       size_t *n);
-int sqlite_inbox_delete(struct store *st, int64_t up_to_seq);
+int sqlite_inbox_delete(struct store *st, int64_t up_to_seq, int64_t **deleted, size_t *ndeleted);
 int sqlite_provider_list(struct store *st, struct provider_def **out, size_t *n);
 int sqlite_provider_put(struct store *st, const struct provider_def *d, int64_t now);
 int sqlite_provider_delete(struct store *st, const char *name);

@@ -331,12 +331,15 @@ struct store_ops {
                            const char *message_id, size_t nsegments, int receipt,
                            char attempt_id[48], enum segments_verdict *verdict);
     /* The inbox of reports from outside: put (any thread, durable when it
-     * answers 0), read in arrival order after a seq, delete up to a seq. */
+     * answers 0), read in arrival order after a seq, delete up to a seq:
+     * *deleted (new array, ascending, may be NULL when *ndeleted is 0) gets
+     * the seqs this call removed, so that of several nodes that read one
+     * report only the one whose transaction deleted it applies it. */
     int (*inbox_put)(struct store *st, const char *provider, const struct attempt_end *ends,
                      size_t n, int64_t now);
     int (*inbox_read)(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
                       size_t *n);
-    int (*inbox_delete)(struct store *st, int64_t up_to_seq);
+    int (*inbox_delete)(struct store *st, int64_t up_to_seq, int64_t **deleted, size_t *ndeleted);
     /* The simulated provider's state, under its name: records ids[0..n) as
      * accepted and, for those new (fresh[i] = 1), the reports owed for them
      * (grouped by call_id in the order of ids), in one transaction. */

@@ -15,7 +15,9 @@ at once. Timing is asserted only as invariants, never as durations.
 
 A provider's throttle heard by one node holds the lane on every node: two
 nodes call through a Twilio stand-in that answers one request 429 with
-Retry-After; no call starts on either node during the pause."""
+Retry-After; no call starts on either node during the pause. Provider
+callbacks taken by either node reach the campaign once each (every node
+reads the shared inbox; only the one that removes a report applies it)."""
 import collections
 import time
 
@@ -24,7 +26,7 @@ import pytest
 from helpers import ON_PG, SLOW, add_recipients, all_pages, assert_invariant, voice_body
 from test_engine import max_in_window, max_overlap, ms, upload
 from test_postgres import check_completed, psql
-from twilio_standin import StandIn, carrier, twilio_provider
+from twilio_standin import StandIn, callback, carrier, twilio_provider
 
 pytestmark = pytest.mark.skipif(not ON_PG, reason="carrier limits across nodes need a store "
                                 "several nodes share: CAMPAIGND_TEST_DATABASE (PostgreSQL)")
@@ -143,3 +145,60 @@ def test_a_throttle_heard_by_one_node_holds_the_lane_on_every_node(start_server,
         assert len(by) == 2, by
     finally:
         twilio.stop()
+
+
+def test_callbacks_through_either_node_each_apply_once(start_server, tmp_path):
+    twilio = StandIn(lambda req, n: ("answer", 201, {"sid": "CA%032x" % n, "status": "queued"},
+                                     {}))
+    try:
+        nodes = start_nodes(start_server, tmp_path, n=2,
+                            env=dict(ENV, CAMPAIGND_PROVIDER_ALLOW_PRIVATE="1"))
+        client = nodes[0].client()
+        twilio_provider(client, "tw", twilio.base)
+        carrier(client, "tw-voice", "tw", "voice", ["+1212"], rate=100, concurrent=1000)
+        acct = client.create_account()
+        camp = acct.create_campaign(body=voice_body(
+            retry_policy={"max_attempts": 2, "delay_seconds": 0, "retry_on": ["busy"]}))
+        add_recipients(acct, camp["id"], ["+1212555%04d" % (300 + i) for i in range(30)])
+        r = acct.post("/v1/campaigns/%s/start" % camp["id"])
+        assert r.status_code == 200, r.text
+        twilio.wait("Calls.json", 30, timeout=30 * SLOW)
+        calls = wait_calls(acct, camp["id"], 30)
+        for i, call in enumerate(calls):  # each report twice, once through each node
+            status = "busy" if i % 3 == 0 else "completed"
+            for node in (nodes[i % 2], nodes[(i + 1) % 2]):
+                assert callback(node, "tw", "calls", call["id"],
+                                {"CallStatus": status}).status_code == 204
+        # the busy ones are called again: complete those through one node
+        retried = wait_calls(acct, camp["id"], 40)
+        for call in retried:
+            if call["attempt"] == 2:
+                assert callback(nodes[1], "tw", "calls", call["id"],
+                                {"CallStatus": "completed"}).status_code == 204
+        deadline = time.monotonic() + 30 * SLOW
+        while True:
+            got = acct.get_campaign(camp["id"])
+            assert_invariant(got)
+            if got["status"] == "completed":
+                break
+            assert time.monotonic() < deadline, got["counters"]
+            time.sleep(0.1)
+        assert got["counters"]["succeeded"] == 30
+        assert got["counters"]["dispositions"]["completed"] == 30
+        assert len(twilio.of_kind("Calls.json")) == 40  # ten busy ones called twice
+        rows = all_pages(acct, "/v1/calls", {"campaign_id": camp["id"]})
+        assert sorted(c["status"] for c in rows) == ["busy"] * 10 + ["completed"] * 30
+    finally:
+        twilio.stop()
+
+
+def wait_calls(acct, cid, n):
+    """The campaign's calls once n have their provider id."""
+    deadline = time.monotonic() + 30 * SLOW
+    while True:
+        rows = all_pages(acct, "/v1/calls", {"campaign_id": cid})
+        rows = [c for c in rows if c.get("provider_call_id")]
+        if len(rows) >= n:
+            return sorted(rows, key=lambda c: (c["attempt"], c["id"]))
+        assert time.monotonic() < deadline, len(rows)
+        time.sleep(0.1)
