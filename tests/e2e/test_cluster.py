@@ -112,6 +112,23 @@ def test_three_nodes_keep_rate_burst_and_max_concurrent_together(start_server, t
         cl.close()
 
 
+def twilio_campaign(start_server, tmp_path, twilio, rate, retry_policy, n, base):
+    """Two nodes calling through a Twilio stand-in at `rate` calls a second:
+    a campaign of n +1212 numbers from `base`, started through the first.
+    (nodes, account, campaign)."""
+    nodes = start_nodes(start_server, tmp_path, n=2,
+                        env=dict(ENV, CAMPAIGND_PROVIDER_ALLOW_PRIVATE="1"))
+    client = nodes[0].client()
+    twilio_provider(client, "tw", twilio.base)
+    carrier(client, "tw-voice", "tw", "voice", ["+1212"], rate=rate, concurrent=1000)
+    acct = client.create_account()
+    camp = acct.create_campaign(body=voice_body(retry_policy=retry_policy))
+    add_recipients(acct, camp["id"], ["+1212555%04d" % (base + i) for i in range(n)])
+    r = acct.post("/v1/campaigns/%s/start" % camp["id"])
+    assert r.status_code == 200, r.text
+    return nodes, acct, camp
+
+
 def test_a_throttle_heard_by_one_node_holds_the_lane_on_every_node(start_server, tmp_path):
     throttled_at = []
 
@@ -123,16 +140,8 @@ def test_a_throttle_heard_by_one_node_holds_the_lane_on_every_node(start_server,
         return ("answer", 201, {"sid": "CA%032x" % n, "status": "queued"}, {})
     twilio = StandIn(plan)
     try:
-        nodes = start_nodes(start_server, tmp_path, n=2,
-                            env=dict(ENV, CAMPAIGND_PROVIDER_ALLOW_PRIVATE="1"))
-        client = nodes[0].client()
-        twilio_provider(client, "tw", twilio.base)
-        carrier(client, "tw-voice", "tw", "voice", ["+1212"], rate=20, concurrent=1000)
-        acct = client.create_account()
-        camp = acct.create_campaign(body=voice_body(retry_policy={"max_attempts": 1}))
-        add_recipients(acct, camp["id"], ["+1212555%04d" % i for i in range(60)])
-        r = acct.post("/v1/campaigns/%s/start" % camp["id"])
-        assert r.status_code == 200, r.text
+        nodes, acct, camp = twilio_campaign(start_server, tmp_path, twilio, 20,
+                                            {"max_attempts": 1}, 60, 0)
         got = twilio.wait("Calls.json", 61, timeout=60 * SLOW)  # the throttled one again
         [t] = throttled_at
         paused = [x["at"] - t for x in got if t + 0.6 * SLOW < x["at"] < t + 2.6]
@@ -151,17 +160,9 @@ def test_callbacks_through_either_node_each_apply_once(start_server, tmp_path):
     twilio = StandIn(lambda req, n: ("answer", 201, {"sid": "CA%032x" % n, "status": "queued"},
                                      {}))
     try:
-        nodes = start_nodes(start_server, tmp_path, n=2,
-                            env=dict(ENV, CAMPAIGND_PROVIDER_ALLOW_PRIVATE="1"))
-        client = nodes[0].client()
-        twilio_provider(client, "tw", twilio.base)
-        carrier(client, "tw-voice", "tw", "voice", ["+1212"], rate=100, concurrent=1000)
-        acct = client.create_account()
-        camp = acct.create_campaign(body=voice_body(
-            retry_policy={"max_attempts": 2, "delay_seconds": 0, "retry_on": ["busy"]}))
-        add_recipients(acct, camp["id"], ["+1212555%04d" % (300 + i) for i in range(30)])
-        r = acct.post("/v1/campaigns/%s/start" % camp["id"])
-        assert r.status_code == 200, r.text
+        nodes, acct, camp = twilio_campaign(
+            start_server, tmp_path, twilio, 100,
+            {"max_attempts": 2, "delay_seconds": 0, "retry_on": ["busy"]}, 30, 300)
         twilio.wait("Calls.json", 30, timeout=30 * SLOW)
         calls = wait_calls(acct, camp["id"], 30)
         for i, call in enumerate(calls):  # each report twice, once through each node
