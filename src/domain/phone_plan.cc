@@ -9,11 +9,13 @@
 //
 // The check (phone_plan_check) runs on compiled plans: at the first check
 // the numbering plans libphonenumber is built from (its compiled-in
-// metadata, PhoneMetadataCollection) are read once, and every pattern a
-// check can need is compiled once with ICU (the regex engine libphonenumber
-// itself uses) and held per region, with each thread keeping its own
-// matcher per pattern. A check then does what GetRegionCodeForNumber()
-// followed by IsValidNumberForRegion() do, with the same rules, but:
+// metadata, PhoneMetadataCollection) are read once and laid out by country
+// code; a region's patterns are compiled with ICU (the regex engine
+// libphonenumber itself uses) at the first check that needs the region,
+// and held (the metadata 0.4 MiB, the US patterns less; all 250 regions
+// compiled would be 8.5 MiB), each thread keeping its own matcher per
+// pattern. A check then does what GetRegionCodeForNumber() followed by
+// IsValidNumberForRegion() do, with the same rules, but:
 // - the patterns are not looked up by their text (libphonenumber's
 //   RegExpCache hashes the whole pattern, kilobytes for US fixed lines, at
 //   every use, under a mutex) nor given a new matcher per use;
@@ -26,9 +28,10 @@
 // order in which the types are tried cannot change it.
 //
 // If the plans cannot be built (metadata that does not parse, a region
-// without plan, a pattern ICU refuses), every check goes through the
-// library's own calls instead (phone_plan_check_library), which the unit
-// tests also use to compare both paths over many generated numbers.
+// without plan) every check, and if a region's patterns do not compile
+// every check that needs the region, goes through the library's own calls
+// instead (phone_plan_check_library), which the unit tests also use to
+// compare both paths over many generated numbers.
 #include "domain/phone_plan.h"
 
 #include <phonenumbers/phonemetadata.pb.h>
@@ -42,7 +45,9 @@
 #include <cstring>
 #include <list>
 #include <map>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <utility>
@@ -67,28 +72,34 @@ const void *metadata_get();
 namespace {
 
 // One number type of a region: its possible lengths (none listed: any) and
-// its pattern (index into Plans::patterns; -1: no pattern, never matches).
+// its pattern (index into Plans::texts and patterns; -1: no pattern, which
+// never matches).
 struct Desc {
     std::vector<int> lengths;
     int pattern = -1;
 };
 
+// A region's patterns are compiled at its first check (compile_region,
+// once): a process compiles the plans of the regions it meets, not all 250.
 struct Region {
     char code[4] = "";
     int leading = -1; // leading-digits pattern, for shared country codes
     bool same_mobile_and_fixed = false;
     Desc general, fixed_line, mobile;
     std::vector<Desc> others; // premium, toll free, shared cost, voip, ...
+    std::once_flag once;
+    bool compiled = false; // every pattern of the region compiled
 };
 
 struct Plans {
     bool ok = false;
-    std::vector<std::unique_ptr<icu::RegexPattern>> patterns;
-    std::vector<Region> regions;
+    std::vector<std::string> texts;                           // by pattern index
+    std::vector<std::unique_ptr<icu::RegexPattern>> patterns; // set by compile_region
+    std::vector<std::unique_ptr<Region>> regions;
     std::vector<int> by_code[1000]; // country code -> regions, library order
 };
 
-// The matchers of one thread, one per compiled pattern, made at first use.
+// The matchers of one thread, one per pattern, made at first use.
 struct Matchers {
     std::vector<std::unique_ptr<icu::RegexMatcher>> m;
     icu::RegexMatcher *get(const Plans &p, int i) {
@@ -106,44 +117,35 @@ struct Matchers {
 
 thread_local Matchers tl_matchers;
 
-int compile(Plans *p, const std::string &text) {
-    UParseError perr;
-    UErrorCode st = U_ZERO_ERROR;
-    std::unique_ptr<icu::RegexPattern> re(
-        icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(text), 0, perr, st));
-    if (U_FAILURE(st) || !re)
-        return -2;
-    p->patterns.push_back(std::move(re));
-    return static_cast<int>(p->patterns.size()) - 1;
+int add_text(Plans *p, const std::string &text) {
+    p->texts.push_back(text);
+    return static_cast<int>(p->texts.size()) - 1;
 }
 
-bool load_desc(Plans *p, const PhoneNumberDesc &d, Desc *out) {
+void load_desc(Plans *p, const PhoneNumberDesc &d, Desc *out) {
     out->lengths.assign(d.possible_length().begin(), d.possible_length().end());
-    if (d.national_number_pattern().empty())
-        return true; // libphonenumber: an empty pattern matches nothing
-    out->pattern = compile(p, d.national_number_pattern());
-    return out->pattern >= 0;
+    // libphonenumber: an empty pattern matches nothing
+    if (!d.national_number_pattern().empty())
+        out->pattern = add_text(p, d.national_number_pattern());
 }
 
-bool load_region(Plans *p, const PhoneMetadata &md, const std::string &code, Region *r) {
+void load_region(Plans *p, const PhoneMetadata &md, const std::string &code, Region *r) {
     std::strncpy(r->code, code.c_str(), 3);
     r->same_mobile_and_fixed = md.same_mobile_and_fixed_line_pattern();
-    if (md.has_leading_digits() && (r->leading = compile(p, md.leading_digits())) < 0)
-        return false;
-    if (!load_desc(p, md.general_desc(), &r->general) ||
-        !load_desc(p, md.fixed_line(), &r->fixed_line) || !load_desc(p, md.mobile(), &r->mobile))
-        return false;
+    if (md.has_leading_digits())
+        r->leading = add_text(p, md.leading_digits());
+    load_desc(p, md.general_desc(), &r->general);
+    load_desc(p, md.fixed_line(), &r->fixed_line);
+    load_desc(p, md.mobile(), &r->mobile);
     const PhoneNumberDesc *others[] = {&md.premium_rate(), &md.toll_free(),       &md.shared_cost(),
                                        &md.voip(),         &md.personal_number(), &md.pager(),
                                        &md.uan(),          &md.voicemail()};
     for (const PhoneNumberDesc *d : others) {
         Desc x;
-        if (!load_desc(p, *d, &x))
-            return false;
+        load_desc(p, *d, &x);
         if (x.pattern >= 0)
             r->others.push_back(std::move(x));
     }
-    return true;
 }
 
 // Reads the library's metadata and lays it out by country code in the
@@ -173,18 +175,20 @@ void load(Plans *p, const PhoneNumberUtil *util) {
                 auto it = geo.find(code);
                 md = it == geo.end() || it->second->country_code() != cc ? nullptr : it->second;
             }
-            Region r;
-            if (!md || !load_region(p, *md, code, &r))
+            if (!md)
                 return;
+            std::unique_ptr<Region> r(new Region);
+            load_region(p, *md, code, r.get());
             p->by_code[cc].push_back(static_cast<int>(p->regions.size()));
             p->regions.push_back(std::move(r));
         }
     }
+    p->patterns.resize(p->texts.size());
     p->ok = true;
 }
 
-const Plans &plans() {
-    static const Plans *p = [] {
+Plans &plans() {
+    static Plans *p = [] {
         Plans *x = new Plans; // held for the process's life
         try {
             load(x, PhoneNumberUtil::GetInstance());
@@ -194,6 +198,34 @@ const Plans &plans() {
         return x;
     }();
     return *p;
+}
+
+bool compile(Plans &p, int i) {
+    if (i < 0)
+        return true;
+    UParseError perr;
+    UErrorCode st = U_ZERO_ERROR;
+    p.patterns[i].reset(
+        icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(p.texts[i]), 0, perr, st));
+    if (U_FAILURE(st))
+        p.patterns[i].reset();
+    return p.patterns[i] != nullptr;
+}
+
+// Each pattern belongs to one region, so regions compiling at once (in
+// different threads) write different slots; a thread reads a region's
+// slots only after its call_once, which orders it after the writes.
+void compile_region(Plans &p, Region &r) {
+    bool ok = compile(p, r.leading) && compile(p, r.general.pattern) &&
+              compile(p, r.fixed_line.pattern) && compile(p, r.mobile.pattern);
+    for (const Desc &d : r.others)
+        ok = ok && compile(p, d.pattern);
+    r.compiled = ok;
+}
+
+bool ready(Plans &p, Region &r) {
+    std::call_once(r.once, compile_region, std::ref(p), std::ref(r));
+    return r.compiled;
 }
 
 // 1 when the whole of nsn matches pattern i (anchored at start only when
@@ -243,32 +275,40 @@ int country_code(const Plans &p, const char *digits, size_t n, int *cc) {
     return 0;
 }
 
-enum phone_plan_result check_compiled(const Plans &p, const char *e164, char region[4]) {
+// The check on compiled plans; false when a region it needed could not be
+// compiled (the caller asks the library instead).
+bool check_compiled(Plans &p, const char *e164, char region[4], enum phone_plan_result *out) {
     const char *digits = e164 + 1;
     size_t n = std::strlen(digits);
     int cc = 0, cc_len = country_code(p, digits, n, &cc);
+    *out = PHONE_PLAN_INVALID;
     if (cc_len == 0)
-        return PHONE_PLAN_INVALID;
+        return true;
     const char *nsn_text = digits + cc_len;
     int len = static_cast<int>(n) - cc_len;
     icu::UnicodeString nsn(nsn_text, len, icu::UnicodeString::kInvariant);
     const std::vector<int> &list = p.by_code[cc];
     const Region *found = nullptr;
     if (list.size() == 1) {
-        found = &p.regions[list[0]];
-        if (!has_type(p, *found, nsn, len))
-            return PHONE_PLAN_INVALID;
+        Region &r = *p.regions[list[0]];
+        if (!ready(p, r))
+            return false;
+        if (!has_type(p, r, nsn, len))
+            return true;
+        found = &r;
     } else {
         // GetRegionCodeForNumberFromRegionList: the first region whose
         // leading digits start the number, or (without leading digits)
         // whose plan has a type for it; then IsValidNumberForRegion, which
         // a region found by its type passes already.
         for (int i : list) {
-            const Region &r = p.regions[i];
+            Region &r = *p.regions[i];
+            if (!ready(p, r))
+                return false;
             if (r.leading >= 0) {
                 if (match(p, r.leading, nsn, true)) {
                     if (!has_type(p, r, nsn, len))
-                        return PHONE_PLAN_INVALID;
+                        return true;
                     found = &r;
                     break;
                 }
@@ -278,11 +318,12 @@ enum phone_plan_result check_compiled(const Plans &p, const char *e164, char reg
             }
         }
         if (!found)
-            return PHONE_PLAN_INVALID;
+            return true;
     }
     std::memcpy(region, found->code, 3);
     region[3] = '\0';
-    return PHONE_PLAN_VALID;
+    *out = PHONE_PLAN_VALID;
+    return true;
 }
 
 bool build(const PhoneNumberUtil *util, const char *e164, PhoneNumber *number) {
@@ -352,10 +393,11 @@ extern "C" enum phone_plan_result phone_plan_check_library(const char *e164, cha
 
 extern "C" enum phone_plan_result phone_plan_check(const char *e164, char region[4]) {
     try {
-        const Plans &p = plans();
-        if (!p.ok || !plain_e164(e164))
+        Plans &p = plans();
+        enum phone_plan_result r;
+        if (!p.ok || !plain_e164(e164) || !check_compiled(p, e164, region, &r))
             return phone_plan_check_library(e164, region);
-        return check_compiled(p, e164, region);
+        return r;
     } catch (...) {
         return PHONE_PLAN_ERROR;
     }
