@@ -247,7 +247,6 @@ struct staged {
     size_t *map; /* item -> row index */
     size_t n;
     struct strpool text;
-    struct buf scratch; /* one row's params text */
 };
 
 /* s in g's pool; the previous row's copy when it is the same text (most
@@ -316,15 +315,21 @@ static void staged_release(void *p) {
     free(g->items);
     free(g->map);
     strpool_free(&g->text);
-    buf_free(&g->scratch);
 }
 
-/* The params as compact JSON text in g's pool (NULL when empty), written
- * through one scratch buffer, so a row costs no allocation of its own. */
+/* The params as compact JSON text in g's pool (NULL when empty): dumped
+ * into a scratch buffer first, so a row costs no allocation of its own. */
 static const char *params_text(struct staged *g, json_t *params) {
-    if (recipient_params_text(params, &g->scratch) != 0)
+    if (!params || json_object_size(params) == 0)
         return NULL;
-    return strpool_add(&g->text, g->scratch.data, g->scratch.len);
+    char scratch[1024];
+    size_t n = json_dumpb(params, scratch, sizeof scratch, JSON_COMPACT);
+    if (n > 0 && n <= sizeof scratch)
+        return strpool_add(&g->text, scratch, n);
+    char *big = json_dumps(params, JSON_COMPACT);
+    const char *out = big ? strpool_add(&g->text, big, strlen(big)) : NULL;
+    free(big);
+    return out;
 }
 
 /* Validates each row (duplicates within the request by a hash set) and
@@ -335,9 +340,6 @@ static void stage_rows(struct upload *u, struct staged *g) {
     g->items = xcalloc(u->n + 1, sizeof *g->items);
     g->map = xcalloc(u->n + 1, sizeof *g->map);
     strpool_init(&g->text);
-    /* the largest params: 64 strings of 4096 bytes, each byte escaped as
-     * \u00XX at worst */
-    buf_init(&g->scratch, RECIPIENT_MAX_PARAMS * (6 * RECIPIENT_MAX_PARAM_BYTES + 80) + 2);
     check_numbers(u);
     for (size_t i = 0; i < u->n; i++) {
         struct upload_row *r = &u->rows[i];

@@ -48,15 +48,13 @@
  * (next_attempt_at).
  *
  * This file also validates uploads: number syntax (domain/phone.c), the
- * numbering plan (domain/phone_plan.cc over libphonenumber) and params, and
- * writes valid params as the compact JSON text that is stored. */
+ * numbering plan (domain/phone_plan.cc over libphonenumber) and params. */
 #include "domain/recipient.h"
 #include "domain/phone.h"
 #include "domain/phone_plan.h"
 #include "util/utf8.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,85 +122,4 @@ int recipient_params_valid(json_t *params) {
         }
     }
     return 1;
-}
-
-/* A JSON string as jansson writes it without flags: '"', '\\' and the
- * control characters escaped, everything else (valid UTF-8) as is. */
-static int append_string(struct buf *out, const char *s, size_t n) {
-    int rc = buf_append(out, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        rc = buf_append(out, s + run, i - run);
-        char esc[8];
-        const char *e = esc;
-        switch (c) {
-        case '"':
-            e = "\\\"";
-            break;
-        case '\\':
-            e = "\\\\";
-            break;
-        case '\b':
-            e = "\\b";
-            break;
-        case '\f':
-            e = "\\f";
-            break;
-        case '\n':
-            e = "\\n";
-            break;
-        case '\r':
-            e = "\\r";
-            break;
-        case '\t':
-            e = "\\t";
-            break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04X", c);
-        }
-        if (rc == 0)
-            rc = buf_appends(out, e);
-        run = i + 1;
-    }
-    if (rc == 0)
-        rc = buf_append(out, s + run, n - run);
-    return rc ? rc : buf_append(out, "\"", 1);
-}
-
-int recipient_params_text(json_t *params, struct buf *out) {
-    buf_reset(out);
-    if (!params || !json_is_object(params) || json_object_size(params) == 0)
-        return -1;
-    int rc = buf_append(out, "{", 1);
-    const char *key;
-    json_t *v;
-    json_object_foreach(params, key, v) {
-        if (rc == 0 && out->len > 1)
-            rc = buf_append(out, ",", 1);
-        if (rc == 0)
-            rc = append_string(out, key, strlen(key));
-        if (rc == 0)
-            rc = buf_append(out, ":", 1);
-        if (rc != 0)
-            break;
-        if (json_is_string(v)) {
-            rc = append_string(out, json_string_value(v), json_string_length(v));
-        } else if (json_is_integer(v)) {
-            rc = buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        } else if (json_is_boolean(v)) {
-            rc = buf_appends(out, json_is_true(v) ? "true" : "false");
-        } else {
-            /* a real: jansson's own formatting (and "null" for anything
-             * else, which recipient_params_valid never lets through) */
-            char num[64];
-            size_t n = json_dumpb(v, num, sizeof num, JSON_ENCODE_ANY | JSON_COMPACT);
-            rc = n > 0 && n <= sizeof num ? buf_append(out, num, n) : buf_appends(out, "null");
-        }
-    }
-    if (rc == 0)
-        rc = buf_append(out, "}", 1);
-    return rc == 0 ? 0 : -1;
 }

@@ -6,7 +6,6 @@
 #define CAMPAIGND_RECIPIENT_H
 
 #include "domain/types.h"
-#include "util/buf.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -49,12 +48,6 @@ enum reject_reason recipient_check_number(const char *number, size_t len, char r
 /* 1 when params (NULL allowed) is an object of at most 64 string, number
  * or boolean values whose keys are usable as template names. */
 int recipient_params_valid(json_t *params);
-/* The params (valid by recipient_params_valid) as compact JSON into out
- * (reset first): byte for byte what json_dumps(params, JSON_COMPACT)
- * gives, without its per-call allocations and loop-check bookkeeping (the
- * shape is fixed: one flat object). 0, or -1 when params is NULL, null or
- * empty (no text to store) or out is full. */
-int recipient_params_text(json_t *params, struct buf *out);
 /* 1 when key is a template name: [A-Za-z_][A-Za-z0-9_]*, 1..64 chars. */
 int recipient_param_name_valid(const char *key);
 
