@@ -9,10 +9,10 @@
  * The answer lists rejections in request order, at most 1,000.
  *
  * Per row, nothing is allocated on its own: numbers are borrowed from the
- * parsed JSON (a CSV's are copied into a string pool), and the texts the
- * insert binds (params as compact JSON, zones, carrier, lane) go into one
- * pool per upload, consecutive rows sharing the same carrier, lane or
- * zones text. */
+ * parsed JSON (a CSV's are copied into a string pool), zones from the
+ * time-zone table, and the other texts the insert binds (params as compact
+ * JSON, a region's zones, carrier, lane) go into one pool per upload,
+ * consecutive rows sharing the same carrier and lane text. */
 #include "api/app.h"
 #include "api/carriers.h"
 #include "api/effects.h"
