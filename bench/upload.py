@@ -5,8 +5,8 @@ against two floors run in the same invocation: the RAW floor
 own, one transaction per 10,000 rows; run before and after the API, issue
 19's goal is API / raw >= 0.30) and the schema floor (bench/upload_floor.c:
 the same rows on campaignd's own schema, one transaction, which shows what
-the schema costs). Reports recipients/second, the ratios, and the server's
-RSS before and after.
+the schema costs). Reports recipients/second, the ratios, the server's CPU
+time (user + system) per recipient, and its RSS before and after.
 
     /usr/bin/python3 bench/upload.py [--total 1000000]
 """
@@ -48,6 +48,7 @@ def main():
         rss_before = srv.rss_kib()
         bodies = [body(i, args.per_request) for i in range(0, args.total, args.per_request)]
         hdr = {"Content-Type": "application/json"}
+        cpu0 = srv.cpu_seconds()
         t0 = time.monotonic()
         first = None
         for b in bodies:
@@ -57,6 +58,7 @@ def main():
                 first = time.monotonic() - t
             assert r.status_code == 200 and r.json()["accepted"] == args.per_request, r.text[:300]
         secs = time.monotonic() - t0
+        cpu = srv.cpu_seconds() - cpu0
         c = srv.s.get(srv.base + "/v1/campaigns/" + cmp_).json()["counters"]
         assert c["total"] == args.total
         rps = args.total / secs
@@ -65,7 +67,8 @@ def main():
               "seconds": round(first, 4)})
         emit(raw_ratio({"bench": "upload_api", "recipients": args.total,
                         "requests": len(bodies), "seconds": round(secs, 2),
-                        "recipients_per_second": round(rps)},
+                        "recipients_per_second": round(rps),
+                        "server_cpu_us_per_recipient": round(cpu * 1e6 / args.total, 2)},
                        "rows", rps, raw, floor["rows_per_second"], GOAL))
         emit({"bench": "upload_memory", "rss_kib_before": rss_before,
               "rss_kib_after": srv.rss_kib(), "peak_rss_kib": srv.rss_kib("VmHWM")})

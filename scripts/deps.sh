@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   gcc g++ make cmake pkg-config git ca-certificates curl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
-  libicu-dev libphonenumber-dev libuv1-dev libcmocka-dev zlib1g-dev libpq-dev postgresql-15
+  libicu-dev libphonenumber-dev libprotobuf-dev libuv1-dev libcmocka-dev zlib1g-dev libpq-dev postgresql-15
   libsmpp34-dev
   python3 python3-pytest python3-requests python3-yaml python3-twilio
   clang-format

@@ -100,6 +100,9 @@ PATCHES = [
     ("engine", """    conn->engine_cache = 1;
     sqlite3_exec(conn->db, "PRAGMA cache_size=-3072", NULL, NULL, NULL);""",
      """    conn->engine_cache = 1;"""),
+    # a PostgreSQL statement takes at most PG_MAX_PARAMS (32) parameters:
+    # 2 + 4 rows of 7
+    ("recipients", "#define INSERT_BATCH 32", "#define INSERT_BATCH 4"),
     # several nodes: a due recipient another claim holds is skipped, not waited on
     ("engine", "\"ORDER BY due_at, seq LIMIT ?4\";", "\"ORDER BY due_at, seq LIMIT ?4 FOR UPDATE SKIP LOCKED\";"),
 ]

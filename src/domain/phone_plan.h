@@ -1,7 +1,8 @@
 /* phone_plan.h - numbering-plan checks over libphonenumber (C++), for C.
  * The shim in phone_plan.cc catches every exception, so none crosses into
- * C. Thread-safe (libphonenumber's PhoneNumberUtil is a read-only
- * singleton after its first use; phone_plan_init() builds it up front). */
+ * C. Thread-safe (the plans, compiled from libphonenumber's metadata at the
+ * first check, are read-only afterwards and each thread has its own
+ * matchers; phone_plan_init() builds them up front). */
 #ifndef CAMPAIGND_PHONE_PLAN_H
 #define CAMPAIGND_PHONE_PLAN_H
 
@@ -22,6 +23,13 @@ void phone_plan_init(void);
  * success writes the ISO 3166 region ("US"; "001" for non-geographic) into
  * region (at least 4 bytes). */
 enum phone_plan_result phone_plan_check(const char *e164, char region[4]);
+/* The same check through libphonenumber's own public calls
+ * (GetRegionCodeForNumber, IsValidNumberForRegion): several times slower.
+ * phone_plan_check falls back to it when the compiled plans could not be
+ * built; the unit tests compare both. */
+enum phone_plan_result phone_plan_check_library(const char *e164, char region[4]);
+/* 1 when phone_plan_check runs on the compiled plans (not the fallback). */
+int phone_plan_compiled(void);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,16 @@
 /* pg_recipients.c - recipient rows of the PostgreSQL backend: the upload
  * (one transaction: campaign state check, inserts skipping duplicates by
  * the UNIQUE (campaign_seq, phone_number) index, counters moved), listing
- * in upload order by keyset on seq, and get. */
+ * in upload order by keyset on seq, and get.
+ *
+ * The upload inserts INSERT_BATCH rows per statement (a statement's setup
+ * and teardown cost about as much as a row); RETURNING names the numbers
+ * that were inserted, the others were already in the campaign. The rows of
+ * a VALUES list are inserted in their order, so seq stays upload order. */
 #include "store/pg_internal.h"
 #include "util/alloc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +20,70 @@
     "r.carrier, r.created_at, r.last_attempt_at, r.due_at, r.last_call_id, "                       \
     "r.last_message_id, r.zones"
 
-static const char SQL_INSERT[] =
-    "INSERT INTO recipients(id, campaign_seq, phone_number, params, carrier, lane, region, "
-    "created_at, updated_at, zones) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) "
-    "ON CONFLICT(campaign_seq, phone_number) DO NOTHING";
+/* ?1 campaign, ?2 now, then per row: id, phone, params, carrier, lane,
+ * region, zones. Two statements: INSERT_BATCH rows, and one row (for the
+ * last rows of an upload, fewer than a batch). */
+#define INSERT_BATCH 4
+#define INSERT_ROW_PARAMS 7
+static char sql_insert_batch[INSERT_BATCH * 80 + 512], sql_insert_one[600];
+static pthread_once_t sql_insert_once = PTHREAD_ONCE_INIT;
+
+static void build_insert(char *out, size_t size, int rows) {
+    size_t n = (size_t)snprintf(out, size,
+                                "INSERT INTO recipients(id, campaign_seq, phone_number, params, "
+                                "carrier, lane, region, created_at, updated_at, zones) VALUES ");
+    for (int r = 0; r < rows; r++) {
+        int p = 3 + r * INSERT_ROW_PARAMS;
+        n +=
+            (size_t)snprintf(out + n, size - n, "%s(?%d, ?1, ?%d, ?%d, ?%d, ?%d, ?%d, ?2, ?2, ?%d)",
+                             r ? ", " : "", p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6);
+    }
+    snprintf(out + n, size - n,
+             " ON CONFLICT(campaign_seq, phone_number) DO NOTHING RETURNING phone_number");
+}
+
+static void build_inserts(void) {
+    build_insert(sql_insert_batch, sizeof sql_insert_batch, INSERT_BATCH);
+    build_insert(sql_insert_one, sizeof sql_insert_one, 1);
+}
+
+/* Inserts items[0..rows) (rows: INSERT_BATCH or 1) in one statement and
+ * marks the inserted ones, found by their number (in order as a rule). */
+static int insert_rows(struct pg_conn *conn, int64_t campaign_seq, int64_t now,
+                       struct recipient_new *items, int rows) {
+    pthread_once(&sql_insert_once, build_inserts);
+    struct pg_stmt *s = pg_prep(conn, rows == 1 ? sql_insert_one : sql_insert_batch);
+    pg_bind_int64(s, 1, campaign_seq);
+    pg_bind_int64(s, 2, now);
+    for (int i = 0; i < rows; i++) {
+        struct recipient_new *r = &items[i];
+        int p = 3 + i * INSERT_ROW_PARAMS;
+        r->inserted = 0;
+        pg_bind_text(s, p, r->id);
+        pg_bind_text(s, p + 1, r->phone_number);
+        pg_bind_text_or_null(s, p + 2, r->params_json);
+        pg_bind_text(s, p + 3, r->carrier);
+        pg_bind_text(s, p + 4, r->lane);
+        pg_bind_text_or_null(s, p + 5, r->region[0] ? r->region : NULL);
+        pg_bind_text_or_null(s, p + 6, r->zones);
+    }
+    int rc, next = 0;
+    while ((rc = pg_step(s)) == PG_ROW) {
+        const char *phone = (const char *)pg_col_raw(s, 0);
+        for (int k = 0; k < rows && phone; k++) {
+            struct recipient_new *r = &items[(next + k) % rows];
+            if (!r->inserted && strcmp(r->phone_number, phone) == 0) {
+                r->inserted = 1;
+                next = (next + k + 1) % rows;
+                break;
+            }
+        }
+    }
+    rc = pg_err(conn, rc, "recipients_insert");
+    pg_reset(s);
+    return rc;
+}
+
 static const char SQL_LANE[] =
     "INSERT INTO campaign_lanes(campaign_seq, lane) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 static const char SQL_COUNT[] = "UPDATE campaigns SET total = total + ?2, queued = queued + ?2, "
@@ -74,23 +140,18 @@ int pg_recipients_insert(struct store *st, const char *account_id, const char *c
         return pg_unit_end(conn, rc);
     if (out->status == CAMPAIGN_COMPLETED || out->status == CAMPAIGN_CANCELLED)
         return pg_unit_end(conn, STORE_ESTATE);
-    struct pg_stmt *s = pg_prep(conn, SQL_INSERT);
+    struct pg_stmt *s;
     int64_t added = 0;
     const char *last_lane = "";
+    size_t batched = n - n % INSERT_BATCH;
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct recipient_new *r = &items[i];
-        pg_bind_text(s, 1, r->id);
-        pg_bind_int64(s, 2, out->seq);
-        pg_bind_text(s, 3, r->phone_number);
-        pg_bind_text_or_null(s, 4, r->params_json);
-        pg_bind_text(s, 5, r->carrier);
-        pg_bind_text(s, 6, r->lane);
-        pg_bind_text_or_null(s, 7, r->region[0] ? r->region : NULL);
-        pg_bind_int64(s, 8, now);
-        pg_bind_text_or_null(s, 9, r->zones);
-        rc = pg_err(conn, pg_step(s), "recipients_insert");
-        pg_reset(s);
-        r->inserted = rc == STORE_OK && pg_changes(conn) == 1;
+        if (i >= batched)
+            rc = insert_rows(conn, out->seq, now, r, 1);
+        else if (i % INSERT_BATCH == 0)
+            rc = insert_rows(conn, out->seq, now, r, INSERT_BATCH);
+        if (rc != STORE_OK)
+            break;
         added += r->inserted;
         /* lanes of the campaign, so the engine finds its work by index */
         if (r->inserted && (i == 0 || strcmp(r->lane, last_lane) != 0)) {

@@ -279,6 +279,26 @@ def test_duplicate_of_an_earlier_upload(acct, cid):
     assert list_phones(acct, cid)[0] == [SF[0], SF[1], SF[2], SF[3], SF[4]]
 
 
+def test_duplicates_of_earlier_uploads_across_many_rows(acct, cid):
+    """Rows are inserted many to a statement: which ones were already in
+    the campaign is answered row by row, whole statements of duplicates
+    included, and upload order holds across them."""
+    first = [gen(i) for i in range(0, 300, 3)]  # 100 numbers
+    assert_upload(upload(acct, cid, nums(first)), sent=100)
+    # 40 rows all duplicates (more than a statement's worth), then a mix in
+    # which every third row is a duplicate, then new rows only; 230 rows
+    sent = first[:40] + [gen(i) for i in range(120, 270)] + [gen(1000 + i) for i in range(40)]
+    dup = {n for n in first}
+    b = assert_upload(upload(acct, cid, nums(sent)), sent=len(sent))
+    want = [(i, n, "duplicate") for i, n in enumerate(sent) if n in dup]
+    assert rejected(b) == want
+    new = [n for n in sent if n not in dup]
+    assert (b["accepted"], b["duplicates"], b["total"]) == (len(new), len(want), 100 + len(new))
+    assert list_phones(acct, cid)[0] == first + new
+    c = counters(acct, cid)
+    assert c["total"] == c["queued"] == 100 + len(new)
+
+
 def test_a_rejected_entry_does_not_make_a_later_one_a_duplicate(acct, cid):
     b = assert_upload(upload(acct, cid, [{"phone_number": SF[0], "params": ["bad"]},
                                          {"phone_number": SF[0]}]), sent=2)
