@@ -10,7 +10,6 @@
 #include "util/clock.h"
 #include "util/utf8.h"
 
-#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,10 +67,18 @@ static int put_key(struct buf *out, const char *name, int first) {
     return PUT_LIT(out, ":");
 }
 
+/* As jansson's "%lld", without printf's cost (19 numbers per campaign). */
 static int put_int(struct buf *out, int64_t v) {
     char num[24];
-    int n = snprintf(num, sizeof num, "%" PRId64, v);
-    return put(out, num, (size_t)n);
+    char *p = num + sizeof num;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return put(out, p, (size_t)(num + sizeof num - p));
 }
 
 static int put_time(struct buf *out, int64_t ms) {
