@@ -5,7 +5,10 @@ wrk settings. Reports requests/second, p50 and p99 latency, and the ratio
 against issue 19's goals (campaignd p99 under 5 ms, and at least 0.6 of
 nginx's requests/second), both servers measured in the same invocation.
 
-    /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64]
+    /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64] [--threads N]
+
+--threads sets the server's HTTP worker threads (CAMPAIGND_THREADS; the
+server's default when absent).
 """
 import argparse
 import os
@@ -59,10 +62,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args()
     if not shutil.which("wrk") or not shutil.which("nginx"):
         raise SystemExit("reads: needs wrk and nginx (apt-get install wrk nginx-light)")
-    srv = Server(env={"CAMPAIGND_SIM_CALL_MS": "300"})
+    env = {"CAMPAIGND_SIM_CALL_MS": "300"}
+    if a.threads:
+        env["CAMPAIGND_THREADS"] = str(a.threads)
+    srv = Server(env=env)
     root = tempfile.mkdtemp(prefix="campaignd-nginx-")
     ng = None
     try:
@@ -92,7 +99,7 @@ def main():
                      a.connections)
         ratio = api["requests_per_second"] / static["requests_per_second"]
         emit({"bench": "reads", "bytes": len(body), "connections": a.connections,
-              "seconds": a.seconds, "campaignd": api, "nginx": static,
+              "seconds": a.seconds, "threads": a.threads or None, "campaignd": api, "nginx": static,
               "campaignd_over_nginx": round(ratio, 3), "goal_over_nginx": RATIO_GOAL,
               "goal_p99_ms": P99_GOAL_MS,
               "dispatched_during_run": before["succeeded"] + before["failed"]})

@@ -2,6 +2,7 @@
  * server, wait for SIGTERM or SIGINT, shut down in order (stop accepting,
  * finish requests, close the store). */
 #include "api/app.h"
+#include "api/key_cache.h"
 #include "api/metrics.h"
 #include "api/server.h"
 #include "config.h"
@@ -102,6 +103,9 @@ int main(int argc, char **argv) {
     if (app_load_secret(&app) != 0)
         goto out;
     app.metrics = metrics_new(&engine_stats);
+    /* a key revoked on another node must fail at once: no cache there */
+    if (!app.store->ops->shared)
+        app.keys = key_cache_new();
     app.tzmap = load_tzmap(&cfg);
     struct engine_deps deps = {.store = app.store,
                                .cfg = &cfg,
@@ -124,6 +128,7 @@ out:
     server_stop(server);
     engine_stop(app.engine);
     metrics_free(app.metrics);
+    key_cache_free(app.keys);
     tzmap_free(app.tzmap);
     if (app.store)
         app.store->ops->close(app.store);

@@ -63,6 +63,8 @@ void admin_create_key(struct request *req) {
 void admin_revoke_key(struct request *req) {
     struct store *st = req->app->store;
     int rc = st->ops->key_revoke(st, req->params[0], clock_now_ms());
+    /* the cache forgets it once the revocation committed (server.c) */
+    snprintf(req->revoked_key, sizeof req->revoked_key, "%s", req->params[0]);
     if (reply_lookup_failed(req, rc, "key"))
         return;
     reply_empty(req, 204);

@@ -1,6 +1,6 @@
 /* app.h - what every handler may reach: settings, the store, the page-token
- * secret and the metrics. Created once in main.c before the HTTP server
- * starts and read-only afterwards (metrics use atomics). */
+ * secret, the metrics and the API key cache. Created once in main.c before the HTTP server
+ * starts and read-only afterwards (metrics use atomics, the key cache a mutex). */
 #ifndef CAMPAIGND_APP_H
 #define CAMPAIGND_APP_H
 
@@ -18,8 +18,9 @@ struct app {
     uint8_t page_secret[32];
     struct campaign_rules rules;
     struct metrics *metrics;
-    struct engine *engine; /* NULL in tools that only serve the API */
-    struct tzmap *tzmap;   /* phone prefix -> time zones; NULL without the data */
+    struct engine *engine;  /* NULL in tools that only serve the API */
+    struct tzmap *tzmap;    /* phone prefix -> time zones; NULL without the data */
+    struct key_cache *keys; /* checked API keys (key_cache.h); NULL on a shared store */
 };
 
 /* Loads (or creates on first start) the server secret kept in the store. */

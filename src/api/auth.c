@@ -1,6 +1,8 @@
-/* auth.c - bearer credentials, see auth.h. */
+/* auth.c - bearer credentials, see auth.h; a key already checked is
+ * answered from key_cache.c when the app has one. */
 #include "api/auth.h"
 #include "api/app.h"
+#include "api/key_cache.h"
 #include "api/router.h"
 #include "util/crypto.h"
 #include "util/ids.h"
@@ -35,16 +37,12 @@ int auth_admin(struct request *req) {
     return 0;
 }
 
-int auth_check(struct request *req) {
-    if (req->route->auth == AUTH_NONE || req->route->auth == AUTH_PROVIDER)
-        return 0;
-    if (req->route->auth == AUTH_ADMIN)
-        return auth_admin(req);
-    const char *token = bearer(req);
-    if (!token || strlen(token) != AUTH_KEY_LEN) {
-        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
-        return -1;
-    }
+/* The store's answer for a key whose SHA-256 is hash: 0 and the account
+ * filled, or -1 when it answered. A live key goes into the cache (when
+ * there is one) unless a revocation ran meanwhile (key_cache.h). */
+static int key_from_store(struct request *req, const char *token, const char *hash) {
+    struct key_cache *cache = req->app->keys;
+    uint64_t ticket = cache ? key_cache_begin(cache) : 0;
     char prefix[AUTH_PREFIX_LEN + 1];
     memcpy(prefix, token, AUTH_PREFIX_LEN);
     prefix[AUTH_PREFIX_LEN] = '\0';
@@ -58,14 +56,36 @@ int auth_check(struct request *req) {
         reply_store_error(req, rc);
         return -1;
     }
-    char hash[65];
-    crypto_sha256_hex(token, strlen(token), hash);
     if (!crypto_equal(hash, k.hash, 64)) {
         reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
         return -1;
     }
     snprintf(req->account_id, sizeof req->account_id, "%s", k.account_id);
+    if (cache)
+        key_cache_put(cache, ticket, hash, prefix, k.account_id);
     return 0;
+}
+
+int auth_check(struct request *req) {
+    if (req->route->auth == AUTH_NONE || req->route->auth == AUTH_PROVIDER)
+        return 0;
+    if (req->route->auth == AUTH_ADMIN)
+        return auth_admin(req);
+    const char *token = bearer(req);
+    if (!token || strlen(token) != AUTH_KEY_LEN) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+        return -1;
+    }
+    char hash[65];
+    crypto_sha256_hex(token, AUTH_KEY_LEN, hash);
+    if (req->app->keys && key_cache_get(req->app->keys, hash, req->account_id))
+        return 0;
+    return key_from_store(req, token, hash);
+}
+
+void auth_after_request(struct request *req) {
+    if (req->revoked_key[0] && req->app->keys)
+        key_cache_forget(req->app->keys, req->revoked_key);
 }
 
 int auth_issue_key(struct app *app, const char *account_id, int64_t now, char *key, char *prefix) {

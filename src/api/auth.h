@@ -2,6 +2,8 @@
  * characters (>= 32 bytes of OS randomness); the first 12 characters are
  * the key's public prefix; the store keeps only the SHA-256 of the key and
  * compares it in constant time. The admin token comes from configuration.
+ * A key found live is remembered by its SHA-256 in app->keys (key_cache.h,
+ * only when one process owns the store) until it is revoked.
  * Thread-safe. */
 #ifndef CAMPAIGND_AUTH_H
 #define CAMPAIGND_AUTH_H
@@ -15,6 +17,9 @@
  * or 404 for the admin API when no admin token is configured) and returns
  * -1. On success sets req->account_id or req->is_admin. */
 int auth_check(struct request *req);
+/* After the request's transaction ended: a key it revoked
+ * (req->revoked_key) leaves the key cache, so it fails from now on. */
+void auth_after_request(struct request *req);
 /* The admin token alone, whatever the route says (for AUTH_PROVIDER
  * handlers of sim providers): answers and returns -1 when it is wrong. */
 int auth_admin(struct request *req);

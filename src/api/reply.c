@@ -33,6 +33,10 @@ void reply_json(struct request *req, int status, json_t *body) {
     set_body(req, status, "application/json; charset=utf-8", text, strlen(text));
 }
 
+void reply_json_text(struct request *req, int status, char *text, size_t len) {
+    set_body(req, status, "application/json; charset=utf-8", text, len);
+}
+
 /* Client text echoed in a message or field name (a path, a field, a query
  * value) may be invalid UTF-8 or cut mid-character by the buffer: both are
  * repaired (U+FFFD) before they reach jansson, which refuses invalid text. */

@@ -53,6 +53,7 @@ struct request {
     int in_tx;            /* a store transaction is open for this request */
     int replayed;         /* the answer is a stored idempotent replay */
     int wake;             /* engine_event bits to send once the change commits */
+    char revoked_key[16]; /* prefix of a key this request revoked, or "" (auth_after_request) */
     uint64_t start_ns;
     struct request_cleanup *cleanups; /* run when the request ends, last first */
 
@@ -72,6 +73,9 @@ struct request {
 
 /* Answers with status and the JSON value (stolen). */
 void reply_json(struct request *req, int status, json_t *body);
+/* Answers with status and JSON text already written (text is stolen,
+ * malloc'ed, len bytes). */
+void reply_json_text(struct request *req, int status, char *text, size_t len);
 /* Answers with a contract error: {"error": {"code", "message", "field"}}.
  * field may be NULL. */
 void reply_error(struct request *req, int status, const char *code, const char *field,

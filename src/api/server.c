@@ -250,6 +250,7 @@ static void handle(struct request *req) {
     if (!req->status)
         reply_error(req, 500, "internal", NULL, "the handler gave no answer");
     api_end_effects(req);
+    auth_after_request(req);
 }
 
 /* libmicrohttpd's reader of a streamed answer: asks for more only when the

@@ -1,5 +1,7 @@
 """Operator endpoints (accounts, keys) and API-key authentication."""
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -82,6 +84,45 @@ def test_revoke_key(client):
     assert_error(acct.get("/v1/campaigns"), 401, "unauthenticated")
     assert_error(acct.post("/v1/campaigns", json=voice_body()), 401, "unauthenticated")
     # the other key of the account still works
+    assert client.req("GET", "/v1/campaigns", key=key2).status_code == 200
+
+
+def test_revoke_under_load_fails_at_once(client):
+    """Requests with a key keep every server thread busy (and the key in
+    this node's key cache) while it is revoked: every request sent after the
+    204 is refused, none succeeds late; the account's other key still works."""
+    acct = client.create_account()
+    key2, _ = client.new_key(acct.id)
+    revoked = threading.Event()
+    stop = threading.Event()
+    late, errors = [], []
+
+    def hammer():
+        c = client.__class__(client.base, client.admin_token)
+        try:
+            while not stop.is_set():
+                after = revoked.is_set()
+                code = c.req("GET", "/v1/campaigns", key=acct.api_key).status_code
+                if code not in (200, 401):
+                    errors.append(code)
+                if after and code == 200:
+                    late.append(code)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    r = client.admin("DELETE", "/v1/admin/keys/" + acct.key_prefix)
+    assert r.status_code == 204, r.text
+    revoked.set()
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors and not late, (errors, len(late))
+    assert_error(acct.get("/v1/campaigns"), 401, "unauthenticated")
     assert client.req("GET", "/v1/campaigns", key=key2).status_code == 200
 
 
