@@ -87,23 +87,3 @@ void message_report_decide(const struct message_report_facts *f, enum message_st
     if (row.status != f->row.status || row.disposition != f->row.disposition)
         recipient_move_make(&out->move, &f->row, &row);
 }
-
-static int64_t not_before(int64_t t, int64_t floor) {
-    return t < floor ? floor : t;
-}
-
-void message_report_times(const struct message_report_decision *d, int64_t at,
-                          const struct message_times *had, struct message_times *out) {
-    struct message_times t = {0};
-    int64_t sent = had->sent ? had->sent : d->stamp_sent ? at : 0;
-    if (d->stamp_sent && !had->sent)
-        t.sent = at;
-    int64_t delivered = had->delivered;
-    if (d->stamp_delivered && !had->delivered)
-        delivered = t.delivered = not_before(at, sent);
-    if (d->stamp_read && !had->read)
-        t.read = not_before(not_before(at, sent), delivered);
-    if (d->stamp_failed && !had->failed)
-        t.failed = not_before(at, sent);
-    *out = t;
-}

@@ -35,16 +35,6 @@ struct message_report_decision {
 
 void message_report_decide(const struct message_report_facts *f, enum message_status reported,
                            struct message_report_decision *out);
-/* The times the decision stamps, given the report's time `at` and the
- * message's times so far (0 = unset): each stamped time is `at`, raised to
- * the time of the status before it (sent <= delivered <= read, sent <=
- * failed), since a provider's reports may carry clock readings a
- * millisecond out of order. Times not stamped are 0. */
-struct message_times {
-    int64_t sent, delivered, read, failed;
-};
-void message_report_times(const struct message_report_decision *d, int64_t at,
-                          const struct message_times *had, struct message_times *out);
 /* The recipient disposition a message status stands for (DISP_NONE for
  * queued). */
 enum disposition message_disposition(enum message_status m);

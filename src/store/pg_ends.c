@@ -194,9 +194,7 @@ static int apply_call_end(struct pg_conn *conn, struct ends_batch *b, const stru
 
 static const char SQL_MEND_READ[] =
     "SELECT m.seq, m.status, m.recipient_seq, m.campaign_seq, m.lane, r.status, r.disposition, "
-    "r.due_at, coalesce(m.sent_at, 0), coalesce(m.delivered_at, 0), coalesce(m.read_at, 0), "
-    "coalesce(m.failed_at, 0) FROM messages m JOIN recipients r ON r.seq = m.recipient_seq "
-    "WHERE m.id = ?1";
+    "r.due_at FROM messages m JOIN recipients r ON r.seq = m.recipient_seq WHERE m.id = ?1";
 static const char SQL_MEND_MSG[] =
     "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
     "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
@@ -205,17 +203,16 @@ static const char SQL_MEND_MSG[] =
     "WHERE seq = ?1 AND status = ?9";
 
 static int write_message(struct pg_conn *conn, int64_t seq, enum message_status from,
-                         const struct message_report_decision *d, const struct message_times *had,
-                         const struct attempt_end *e, int64_t now, int *moved) {
+                         const struct message_report_decision *d, const struct attempt_end *e,
+                         int64_t now, int *moved) {
     struct pg_stmt *s = pg_prep(conn, SQL_MEND_MSG);
-    struct message_times t;
-    message_report_times(d, e->ended_at ? e->ended_at : now, had, &t);
+    int64_t at = e->ended_at ? e->ended_at : now;
     pg_bind_int64(s, 1, seq);
     pg_bind_text(s, 2, message_status_name(d->status));
-    pg_bind_time(s, 3, t.sent);
-    pg_bind_time(s, 4, t.delivered);
-    pg_bind_time(s, 5, t.read);
-    pg_bind_time(s, 6, t.failed);
+    pg_bind_time(s, 3, d->stamp_sent ? at : 0);
+    pg_bind_time(s, 4, d->stamp_delivered ? at : 0);
+    pg_bind_time(s, 5, d->stamp_read ? at : 0);
+    pg_bind_time(s, 6, d->stamp_failed ? at : 0);
     pg_bind_text_or_null(s, 7, nonempty(e->provider_call_id));
     pg_bind_int64(s, 8, now);
     pg_bind_text(s, 9, message_status_name(from));
@@ -243,8 +240,6 @@ static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
     out->campaign_seq = pg_col_int64(s, 3);
     snprintf(out->lane, sizeof out->lane, "%s", (const char *)pg_col_raw(s, 4));
     pg_read_recipient_row(s, 5, &f.row);
-    struct message_times had = {pg_col_int64(s, 8), pg_col_int64(s, 9), pg_col_int64(s, 10),
-                                pg_col_int64(s, 11)};
     pg_reset(s);
 
     struct message_report_decision d;
@@ -252,7 +247,7 @@ static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
     if (!d.applies)
         return STORE_OK;
     int written = 0, moved = 0;
-    int rc = write_message(conn, mseq, f.current, &d, &had, e, now, &written);
+    int rc = write_message(conn, mseq, f.current, &d, e, now, &written);
     if (rc || !written)
         return rc; /* another writer moved it first */
     struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);

@@ -194,9 +194,7 @@ static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
 
 static const char SQL_MEND_READ[] =
     "SELECT m.seq, m.status, m.recipient_seq, m.campaign_seq, m.lane, r.status, r.disposition, "
-    "r.due_at, coalesce(m.sent_at, 0), coalesce(m.delivered_at, 0), coalesce(m.read_at, 0), "
-    "coalesce(m.failed_at, 0) FROM messages m JOIN recipients r ON r.seq = m.recipient_seq "
-    "WHERE m.id = ?1";
+    "r.due_at FROM messages m JOIN recipients r ON r.seq = m.recipient_seq WHERE m.id = ?1";
 static const char SQL_MEND_MSG[] =
     "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
     "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
@@ -205,17 +203,16 @@ static const char SQL_MEND_MSG[] =
     "WHERE seq = ?1 AND status = ?9";
 
 static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_status from,
-                         const struct message_report_decision *d, const struct message_times *had,
-                         const struct attempt_end *e, int64_t now, int *moved) {
+                         const struct message_report_decision *d, const struct attempt_end *e,
+                         int64_t now, int *moved) {
     sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_MSG);
-    struct message_times t;
-    message_report_times(d, e->ended_at ? e->ended_at : now, had, &t);
+    int64_t at = e->ended_at ? e->ended_at : now;
     sqlite3_bind_int64(s, 1, seq);
     sqlite3_bind_text(s, 2, message_status_name(d->status), -1, SQLITE_STATIC);
-    sqlite_bind_time(s, 3, t.sent);
-    sqlite_bind_time(s, 4, t.delivered);
-    sqlite_bind_time(s, 5, t.read);
-    sqlite_bind_time(s, 6, t.failed);
+    sqlite_bind_time(s, 3, d->stamp_sent ? at : 0);
+    sqlite_bind_time(s, 4, d->stamp_delivered ? at : 0);
+    sqlite_bind_time(s, 5, d->stamp_read ? at : 0);
+    sqlite_bind_time(s, 6, d->stamp_failed ? at : 0);
     sqlite_bind_text_or_null(s, 7, nonempty(e->provider_call_id));
     sqlite3_bind_int64(s, 8, now);
     sqlite3_bind_text(s, 9, message_status_name(from), -1, SQLITE_STATIC);
@@ -243,8 +240,6 @@ static int apply_message_report(struct sqlite_conn *conn, struct ends_batch *b,
     out->campaign_seq = sqlite3_column_int64(s, 3);
     snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
     sqlite_read_recipient_row(s, 5, &f.row);
-    struct message_times had = {sqlite3_column_int64(s, 8), sqlite3_column_int64(s, 9),
-                                sqlite3_column_int64(s, 10), sqlite3_column_int64(s, 11)};
     sqlite3_reset(s);
 
     struct message_report_decision d;
@@ -252,7 +247,7 @@ static int apply_message_report(struct sqlite_conn *conn, struct ends_batch *b,
     if (!d.applies)
         return STORE_OK;
     int written = 0, moved = 0;
-    int rc = write_message(conn, mseq, f.current, &d, &had, e, now, &written);
+    int rc = write_message(conn, mseq, f.current, &d, e, now, &written);
     if (rc || !written)
         return rc; /* another writer moved it first */
     struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
