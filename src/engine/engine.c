@@ -668,8 +668,10 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
                    accepted ? end->provider_call_id : NULL, accepted ? ev->segment_ids : NULL,
                    accepted ? ev->nsegments : 0);
         /* voice: a refused dial is a hard failure; messaging: the submit's
-         * answer is the message's first status (sent or failed) */
-        struct attempt_end first = {.channel = end->channel, .ended_at = clock_now_ms()};
+         * answer is the message's first status (sent or failed), at the
+         * provider's time when it gives one */
+        struct attempt_end first = {.channel = end->channel,
+                                    .ended_at = end->ended_at ? end->ended_at : clock_now_ms()};
         snprintf(first.call_id, sizeof first.call_id, "%s", end->call_id);
         snprintf(first.provider_call_id, sizeof first.provider_call_id, "%s",
                  end->provider_call_id);

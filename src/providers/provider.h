@@ -51,7 +51,9 @@ struct provider_event {
     int64_t retry_after_ms; /* FATE, throttled: 0 = the provider gave none */
     char error_code[32];    /* FATE, rejected: the provider's code, or "" */
     struct attempt_end end; /* call_id and channel always; REPORT: the end; FATE,
-                               accepted: provider_call_id = the provider's id */
+                               accepted: provider_call_id = the provider's id;
+                               FATE: ended_at = the provider's time of its
+                               answer (0 = when it arrived) */
     /* FATE, accepted, a message sent in several parts (smpp): each part's
      * id, stored with the mark (valid during the callback), else NULL */
     const char (*segment_ids)[66];

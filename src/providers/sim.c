@@ -212,6 +212,10 @@ static void queue_fate(struct sim *s, const struct attempt *a, enum provider_fat
     }
     struct provider_event *ev = &s->fates[s->nfates++];
     provider_fate_event(a, fate, ev);
+    /* the sim's clock starts at the attempt's dial time: its reports come
+     * report_ms apart from there (plan), and a message is sent at it, so
+     * its status times never go backwards */
+    ev->end.ended_at = a->created_at;
     if (fate == PROVIDER_ACCEPTED)
         sim_id(a->call_id, ev->end.provider_call_id);
     else
