@@ -84,10 +84,8 @@ static void clear_campaign_item(void *item) {
 }
 
 int pg_campaign_insert(struct store *st, struct campaign *c) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_INSERT);
@@ -146,10 +144,8 @@ int pg_campaign_list(struct store *st, const char *account_id, const struct camp
 }
 
 int pg_campaign_update(struct store *st, const struct campaign *c) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_UPDATE);
@@ -231,10 +227,8 @@ static int fail_queued_rows(struct pg_conn *conn, int64_t campaign_seq, enum dis
 int pg_campaign_move(struct store *st, const char *account_id, const char *id,
                      enum campaign_move move, int64_t now, enum move_result *result,
                      struct campaign *out) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     rc = pg_campaign_get(st, account_id, id, out);

@@ -47,10 +47,8 @@ int pg_carrier_list(struct store *st, struct carrier **out, size_t *n) {
 }
 
 int pg_carrier_put(struct store *st, const struct carrier *c, int64_t now) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     json_t *pre = json_array();
@@ -97,10 +95,8 @@ int pg_relane(struct store *st, enum channel ch,
               void (*route)(void *ctx, const char *number, const char *config_json, char *carrier,
                             size_t carrier_size, char *lane, size_t lane_size),
               void *ctx, int64_t *changed) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     *changed = 0;

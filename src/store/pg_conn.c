@@ -429,6 +429,11 @@ int pg_unit_begin(struct pg_conn *c) {
     return STORE_OK;
 }
 
+int pg_unit_open(struct store *st, struct pg_conn **conn) {
+    *conn = pg_conn_get(st);
+    return *conn ? pg_unit_begin(*conn) : PG_NO_CONN;
+}
+
 int pg_unit_end(struct pg_conn *c, int result) {
     if (c->depth <= 0)
         return result;

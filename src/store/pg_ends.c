@@ -265,10 +265,8 @@ static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
 
 int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
                   struct attempt_applied *applied) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct ends_batch b = {0};

@@ -445,36 +445,35 @@ static int lane_gate_load(struct pg_conn *conn, const struct claim_request *r, d
     return step == PG_ROW ? STORE_OK : pg_err(conn, step, "lane_state");
 }
 
+/* Runs sql (SQL_LANE_PUT or SQL_LANE_HOLD) on the lane's row. */
+static int lane_row_write(struct pg_conn *conn, const char *sql, const char *lane, double tat,
+                          double rate, int64_t now, const char *what) {
+    struct pg_stmt *s = pg_prep(conn, sql);
+    pg_bind_text(s, 1, lane);
+    pg_bind_double(s, 2, tat);
+    pg_bind_double(s, 3, rate);
+    pg_bind_int64(s, 4, now);
+    int rc = pg_err(conn, pg_step(s), what);
+    pg_reset(s);
+    return rc;
+}
+
 /* Writes the lane's arrival time back when this claim moved it (starts, or
  * a rate change that rescaled it). */
 static int lane_gate_store(struct pg_conn *conn, const struct lane_gate *g, size_t started,
                            int64_t now) {
     if (started == 0 && g->pacer.rate == g->stored_rate)
         return STORE_OK;
-    struct pg_stmt *s = pg_prep(conn, SQL_LANE_PUT);
-    pg_bind_text(s, 1, g->lane);
-    pg_bind_double(s, 2, g->pacer.tat);
-    pg_bind_double(s, 3, g->pacer.rate);
-    pg_bind_int64(s, 4, now);
-    int rc = pg_err(conn, pg_step(s), "lane_put");
-    pg_reset(s);
-    return rc;
+    return lane_row_write(conn, SQL_LANE_PUT, g->lane, g->pacer.tat, g->pacer.rate, now,
+                          "lane_put");
 }
 
 int pg_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
-    struct pg_stmt *s = pg_prep(conn, SQL_LANE_HOLD);
-    pg_bind_text(s, 1, lane);
-    pg_bind_double(s, 2, tat_ms);
-    pg_bind_double(s, 3, rate);
-    pg_bind_int64(s, 4, now);
-    rc = pg_err(conn, pg_step(s), "lane_hold");
-    pg_reset(s);
+    rc = lane_row_write(conn, SQL_LANE_HOLD, lane, tat_ms, rate, now, "lane_hold");
     return pg_unit_end(conn, rc);
 }
 

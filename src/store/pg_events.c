@@ -218,10 +218,8 @@ int pg_event_body(struct store *st, int64_t seq, char **body) {
 
 int pg_event_result(struct store *st, const char *id, const char *state, int http_status,
                     const char *error, int64_t next_attempt_at, int64_t now) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_RESULT);
@@ -241,10 +239,8 @@ int pg_event_result(struct store *st, const char *id, const char *state, int htt
 
 int pg_events_lease(struct store *st, const int64_t *seqs, size_t n, const char *node, int64_t now,
                     int64_t lease_until, int *taken) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
@@ -337,10 +333,8 @@ int pg_event_list(struct store *st, const char *account_id, const char *campaign
 
 int pg_event_redeliver(struct store *st, const char *account_id, const char *id, int64_t now,
                        struct event_row *out) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_REDELIVER);
@@ -374,10 +368,8 @@ static const char SQL_ROTATE[] =
 
 int pg_webhook_secrets(struct store *st, const char *account_id, const char *if_none,
                        struct webhook_secrets *out) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     if (if_none) {
@@ -405,10 +397,8 @@ int pg_webhook_secrets(struct store *st, const char *account_id, const char *if_
 
 int pg_webhook_rotate(struct store *st, const char *account_id, const char *secret,
                       int64_t previous_until) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_ROTATE);

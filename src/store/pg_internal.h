@@ -110,6 +110,9 @@ char *pg_col_text(struct pg_stmt *s, int col);
 int pg_err(struct pg_conn *c, int rc, const char *what);
 /* Units of work that join an outer transaction when there is one. */
 int pg_unit_begin(struct pg_conn *c);
+/* This thread's connection into *conn, with a unit of work begun on it:
+ * 0, or PG_NO_CONN (no connection now) or begin's error, nothing begun. */
+int pg_unit_open(struct store *st, struct pg_conn **conn);
 int pg_unit_end(struct pg_conn *c, int rc); /* commits on 0, else rolls back */
 /* One UPDATE whose parameters ?1..?n are texts (NULL binds null), as a
  * unit of work: 0, STORE_ENOTFOUND when it changed no row, or a store

@@ -155,10 +155,8 @@ static void read_opt_out_item(struct pg_stmt *s, void *item) {
 }
 
 int pg_opt_out_insert(struct store *st, struct opt_out *o, int *created) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_OPT_INSERT);
@@ -241,10 +239,8 @@ int pg_sender_account(struct store *st, enum channel ch, const char *sender, cha
 
 int pg_inbound_insert(struct store *st, const char *account_id, enum channel ch, const char *from,
                       const char *to, const char *body, const char *action, int64_t now) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     struct pg_stmt *s = pg_prep(conn, SQL_INBOUND);

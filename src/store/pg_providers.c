@@ -40,10 +40,8 @@ int pg_provider_list(struct store *st, struct provider_def **out, size_t *n) {
 }
 
 int pg_provider_put(struct store *st, const struct provider_def *d, int64_t now) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     char *text = json_dumps(d->settings, JSON_COMPACT);

@@ -129,10 +129,8 @@ static void clear_recipient_item(void *item) {
 
 int pg_recipients_insert(struct store *st, const char *account_id, const char *campaign_id,
                          struct recipient_new *items, size_t n, int64_t now, struct campaign *out) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+    struct pg_conn *conn;
+    int rc = pg_unit_open(st, &conn);
     if (rc)
         return rc;
     rc = pg_campaign_get(st, account_id, campaign_id, out);

@@ -182,6 +182,11 @@ int sqlite_unit_begin(struct sqlite_conn *c) {
     return STORE_OK;
 }
 
+int sqlite_unit_open(struct store *st, struct sqlite_conn **conn) {
+    *conn = sqlite_conn_get(st);
+    return *conn ? sqlite_unit_begin(*conn) : STORE_EIO;
+}
+
 int sqlite_update_texts(struct store *st, const char *sql, const char *what,
                         const char *const *texts, int n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);

@@ -84,10 +84,8 @@ static void clear_campaign_item(void *item) {
 }
 
 int sqlite_campaign_insert(struct store *st, struct campaign *c) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_INSERT);
@@ -147,10 +145,8 @@ int sqlite_campaign_list(struct store *st, const char *account_id, const struct 
 }
 
 int sqlite_campaign_update(struct store *st, const struct campaign *c) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_UPDATE);
@@ -233,10 +229,8 @@ static int fail_queued_rows(struct sqlite_conn *conn, int64_t campaign_seq, enum
 int sqlite_campaign_move(struct store *st, const char *account_id, const char *id,
                          enum campaign_move move, int64_t now, enum move_result *result,
                          struct campaign *out) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     rc = sqlite_campaign_get(st, account_id, id, out);

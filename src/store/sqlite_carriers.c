@@ -47,10 +47,8 @@ int sqlite_carrier_list(struct store *st, struct carrier **out, size_t *n) {
 }
 
 int sqlite_carrier_put(struct store *st, const struct carrier *c, int64_t now) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     json_t *pre = json_array();
@@ -97,10 +95,8 @@ int sqlite_relane(struct store *st, enum channel ch,
                   void (*route)(void *ctx, const char *number, const char *config_json,
                                 char *carrier, size_t carrier_size, char *lane, size_t lane_size),
                   void *ctx, int64_t *changed) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     *changed = 0;

@@ -265,10 +265,8 @@ static int apply_message_report(struct sqlite_conn *conn, struct ends_batch *b,
 
 int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, int64_t now,
                       struct attempt_applied *applied) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     struct ends_batch b = {0};

@@ -452,36 +452,35 @@ static int lane_gate_load(struct sqlite_conn *conn, const struct claim_request *
     return step == SQLITE_ROW ? STORE_OK : sqlite_err(conn, step, "lane_state");
 }
 
+/* Runs sql (SQL_LANE_PUT or SQL_LANE_HOLD) on the lane's row. */
+static int lane_row_write(struct sqlite_conn *conn, const char *sql, const char *lane, double tat,
+                          double rate, int64_t now, const char *what) {
+    sqlite3_stmt *s = sqlite_prep(conn, sql);
+    sqlite3_bind_text(s, 1, lane, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 2, tat);
+    sqlite3_bind_double(s, 3, rate);
+    sqlite3_bind_int64(s, 4, now);
+    int rc = sqlite_err(conn, sqlite3_step(s), what);
+    sqlite3_reset(s);
+    return rc;
+}
+
 /* Writes the lane's arrival time back when this claim moved it (starts, or
  * a rate change that rescaled it). */
 static int lane_gate_store(struct sqlite_conn *conn, const struct lane_gate *g, size_t started,
                            int64_t now) {
     if (started == 0 && g->pacer.rate == g->stored_rate)
         return STORE_OK;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_LANE_PUT);
-    sqlite3_bind_text(s, 1, g->lane, -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 2, g->pacer.tat);
-    sqlite3_bind_double(s, 3, g->pacer.rate);
-    sqlite3_bind_int64(s, 4, now);
-    int rc = sqlite_err(conn, sqlite3_step(s), "lane_put");
-    sqlite3_reset(s);
-    return rc;
+    return lane_row_write(conn, SQL_LANE_PUT, g->lane, g->pacer.tat, g->pacer.rate, now,
+                          "lane_put");
 }
 
 int sqlite_lane_hold(struct store *st, const char *lane, double tat_ms, double rate, int64_t now) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_LANE_HOLD);
-    sqlite3_bind_text(s, 1, lane, -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 2, tat_ms);
-    sqlite3_bind_double(s, 3, rate);
-    sqlite3_bind_int64(s, 4, now);
-    rc = sqlite_err(conn, sqlite3_step(s), "lane_hold");
-    sqlite3_reset(s);
+    rc = lane_row_write(conn, SQL_LANE_HOLD, lane, tat_ms, rate, now, "lane_hold");
     return sqlite_unit_end(conn, rc);
 }
 

@@ -220,10 +220,8 @@ int sqlite_event_body(struct store *st, int64_t seq, char **body) {
 
 int sqlite_event_result(struct store *st, const char *id, const char *state, int http_status,
                         const char *error, int64_t next_attempt_at, int64_t now) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_RESULT);
@@ -243,10 +241,8 @@ int sqlite_event_result(struct store *st, const char *id, const char *state, int
 
 int sqlite_events_lease(struct store *st, const int64_t *seqs, size_t n, const char *node,
                         int64_t now, int64_t lease_until, int *taken) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
@@ -339,10 +335,8 @@ int sqlite_event_list(struct store *st, const char *account_id, const char *camp
 
 int sqlite_event_redeliver(struct store *st, const char *account_id, const char *id, int64_t now,
                            struct event_row *out) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_REDELIVER);
@@ -376,10 +370,8 @@ static const char SQL_ROTATE[] =
 
 int sqlite_webhook_secrets(struct store *st, const char *account_id, const char *if_none,
                            struct webhook_secrets *out) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     if (if_none) {
@@ -407,10 +399,8 @@ int sqlite_webhook_secrets(struct store *st, const char *account_id, const char 
 
 int sqlite_webhook_rotate(struct store *st, const char *account_id, const char *secret,
                           int64_t previous_until) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_ROTATE);

@@ -45,6 +45,9 @@ sqlite3_stmt *sqlite_prep(struct sqlite_conn *c, const char *sql);
 int sqlite_err(struct sqlite_conn *c, int rc, const char *what);
 /* Units of work that join an outer transaction when there is one. */
 int sqlite_unit_begin(struct sqlite_conn *c);
+/* This thread's connection into *conn, with a unit of work begun on it:
+ * 0, or STORE_EIO (no connection) or begin's error, with nothing begun. */
+int sqlite_unit_open(struct store *st, struct sqlite_conn **conn);
 /* One UPDATE whose parameters ?1..?n are texts (NULL binds null), as a
  * unit of work: 0, STORE_ENOTFOUND when it changed no row (which does not
  * doom the caller's transaction), or a store error. */

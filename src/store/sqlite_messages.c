@@ -160,10 +160,8 @@ static void read_opt_out_item(sqlite3_stmt *s, void *item) {
 }
 
 int sqlite_opt_out_insert(struct store *st, struct opt_out *o, int *created) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_OPT_INSERT);
@@ -248,10 +246,8 @@ int sqlite_sender_account(struct store *st, enum channel ch, const char *sender,
 int sqlite_inbound_insert(struct store *st, const char *account_id, enum channel ch,
                           const char *from, const char *to, const char *body, const char *action,
                           int64_t now) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     sqlite3_stmt *s = sqlite_prep(conn, SQL_INBOUND);

@@ -40,10 +40,8 @@ int sqlite_provider_list(struct store *st, struct provider_def **out, size_t *n)
 }
 
 int sqlite_provider_put(struct store *st, const struct provider_def *d, int64_t now) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     char *text = json_dumps(d->settings, JSON_COMPACT);

@@ -131,10 +131,8 @@ static void clear_recipient_item(void *item) {
 int sqlite_recipients_insert(struct store *st, const char *account_id, const char *campaign_id,
                              struct recipient_new *items, size_t n, int64_t now,
                              struct campaign *out) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
     if (rc)
         return rc;
     rc = sqlite_campaign_get(st, account_id, campaign_id, out);
