@@ -88,6 +88,15 @@ PATCHES = [
     # SQLite scans the WITHOUT ROWID table in key order; PostgreSQL says so
     ("sim", "\"FROM sim_reports WHERE provider = ?1\";",
      "\"FROM sim_reports WHERE provider = ?1 ORDER BY call_id, kind\";"),
+    # the positions of a JSON array's elements (0-based, as json_each's key)
+    ("sim", '"SELECT j.key FROM json_each(?2) AS j WHERE EXISTS "',
+     '"SELECT j.ord - 1 FROM jsonb_array_elements_text(?2::jsonb) WITH ORDINALITY AS j(value, ord) "'
+     '\n"WHERE EXISTS "'),
+    ("ends", '#define END_ALL_KEY "j.key"', '#define END_ALL_KEY "j.ord - 1"'),
+    ("ends", '#define END_ALL_FROM " FROM json_each(?1) AS j JOIN calls c ON c.id = j.value"',
+     '#define END_ALL_FROM                                                                               \\\n'
+     '    " FROM jsonb_array_elements_text(?1::jsonb) WITH ORDINALITY AS j(value, ord) "                   \\\n'
+     '    "JOIN calls c ON c.id = j.value"'),
     # SQLite's page cache of the claiming connection: PostgreSQL's is the
     # server's shared_buffers, nothing to set per connection
     ("engine", """/* The connection that claims (the engine's) writes thousands of rows a

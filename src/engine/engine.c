@@ -445,6 +445,12 @@ static void drop_marks_of_ended(struct engine *e) {
     strset_free(&ended);
 }
 
+/* Begins a unit of work, batched (store.h begin_batch) when asked and the
+ * store has batches. */
+static int unit_begin(struct store *st, int batched) {
+    return batched && st->ops->begin_batch ? st->ops->begin_batch(st) : st->ops->begin(st);
+}
+
 /* Stores, in one transaction, the fates learnt since the last pass (submit
  * marks: the provider's id of accepted attempts), the ends reported (each
  * recipient, call or message, counters and events), and the deletion of
@@ -460,9 +466,15 @@ static void apply_reports(struct engine *e) {
     drop_marks_of_ended(e);
     struct attempt_applied *applied = NULL;
     size_t n = 0;
-    int rc = st->ops->begin(st);
-    if (rc == 0) {
-        if (rc == 0 && e->inbox_delete_to) {
+    int rc;
+    for (int batched = 1;; batched = 0) { /* once more, plainly, when the batch must be redone */
+        free(applied);
+        applied = NULL;
+        n = 0;
+        rc = unit_begin(st, batched);
+        if (rc != 0)
+            break;
+        if (e->inbox_delete_to) {
             int64_t *deleted = NULL;
             size_t ndeleted = 0;
             rc = st->ops->inbox_delete(st, e->inbox_delete_to, &deleted, &ndeleted);
@@ -480,6 +492,8 @@ static void apply_reports(struct engine *e) {
             rc = st->ops->commit(st);
         else
             st->ops->rollback(st);
+        if (rc != STORE_EREDO || !batched)
+            break;
     }
     if (noted(e, rc, 1) != 0) {
         free(applied);
@@ -721,22 +735,30 @@ static int claim_in_order(struct engine *e, struct claim_request *reqs, size_t n
     struct store *st = e->st;
     if (!st->ops->shared)
         return st->ops->claim(st, reqs, nreq, *now, out, got);
-    *got = 0;
-    int rc = st->ops->begin(st);
-    if (rc != 0)
-        return rc;
-    *now = clock_now_ms();
-    rc = st->ops->claim(st, reqs, nreq, *now, out, got);
-    if (rc != 0) {
-        st->ops->rollback(st);
-        return rc;
-    }
-    rc = st->ops->commit(st);
-    if (rc != 0) { /* nothing was claimed after all */
-        for (size_t i = 0; i < *got; i++)
-            free(out[i].text);
+    struct claim_request *asked = xmalloc(nreq * sizeof *asked + 1); /* for a redo */
+    memcpy(asked, reqs, nreq * sizeof *asked);
+    int rc;
+    for (int batched = 1;; batched = 0) {
         *got = 0;
+        rc = unit_begin(st, batched);
+        if (rc != 0)
+            break;
+        *now = clock_now_ms();
+        rc = st->ops->claim(st, reqs, nreq, *now, out, got);
+        if (rc != 0)
+            st->ops->rollback(st);
+        else
+            rc = st->ops->commit(st);
+        if (rc != 0) { /* nothing was claimed after all */
+            for (size_t i = 0; i < *got; i++)
+                free(out[i].text);
+            *got = 0;
+        }
+        if (rc != STORE_EREDO || !batched)
+            break;
+        memcpy(reqs, asked, nreq * sizeof *asked);
     }
+    free(asked);
     return rc;
 }
 

@@ -20,6 +20,11 @@ static int op_begin(struct store *st) {
     return c ? pg_unit_begin(c) : PG_NO_CONN;
 }
 
+static int op_begin_batch(struct store *st) {
+    struct pg_conn *c = pg_conn_get(st);
+    return c ? pg_unit_begin_batch(c) : PG_NO_CONN;
+}
+
 static int op_commit(struct store *st) {
     struct pg_conn *c = pg_conn_get(st);
     return c ? pg_unit_end(c, STORE_OK) : PG_NO_CONN;
@@ -272,6 +277,7 @@ static const struct store_ops pg_ops = {
     .begin = op_begin,
     .commit = op_commit,
     .rollback = op_rollback,
+    .begin_batch = op_begin_batch,
     .meta_get = op_meta_get,
     .meta_get_or_put = op_meta_get_or_put,
     .account_insert = op_account_insert,

@@ -38,6 +38,7 @@
 #define FULL_LOG_EVERY_MS 10000
 
 static struct ratelimit full_log = RATELIMIT_INIT;
+static struct ratelimit redo_log = RATELIMIT_INIT;
 
 static void stmt_free(struct pg_stmt *s) {
     pg_reset(s);
@@ -48,6 +49,7 @@ static void conn_close(struct pg_conn *c) {
     for (int i = 0; i < c->ncache; i++)
         stmt_free(c->cache[i]);
     PQfinish(c->db);
+    free(c->pending);
     free(c);
 }
 
@@ -129,6 +131,10 @@ static int reconnect(struct pg_conn *c) {
         c->cache[i]->prepared = 0;
     c->depth = 0;
     c->doomed = 0;
+    c->pipeline = 0;
+    c->npending = 0;
+    c->last_deferred = 0;
+    c->redo = 0;
     PQreset(c->db);
     if (PQstatus(c->db) != CONNECTION_OK || !configure(c->db)) {
         log_warn("postgres: reconnect failed: %s", pg_message(c->db));
@@ -161,7 +167,7 @@ struct pg_conn *pg_conn_get(struct store *st) {
 }
 
 /* ?N -> $N; returns the highest N. */
-static char *rewrite_params(const char *sql, int *nparams) {
+char *pg_params_text(const char *sql, int *nparams) {
     size_t len = strlen(sql);
     char *out = xcalloc(len + 1, 1);
     int max = 0;
@@ -205,8 +211,9 @@ struct pg_stmt *pg_prep(struct pg_conn *c, const char *sql) {
     struct pg_stmt *s = xcalloc(1, sizeof *s);
     s->sql = sql;
     s->conn = c;
+    s->deferrable = pg_sql_is_plain_write(sql);
     snprintf(s->name, sizeof s->name, "s%d", c->ncache);
-    char *text = rewrite_params(sql, &s->nparams);
+    char *text = pg_params_text(sql, &s->nparams);
     free(text);
     /* a parameter the text never names still needs a type to prepare */
     for (int i = 1; i <= s->nparams && i <= PG_MAX_PARAMS; i++)
@@ -289,11 +296,31 @@ static int map_state(const char *state, int lost) {
     return STORE_EIO;
 }
 
+int pg_take_result(struct pg_stmt *s) {
+    struct pg_conn *c = s->conn;
+    ExecStatusType st = PQresultStatus(s->res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        s->nrows = PQntuples(s->res);
+        s->row = -1;
+        const char *tuples = PQcmdTuples(s->res);
+        c->changes = tuples && tuples[0] ? strtoll(tuples, NULL, 10) : 0;
+        return STORE_OK;
+    }
+    int lost = PQstatus(c->db) != CONNECTION_OK;
+    int rc = map_state(PQresultErrorField(s->res, PG_DIAG_SQLSTATE), lost);
+    snprintf(c->error, sizeof c->error, "%s", pg_message(c->db));
+    PQclear(s->res);
+    s->res = NULL;
+    return rc;
+}
+
 static int run(struct pg_stmt *s) {
     struct pg_conn *c = s->conn;
+    if (c->pipeline)
+        return pg_pipeline_run(s);
     if (!s->prepared) {
         int n = 0;
-        char *text = rewrite_params(s->sql, &n);
+        char *text = pg_params_text(s->sql, &n);
         PGresult *p = PQprepare(c->db, s->name, text, s->nparams, s->types);
         free(text);
         if (PQresultStatus(p) != PGRES_COMMAND_OK) {
@@ -309,20 +336,7 @@ static int run(struct pg_stmt *s) {
     }
     s->res =
         PQexecPrepared(c->db, s->name, s->nparams, (const char *const *)s->values, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(s->res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-        s->nrows = PQntuples(s->res);
-        s->row = -1;
-        const char *tuples = PQcmdTuples(s->res);
-        c->changes = tuples && tuples[0] ? strtoll(tuples, NULL, 10) : 0;
-        return STORE_OK;
-    }
-    int lost = PQstatus(c->db) != CONNECTION_OK;
-    int rc = map_state(PQresultErrorField(s->res, PG_DIAG_SQLSTATE), lost);
-    snprintf(c->error, sizeof c->error, "%s", pg_message(c->db));
-    PQclear(s->res);
-    s->res = NULL;
-    return rc;
+    return pg_take_result(s);
 }
 
 int pg_step(struct pg_stmt *s) {
@@ -343,7 +357,17 @@ int pg_step(struct pg_stmt *s) {
 }
 
 int64_t pg_changes(struct pg_conn *c) {
+    if (c->pipeline && c->last_deferred)
+        pg_pipeline_settle(c);
     return c->changes;
+}
+
+int pg_changed_one(struct pg_conn *c) {
+    if (c->pipeline && c->last_deferred) {
+        c->pending[c->last_deferred - 1].expect_one = 1;
+        return 1;
+    }
+    return c->changes == 1;
 }
 
 int pg_col_null(struct pg_stmt *s, int col) {
@@ -380,7 +404,7 @@ char *pg_col_text(struct pg_stmt *s, int col) {
 int pg_err(struct pg_conn *c, int rc, const char *what) {
     if (rc == STORE_OK || rc == PG_ROW || rc == PG_DONE)
         return STORE_OK;
-    if (rc == STORE_ECONFLICT)
+    if (rc == STORE_ECONFLICT || rc == STORE_EREDO)
         return rc;
     const char *msg = c && c->error[0] ? c->error : "failed";
     if (rc == STORE_EFULL) {
@@ -429,9 +453,33 @@ int pg_unit_begin(struct pg_conn *c) {
     return STORE_OK;
 }
 
+int pg_unit_batched(struct store *st, int (*body)(struct pg_conn *, void *), void *arg) {
+    struct pg_conn *conn = pg_conn_get(st);
+    if (!conn)
+        return PG_NO_CONN;
+    int rc;
+    for (int batched = conn->depth == 0;; batched = 0) { /* inside a unit: joins it, once */
+        rc = batched ? pg_unit_begin_batch(conn) : pg_unit_begin(conn);
+        if (rc != STORE_OK)
+            return rc;
+        rc = pg_unit_end(conn, body(conn, arg));
+        if (rc != STORE_EREDO || !batched)
+            return rc;
+    }
+}
+
 int pg_unit_open(struct store *st, struct pg_conn **conn) {
     *conn = pg_conn_get(st);
     return *conn ? pg_unit_begin(*conn) : PG_NO_CONN;
+}
+
+int pg_unit_begin_batch(struct pg_conn *c) {
+    if (c->depth > 0)
+        return pg_unit_begin(c); /* joins the outer unit as it is */
+    int rc = pg_unit_begin(c);
+    if (rc == STORE_OK)
+        pg_pipeline_enter(c);
+    return rc;
 }
 
 int pg_unit_end(struct pg_conn *c, int result) {
@@ -441,6 +489,26 @@ int pg_unit_end(struct pg_conn *c, int result) {
         c->doomed = 1;
     if (--c->depth > 0)
         return result;
+    if (c->pipeline) {
+        int lost = pg_pipeline_finish(c);
+        if (lost || PQpipelineStatus(c->db) != PQ_PIPELINE_OFF) {
+            /* no state to go on from: a fresh session (the server rolls
+             * back what the old one had under way) */
+            c->redo = 0;
+            reconnect(c);
+            return result != STORE_OK ? result : STORE_EBUSY;
+        }
+    }
+    if (c->redo) { /* a batch unit found an assumption wrong: nothing is kept */
+        c->redo = 0;
+        long held = 0;
+        if (ratelimit_allow(&redo_log, clock_now_ms(), FULL_LOG_EVERY_MS, &held))
+            log_info("postgres: a batched unit runs again unbatched (%s; %ld more not logged)",
+                     c->error[0] ? c->error : "a guarded write changed no row", held);
+        c->error[0] = '\0';
+        exec_simple(c, "ROLLBACK");
+        return STORE_EREDO;
+    }
     if (c->doomed) {
         exec_simple(c, "ROLLBACK");
         return result != STORE_OK ? result : STORE_EIO;

@@ -36,6 +36,14 @@ struct pg_stmt {
     PGresult *res;
     int row, nrows;
     struct pg_conn *conn;
+    int deferrable; /* a write that answers no rows: a batch unit sends it without waiting */
+};
+
+/* A statement sent in a batch unit whose answer is not read yet. */
+struct pg_pending {
+    struct pg_stmt *stmt;
+    int prepare;    /* the statement's PREPARE, not a run of it */
+    int expect_one; /* the caller took it as changing exactly one row */
 };
 
 struct pg_conn {
@@ -47,6 +55,14 @@ struct pg_conn {
     int64_t changes;  /* rows the last statement changed */
     int engine_cache; /* as SQLite's (its claim marks the connection; nothing to size) */
     char error[256];  /* the last failure's message */
+    /* a batch unit (pg_pipeline.c): libpq in pipeline mode, the statements
+     * sent whose answers are not read yet, the last run when it was one of
+     * them (1 + its index), and whether the unit must run again */
+    int pipeline;
+    struct pg_pending *pending;
+    size_t npending, cappending;
+    size_t last_deferred;
+    int redo;
     struct pg_conn *next;
     struct pg_store *owner;
 };
@@ -94,8 +110,13 @@ void pg_bind_time(struct pg_stmt *s, int idx, int64_t v);
 int pg_step(struct pg_stmt *s);
 /* Drops the statement's result and parameters. */
 void pg_reset(struct pg_stmt *s);
-/* Rows the connection's last statement changed. */
+/* Rows the connection's last statement changed (in a batch unit, waits
+ * for the answers sent so far). */
 int64_t pg_changes(struct pg_conn *c);
+/* 1 when the connection's last statement changed exactly one row. In a
+ * batch unit a write not answered yet is taken as having done so, and
+ * checked when its answer comes (the unit is redone when it did not). */
+int pg_changed_one(struct pg_conn *c);
 /* Columns of the current row: NULL reads as 0 / NULL. */
 int pg_col_null(struct pg_stmt *s, int col);
 const char *pg_col_raw(struct pg_stmt *s, int col);
@@ -113,7 +134,36 @@ int pg_unit_begin(struct pg_conn *c);
 /* This thread's connection into *conn, with a unit of work begun on it:
  * 0, or PG_NO_CONN (no connection now) or begin's error, nothing begun. */
 int pg_unit_open(struct store *st, struct pg_conn **conn);
+/* Runs body(conn, arg) as a batch unit, and once more as a plain one when
+ * the batch must be redone (STORE_EREDO); inside another unit, joins it. */
+int pg_unit_batched(struct store *st, int (*body)(struct pg_conn *, void *), void *arg);
 int pg_unit_end(struct pg_conn *c, int rc); /* commits on 0, else rolls back */
+/* begin(), and when the unit is the outermost, a batch unit: its writes
+ * are pipelined (pg_pipeline.c; store.h begin_batch). Its end answers
+ * STORE_EREDO when the unit must run again after a plain begin. */
+int pg_unit_begin_batch(struct pg_conn *c);
+
+/* ---- batch units (pg_pipeline.c), used by pg_conn.c ---- */
+
+/* sql with ?N written $N (new string); *nparams gets the highest N. */
+char *pg_params_text(const char *sql, int *nparams);
+/* 1 when sql is an INSERT, UPDATE or DELETE without RETURNING. */
+int pg_sql_is_plain_write(const char *sql);
+/* Enters pipeline mode on the connection (0 when it cannot: plain unit). */
+int pg_pipeline_enter(struct pg_conn *c);
+/* Sends the statement in a batch unit: a deferrable one answers at once
+ * (PG_DONE at the step), any other waits for every answer before it and
+ * then its own. Answers as run() does, or STORE_EREDO. */
+int pg_pipeline_run(struct pg_stmt *s);
+/* Reads every answer still due (pg_changes in a batch unit). */
+void pg_pipeline_settle(struct pg_conn *c);
+/* Ends pipeline mode at the unit's end, reading every answer still due:
+ * 0, or STORE_EBUSY when the connection is gone. c->redo tells whether
+ * the unit holds. */
+int pg_pipeline_finish(struct pg_conn *c);
+/* Fills s->res's reading state and c->changes from an answer, or maps its
+ * failure (pg_conn.c; shared by plain and pipelined runs). */
+int pg_take_result(struct pg_stmt *s);
 /* One UPDATE whose parameters ?1..?n are texts (NULL binds null), as a
  * unit of work: 0, STORE_ENOTFOUND when it changed no row, or a store
  * error. */

@@ -82,7 +82,7 @@ int pg_recipient_move(struct pg_conn *conn, int64_t seq, const struct recipient_
     int rc = pg_err(conn, pg_step(s), "recipient_move");
     pg_reset(s);
     if (rc == STORE_OK)
-        *moved = pg_changes(conn) == 1;
+        *moved = pg_changed_one(conn);
     return rc;
 }
 

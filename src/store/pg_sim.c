@@ -21,35 +21,61 @@ static const char SQL_OWED[] = "SELECT call_id, kind, channel, answered_at, at, 
                                "FROM sim_reports WHERE provider = ?1 ORDER BY call_id, kind";
 static const char SQL_ACK[] =
     "DELETE FROM sim_reports WHERE provider = ?1 AND call_id = ?2 AND kind = ?3";
+/* the positions in the JSON array ?2 of the ids with a report owed */
 static const char SQL_HELD[] =
-    "SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = ?2 LIMIT 1";
+    "SELECT j.ord - 1 FROM jsonb_array_elements_text(?2::jsonb) WITH ORDINALITY AS j(value, ord) "
+    "WHERE EXISTS "
+    "(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value)";
 
 /* One key per report of an attempt: a call's end, or a message status. */
 static int report_kind(const struct attempt_end *o) {
     return o->channel == CHANNEL_VOICE ? (int)o->status : 100 + (int)o->mstatus;
 }
 
-int pg_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
-                  const struct attempt_end *reports, size_t nreports, int *fresh) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
+/* held[i] = 1 when ids[i] has a report owed: one query for them all. */
+static int held_all(struct pg_conn *conn, const char *provider, const char *const *ids, size_t n,
+                    int *held) {
+    for (size_t i = 0; i < n; i++)
+        held[i] = 0;
+    char *text = store_json_strings(ids, n);
+    if (!text)
+        return STORE_EIO;
+    struct pg_stmt *s = pg_prep(conn, SQL_HELD);
+    pg_bind_text(s, 1, provider);
+    pg_bind_text(s, 2, text);
+    int step;
+    while ((step = pg_step(s)) == PG_ROW) {
+        int64_t at = pg_col_int64(s, 0);
+        if (at >= 0 && (size_t)at < n)
+            held[at] = 1;
+    }
+    pg_reset(s);
+    free(text);
+    return step == PG_DONE ? STORE_OK : pg_err(conn, step, "sim_held");
+}
+
+struct accept_args {
+    const char *provider;
+    const char *const *ids;
+    size_t n;
+    const struct attempt_end *reports;
+    size_t nreports;
+    int *fresh;
+};
+
+static int accept_unit(struct pg_conn *conn, void *arg) {
+    const struct accept_args *a = arg;
+    const char *provider = a->provider;
+    int rc = held_all(conn, provider, a->ids, a->n, a->fresh);
     size_t k = 0; /* reports come grouped in the order of ids */
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        struct pg_stmt *s = pg_prep(conn, SQL_HELD);
-        pg_bind_text(s, 1, provider);
-        pg_bind_text(s, 2, ids[i]);
-        int step = pg_step(s);
-        pg_reset(s);
-        if (step != PG_ROW && step != PG_DONE)
-            rc = pg_err(conn, step, "sim_accept");
-        fresh[i] = step == PG_DONE;
-        for (; k < nreports && rc == STORE_OK && strcmp(reports[k].call_id, ids[i]) == 0; k++) {
-            const struct attempt_end *o = &reports[k];
-            if (!fresh[i])
+    for (size_t i = 0; i < a->n && rc == STORE_OK; i++) {
+        a->fresh[i] = !a->fresh[i];
+        for (; k < a->nreports && rc == STORE_OK && strcmp(a->reports[k].call_id, a->ids[i]) == 0;
+             k++) {
+            const struct attempt_end *o = &a->reports[k];
+            if (!a->fresh[i])
                 continue; /* known: its reports are owed already */
-            s = pg_prep(conn, SQL_OWE);
+            struct pg_stmt *s = pg_prep(conn, SQL_OWE);
             pg_bind_text(s, 1, provider);
             pg_bind_text(s, 2, o->call_id);
             pg_bind_int64(s, 3, report_kind(o));
@@ -61,7 +87,13 @@ int pg_sim_accept(struct store *st, const char *provider, const char *const *ids
             pg_reset(s);
         }
     }
-    return pg_unit_end(conn, rc);
+    return rc;
+}
+
+int pg_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
+                  const struct attempt_end *reports, size_t nreports, int *fresh) {
+    struct accept_args a = {provider, ids, n, reports, nreports, fresh};
+    return pg_unit_batched(st, accept_unit, &a);
 }
 
 static void read_owed(struct pg_stmt *s, void *item) {
@@ -87,20 +119,29 @@ int pg_sim_owed(struct store *st, const char *provider, struct attempt_end **out
     return pg_read_all(conn, s, sizeof **out, read_owed, NULL, (void **)out, n, "sim_owed");
 }
 
-int pg_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends, size_t n) {
-    struct pg_conn *conn = pg_conn_get(st);
-    if (!conn)
-        return PG_NO_CONN;
-    int rc = pg_unit_begin(conn);
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+struct ack_args {
+    const char *provider;
+    const struct attempt_end *ends;
+    size_t n;
+};
+
+static int ack_unit(struct pg_conn *conn, void *arg) {
+    const struct ack_args *a = arg;
+    int rc = STORE_OK;
+    for (size_t i = 0; i < a->n && rc == STORE_OK; i++) {
         struct pg_stmt *s = pg_prep(conn, SQL_ACK);
-        pg_bind_text(s, 1, provider);
-        pg_bind_text(s, 2, ends[i].call_id);
-        pg_bind_int64(s, 3, report_kind(&ends[i]));
+        pg_bind_text(s, 1, a->provider);
+        pg_bind_text(s, 2, a->ends[i].call_id);
+        pg_bind_int64(s, 3, report_kind(&a->ends[i]));
         rc = pg_err(conn, pg_step(s), "sim_ack");
         pg_reset(s);
     }
-    return pg_unit_end(conn, rc);
+    return rc;
+}
+
+int pg_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends, size_t n) {
+    struct ack_args a = {provider, ends, n};
+    return pg_unit_batched(st, ack_unit, &a);
 }
 
 int pg_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
@@ -108,15 +149,5 @@ int pg_sim_held(struct store *st, const char *provider, const char *const *ids, 
     struct pg_conn *conn = pg_conn_get(st);
     if (!conn)
         return PG_NO_CONN;
-    for (size_t i = 0; i < n; i++) {
-        struct pg_stmt *s = pg_prep(conn, SQL_HELD);
-        pg_bind_text(s, 1, provider);
-        pg_bind_text(s, 2, ids[i]);
-        int step = pg_step(s);
-        pg_reset(s);
-        if (step != PG_ROW && step != PG_DONE)
-            return pg_err(conn, step, "sim_held");
-        held[i] = step == PG_ROW;
-    }
-    return STORE_OK;
+    return held_all(conn, provider, ids, n, held);
 }

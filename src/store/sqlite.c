@@ -186,6 +186,14 @@ int sqlite_unit_begin(struct sqlite_conn *c) {
     return STORE_OK;
 }
 
+int sqlite_unit_batched(struct store *st, int (*body)(struct sqlite_conn *, void *), void *arg) {
+    struct sqlite_conn *conn;
+    int rc = sqlite_unit_open(st, &conn);
+    if (rc == STORE_OK)
+        rc = sqlite_unit_end(conn, body(conn, arg));
+    return rc;
+}
+
 int sqlite_unit_open(struct store *st, struct sqlite_conn **conn) {
     *conn = sqlite_conn_get(st);
     return *conn ? sqlite_unit_begin(*conn) : STORE_EIO;

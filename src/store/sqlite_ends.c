@@ -39,6 +39,26 @@ struct ends_batch {
     size_t n, cap;
 };
 
+static const char SQL_POLICY[] = "SELECT retry_policy FROM campaigns WHERE seq = ?1";
+
+/* The campaign's retry policy, parsed once a batch. */
+static int load_policy(struct sqlite_conn *conn, struct batch_campaign *c) {
+    if (c->has_policy)
+        return STORE_OK;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_POLICY);
+    sqlite3_bind_int64(s, 1, c->seq);
+    int step = sqlite3_step(s);
+    const unsigned char *text = step == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
+    json_t *policy = text ? json_loads((const char *)text, 0, NULL) : NULL;
+    campaign_retry_policy(policy, &c->policy);
+    json_decref(policy);
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return sqlite_err(conn, step, "end_policy");
+    c->has_policy = 1;
+    return STORE_OK;
+}
+
 static struct batch_campaign *batch_campaign(struct sqlite_conn *conn, struct ends_batch *b,
                                              int64_t seq) {
     for (size_t i = 0; i < b->n; i++)
@@ -74,12 +94,18 @@ static int batch_flush(struct sqlite_conn *conn, struct ends_batch *b, int64_t n
 
 /* ---- voice ---- */
 
-static const char SQL_END_READ[] =
-    "SELECT c.seq, c.status, c.recipient_seq, c.campaign_seq, c.lane, r.attempts, "
-    "camp.status, camp.retry_policy, c.created_at, coalesce(camp.end_at, 0), r.status, "
-    "r.disposition, r.due_at FROM calls c "
-    "JOIN recipients r ON r.seq = c.recipient_seq "
-    "JOIN campaigns camp ON camp.seq = c.campaign_seq WHERE c.id = ?1";
+/* What an end is decided on: the call, its recipient and its campaign. */
+#define END_COLS                                                                                   \
+    "c.seq, c.status, c.recipient_seq, c.campaign_seq, c.lane, r.attempts, camp.status, "          \
+    "c.created_at, coalesce(camp.end_at, 0), r.status, r.disposition, r.due_at"
+#define END_JOINS                                                                                  \
+    " JOIN recipients r ON r.seq = c.recipient_seq JOIN campaigns camp ON camp.seq = "             \
+    "c.campaign_seq"
+static const char SQL_END_READ[] = "SELECT " END_COLS " FROM calls c" END_JOINS " WHERE c.id = ?1";
+/* the same for every call of a JSON array of ids, each row with its position */
+#define END_ALL_KEY "j.key"
+#define END_ALL_FROM " FROM json_each(?1) AS j JOIN calls c ON c.id = j.value"
+static const char SQL_END_READ_ALL[] = "SELECT " END_ALL_KEY ", " END_COLS END_ALL_FROM END_JOINS;
 static const char SQL_END_CALL[] =
     "UPDATE calls SET status = ?2, answered_at = coalesce(?3, answered_at), ended_at = ?4, "
     "duration_ms = ?5, provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL, "
@@ -113,7 +139,7 @@ static int progress_call(struct sqlite_conn *conn, int64_t call_seq, enum call_s
     sqlite3_bind_text(s, 6, call_status_name(from), -1, SQLITE_STATIC);
     int rc = sqlite_err(conn, sqlite3_step(s), "progress_call");
     sqlite3_reset(s);
-    out->applied = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+    out->applied = rc == STORE_OK && sqlite_changed_one(conn);
     return rc;
 }
 
@@ -125,35 +151,119 @@ static int64_t call_duration(const struct attempt_end *e, int64_t created_at) {
     return e->ended_at > created_at ? e->ended_at - created_at : 0;
 }
 
-static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
-                          const struct attempt_end *e, int64_t now, struct attempt_applied *out) {
+/* The facts of one call's end, read from END_COLS at column col. */
+struct end_facts {
+    int found;
+    int again; /* its recipient has an earlier end in the batch: read it at its turn */
+    int64_t call_seq, recipient_seq, campaign_seq, created_at;
+    char lane[LANE_MAX + 1];
+    struct call_end_facts f;
+};
+
+static void read_end_facts(sqlite3_stmt *s, int col, struct end_facts *x) {
+    memset(x, 0, sizeof *x);
+    x->found = 1;
+    x->f.current = CALL_QUEUED;
+    x->f.campaign = CAMPAIGN_RUNNING;
+    x->call_seq = sqlite3_column_int64(s, col);
+    call_status_parse((const char *)sqlite3_column_text(s, col + 1), &x->f.current);
+    x->recipient_seq = sqlite3_column_int64(s, col + 2);
+    x->campaign_seq = sqlite3_column_int64(s, col + 3);
+    snprintf(x->lane, sizeof x->lane, "%s", (const char *)sqlite3_column_text(s, col + 4));
+    x->f.attempts = sqlite3_column_int(s, col + 5);
+    campaign_status_parse((const char *)sqlite3_column_text(s, col + 6), &x->f.campaign);
+    x->created_at = sqlite3_column_int64(s, col + 7);
+    x->f.end_at = sqlite3_column_int64(s, col + 8);
+    sqlite_read_recipient_row(s, col + 9, &x->f.row);
+}
+
+/* One call's facts as they are now (x->found = 0: no such call). */
+static int read_end_one(struct sqlite_conn *conn, const char *call_id, struct end_facts *x) {
     sqlite3_stmt *s = sqlite_prep(conn, SQL_END_READ);
-    sqlite3_bind_text(s, 1, e->call_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return rc == SQLITE_DONE ? STORE_OK : sqlite_err(conn, rc, "end_read");
-    }
-    int64_t call_seq = sqlite3_column_int64(s, 0);
-    struct call_end_facts f = {.current = CALL_QUEUED, .campaign = CAMPAIGN_RUNNING};
-    call_status_parse((const char *)sqlite3_column_text(s, 1), &f.current);
-    int64_t recipient_seq = sqlite3_column_int64(s, 2);
-    out->campaign_seq = sqlite3_column_int64(s, 3);
-    snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
-    f.attempts = sqlite3_column_int(s, 5);
-    campaign_status_parse((const char *)sqlite3_column_text(s, 6), &f.campaign);
-    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
-    if (!bc->has_policy) {
-        const unsigned char *text = sqlite3_column_text(s, 7);
-        json_t *policy = text ? json_loads((const char *)text, 0, NULL) : NULL;
-        campaign_retry_policy(policy, &bc->policy);
-        json_decref(policy);
-        bc->has_policy = 1;
-    }
-    int64_t created_at = sqlite3_column_int64(s, 8);
-    f.end_at = sqlite3_column_int64(s, 9);
-    sqlite_read_recipient_row(s, 10, &f.row);
+    sqlite3_bind_text(s, 1, call_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    x->found = 0;
+    if (step == SQLITE_ROW)
+        read_end_facts(s, 0, x);
     sqlite3_reset(s);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK
+                                                     : sqlite_err(conn, step, "end_read");
+}
+
+static int cmp_seq_at(const void *a, const void *b) {
+    const int64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/* Marks again every end but the first of each recipient: what the first
+ * one writes changes the facts of the others. */
+static void mark_repeats(struct end_facts *pre, size_t n) {
+    int64_t(*keys)[2] = xcalloc(n + 1, sizeof *keys);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pre[i].found) {
+            keys[k][0] = pre[i].recipient_seq;
+            keys[k++][1] = (int64_t)i;
+        }
+    qsort(keys, k, sizeof *keys, cmp_seq_at);
+    for (size_t i = 1; i < k; i++)
+        if (keys[i][0] == keys[i - 1][0])
+            pre[keys[i][1]].again = 1;
+    free(keys);
+}
+
+/* Reads the facts of every voice end of the batch in one query (pre[i]
+ * for ends[i]); NULL when the batch has none. */
+static int read_end_all(struct sqlite_conn *conn, const struct attempt_end *ends, size_t n,
+                        struct end_facts **out) {
+    *out = NULL;
+    const char **ids = xcalloc(n + 1, sizeof *ids);
+    size_t nvoice = 0;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = ends[i].channel == CHANNEL_VOICE ? (nvoice++, ends[i].call_id) : "";
+    char *text = nvoice ? store_json_strings(ids, n) : NULL;
+    free(ids);
+    if (!text)
+        return STORE_OK;
+    struct end_facts *pre = xcalloc(n + 1, sizeof *pre);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_END_READ_ALL);
+    sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t at = sqlite3_column_int64(s, 0);
+        if (at >= 0 && (size_t)at < n)
+            read_end_facts(s, 1, &pre[at]);
+    }
+    sqlite3_reset(s);
+    free(text);
+    if (step != SQLITE_DONE) {
+        free(pre);
+        return sqlite_err(conn, step, "end_read_all");
+    }
+    mark_repeats(pre, n);
+    *out = pre;
+    return STORE_OK;
+}
+
+static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
+                          const struct attempt_end *e, const struct end_facts *pre, int64_t now,
+                          struct attempt_applied *out) {
+    struct end_facts x;
+    int rc = STORE_OK;
+    if (pre && !pre->again)
+        x = *pre;
+    else
+        rc = read_end_one(conn, e->call_id, &x);
+    if (rc || !x.found)
+        return rc;
+    int64_t call_seq = x.call_seq, recipient_seq = x.recipient_seq, created_at = x.created_at;
+    out->campaign_seq = x.campaign_seq;
+    snprintf(out->lane, sizeof out->lane, "%s", x.lane);
+    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
+    rc = load_policy(conn, bc);
+    if (rc)
+        return rc;
+    struct call_end_facts f = x.f;
     f.policy = &bc->policy;
     struct call_end_decision d;
     call_end_decide(&f, e->status, e->answered_by, e->ended_at, &d);
@@ -162,7 +272,7 @@ static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
     if (d.progress)
         return progress_call(conn, call_seq, f.current, &d, e, now, out);
 
-    s = sqlite_prep(conn, SQL_END_CALL);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_END_CALL);
     sqlite3_bind_int64(s, 1, call_seq);
     sqlite3_bind_text(s, 2, call_status_name(d.status), -1, SQLITE_STATIC);
     sqlite_bind_time(s, 3, e->answered_at);
@@ -174,7 +284,7 @@ static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
     sqlite_bind_text_or_null(s, 9, nonempty(e->error_code));
     rc = sqlite_err(conn, sqlite3_step(s), "end_call");
     sqlite3_reset(s);
-    if (rc || sqlite3_changes(conn->db) != 1)
+    if (rc || !sqlite_changed_one(conn))
         return rc; /* another writer closed it first */
     int moved = 0;
     rc = sqlite_recipient_move(conn, recipient_seq, &d.move, SQLITE_MOVE_PLAIN, NULL, now, &moved);
@@ -219,7 +329,7 @@ static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_sta
     sqlite_bind_text_or_null(s, 10, nonempty(e->error_code));
     int rc = sqlite_err(conn, sqlite3_step(s), "message_status");
     sqlite3_reset(s);
-    *moved = rc == STORE_OK && sqlite3_changes(conn->db) == 1;
+    *moved = rc == STORE_OK && sqlite_changed_one(conn);
     return rc;
 }
 
@@ -270,14 +380,17 @@ int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n
     if (rc)
         return rc;
     struct ends_batch b = {0};
+    struct end_facts *pre = NULL;
+    rc = read_end_all(conn, ends, n, &pre);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         memset(&applied[i], 0, sizeof applied[i]);
         rc = ends[i].channel == CHANNEL_VOICE
-                 ? apply_call_end(conn, &b, &ends[i], now, &applied[i])
+                 ? apply_call_end(conn, &b, &ends[i], pre ? &pre[i] : NULL, now, &applied[i])
                  : apply_message_report(conn, &b, &ends[i], now, &applied[i]);
     }
     if (rc == STORE_OK)
         rc = batch_flush(conn, &b, now);
+    free(pre);
     free(b.items);
     return sqlite_unit_end(conn, rc);
 }

@@ -41,6 +41,12 @@ struct sqlite_store {
 struct sqlite_conn *sqlite_conn_get(struct store *st);
 /* A cached prepared statement for static SQL text, reset and unbound. */
 sqlite3_stmt *sqlite_prep(struct sqlite_conn *c, const char *sql);
+/* 1 when the connection's last statement changed exactly one row: a
+ * guarded move that moved. (Its PostgreSQL twin may take a pipelined
+ * write as done and check it later, pg_pipeline.c.) */
+static inline int sqlite_changed_one(struct sqlite_conn *c) {
+    return sqlite3_changes(c->db) == 1;
+}
 /* Maps a SQLite result code to STORE_E*, logging unexpected failures. */
 int sqlite_err(struct sqlite_conn *c, int rc, const char *what);
 /* Units of work that join an outer transaction when there is one. */
@@ -48,6 +54,11 @@ int sqlite_unit_begin(struct sqlite_conn *c);
 /* This thread's connection into *conn, with a unit of work begun on it:
  * 0, or STORE_EIO (no connection) or begin's error, with nothing begun. */
 int sqlite_unit_open(struct store *st, struct sqlite_conn **conn);
+/* Runs body(conn, arg) as a unit of work (body answers 0 to commit). Its
+ * PostgreSQL twin runs it as a batch unit, and once more plainly when the
+ * batch must be redone (pg_pipeline.c): body must leave nothing behind
+ * but what its unit stores, and fill its outputs afresh each run. */
+int sqlite_unit_batched(struct store *st, int (*body)(struct sqlite_conn *, void *), void *arg);
 /* One UPDATE whose parameters ?1..?n are texts (NULL binds null), as a
  * unit of work: 0, STORE_ENOTFOUND when it changed no row (which does not
  * doom the caller's transaction), or a store error. */

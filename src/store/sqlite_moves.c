@@ -83,7 +83,7 @@ int sqlite_recipient_move(struct sqlite_conn *conn, int64_t seq, const struct re
     int rc = sqlite_err(conn, sqlite3_step(s), "recipient_move");
     sqlite3_reset(s);
     if (rc == STORE_OK)
-        *moved = sqlite3_changes(conn->db) == 1;
+        *moved = sqlite_changed_one(conn);
     return rc;
 }
 

@@ -21,35 +21,60 @@ static const char SQL_OWED[] = "SELECT call_id, kind, channel, answered_at, at, 
                                "FROM sim_reports WHERE provider = ?1";
 static const char SQL_ACK[] =
     "DELETE FROM sim_reports WHERE provider = ?1 AND call_id = ?2 AND kind = ?3";
+/* the positions in the JSON array ?2 of the ids with a report owed */
 static const char SQL_HELD[] =
-    "SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = ?2 LIMIT 1";
+    "SELECT j.key FROM json_each(?2) AS j WHERE EXISTS "
+    "(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value)";
 
 /* One key per report of an attempt: a call's end, or a message status. */
 static int report_kind(const struct attempt_end *o) {
     return o->channel == CHANNEL_VOICE ? (int)o->status : 100 + (int)o->mstatus;
 }
 
-int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
-                      const struct attempt_end *reports, size_t nreports, int *fresh) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
+/* held[i] = 1 when ids[i] has a report owed: one query for them all. */
+static int held_all(struct sqlite_conn *conn, const char *provider, const char *const *ids,
+                    size_t n, int *held) {
+    for (size_t i = 0; i < n; i++)
+        held[i] = 0;
+    char *text = store_json_strings(ids, n);
+    if (!text)
         return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_HELD);
+    sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t at = sqlite3_column_int64(s, 0);
+        if (at >= 0 && (size_t)at < n)
+            held[at] = 1;
+    }
+    sqlite3_reset(s);
+    free(text);
+    return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "sim_held");
+}
+
+struct accept_args {
+    const char *provider;
+    const char *const *ids;
+    size_t n;
+    const struct attempt_end *reports;
+    size_t nreports;
+    int *fresh;
+};
+
+static int accept_unit(struct sqlite_conn *conn, void *arg) {
+    const struct accept_args *a = arg;
+    const char *provider = a->provider;
+    int rc = held_all(conn, provider, a->ids, a->n, a->fresh);
     size_t k = 0; /* reports come grouped in the order of ids */
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        sqlite3_stmt *s = sqlite_prep(conn, SQL_HELD);
-        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, ids[i], -1, SQLITE_STATIC);
-        int step = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = sqlite_err(conn, step, "sim_accept");
-        fresh[i] = step == SQLITE_DONE;
-        for (; k < nreports && rc == STORE_OK && strcmp(reports[k].call_id, ids[i]) == 0; k++) {
-            const struct attempt_end *o = &reports[k];
-            if (!fresh[i])
+    for (size_t i = 0; i < a->n && rc == STORE_OK; i++) {
+        a->fresh[i] = !a->fresh[i];
+        for (; k < a->nreports && rc == STORE_OK && strcmp(a->reports[k].call_id, a->ids[i]) == 0;
+             k++) {
+            const struct attempt_end *o = &a->reports[k];
+            if (!a->fresh[i])
                 continue; /* known: its reports are owed already */
-            s = sqlite_prep(conn, SQL_OWE);
+            sqlite3_stmt *s = sqlite_prep(conn, SQL_OWE);
             sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
             sqlite3_bind_text(s, 2, o->call_id, -1, SQLITE_STATIC);
             sqlite3_bind_int(s, 3, report_kind(o));
@@ -61,7 +86,13 @@ int sqlite_sim_accept(struct store *st, const char *provider, const char *const 
             sqlite3_reset(s);
         }
     }
-    return sqlite_unit_end(conn, rc);
+    return rc;
+}
+
+int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
+                      const struct attempt_end *reports, size_t nreports, int *fresh) {
+    struct accept_args a = {provider, ids, n, reports, nreports, fresh};
+    return sqlite_unit_batched(st, accept_unit, &a);
 }
 
 static void read_owed(sqlite3_stmt *s, void *item) {
@@ -88,21 +119,30 @@ int sqlite_sim_owed(struct store *st, const char *provider, struct attempt_end *
     return sqlite_read_all(conn, s, sizeof **out, read_owed, NULL, (void **)out, n, "sim_owed");
 }
 
-int sqlite_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends,
-                   size_t n) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    int rc = sqlite_unit_begin(conn);
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+struct ack_args {
+    const char *provider;
+    const struct attempt_end *ends;
+    size_t n;
+};
+
+static int ack_unit(struct sqlite_conn *conn, void *arg) {
+    const struct ack_args *a = arg;
+    int rc = STORE_OK;
+    for (size_t i = 0; i < a->n && rc == STORE_OK; i++) {
         sqlite3_stmt *s = sqlite_prep(conn, SQL_ACK);
-        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, ends[i].call_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, report_kind(&ends[i]));
+        sqlite3_bind_text(s, 1, a->provider, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, a->ends[i].call_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, report_kind(&a->ends[i]));
         rc = sqlite_err(conn, sqlite3_step(s), "sim_ack");
         sqlite3_reset(s);
     }
-    return sqlite_unit_end(conn, rc);
+    return rc;
+}
+
+int sqlite_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends,
+                   size_t n) {
+    struct ack_args a = {provider, ends, n};
+    return sqlite_unit_batched(st, ack_unit, &a);
 }
 
 int sqlite_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
@@ -110,15 +150,5 @@ int sqlite_sim_held(struct store *st, const char *provider, const char *const *i
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *s = sqlite_prep(conn, SQL_HELD);
-        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, ids[i], -1, SQLITE_STATIC);
-        int step = sqlite3_step(s);
-        sqlite3_reset(s);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            return sqlite_err(conn, step, "sim_held");
-        held[i] = step == SQLITE_ROW;
-    }
-    return STORE_OK;
+    return held_all(conn, provider, ids, n, held);
 }

@@ -9,6 +9,15 @@ const char *store_strerror(int err) {
     return error_str(err);
 }
 
+char *store_json_strings(const char *const *v, size_t n) {
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_string(v[i]));
+    char *text = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    return text;
+}
+
 void idem_record_clear(struct idem_record *r) {
     free(r->body);
     r->body = NULL;

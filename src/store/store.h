@@ -42,9 +42,13 @@ enum store_error {
     STORE_EIO = ERROR_IO,             /* any other database failure (logged) */
     STORE_ESTATE = ERROR_STATE,       /* the object's state forbids the change */
     STORE_EFULL = ERROR_FULL,         /* storage full or failing (disk full, I/O error) */
+    STORE_EREDO = ERROR_REDO,         /* begin_batch's unit must run again after begin */
 };
 /* error_str(), under the store's name. */
 const char *store_strerror(int err);
+/* For the backends: the strings v[0..n) as a compact JSON array (a new
+ * string; NULL when out of memory), a list bound as one parameter. */
+char *store_json_strings(const char *const *v, size_t n);
 
 struct account {
     char id[48];
@@ -249,6 +253,15 @@ struct store_ops {
     int (*begin)(struct store *st);
     int (*commit)(struct store *st);
     void (*rollback)(struct store *st);
+    /* Begins a unit whose writes the store may send without waiting for
+     * each one's answer (PostgreSQL pipelines them), taking each guarded
+     * move as done and checking them all by the unit's end. When one was
+     * not (another writer moved the row first) or a write failed, nothing
+     * of the unit is kept and an op of the unit, or its commit, answers
+     * STORE_EREDO: roll back (when an op answered it), and run the unit
+     * again after a plain begin, which applies each answer as it comes.
+     * NULL where it buys nothing (SQLite: no round trips). Engine thread. */
+    int (*begin_batch)(struct store *st);
 
     /* meta: small server-wide values (the page-token secret). */
     int (*meta_get)(struct store *st, const char *key, char **value);

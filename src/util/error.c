@@ -21,6 +21,8 @@ const char *error_str(int code) {
         return "invalid setting or argument";
     case ERROR_UNAVAILABLE:
         return "unavailable";
+    case ERROR_REDO:
+        return "batched unit to run again";
     }
     return "unknown error";
 }

@@ -17,6 +17,8 @@ enum error_code {
     ERROR_FULL = -6,        /* storage full or failing: retry later */
     ERROR_INVALID = -7,     /* a setting or argument is refused */
     ERROR_UNAVAILABLE = -8, /* a provider or peer cannot take the work now */
+    ERROR_REDO = -9,        /* a batched unit of work found an assumption wrong: nothing was
+                               kept; run it again unbatched (store and engine only) */
 };
 
 /* A short, static description of code (any int). */

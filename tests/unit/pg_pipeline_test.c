@@ -1,0 +1,193 @@
+/* pg_pipeline_test.c - batch units on PostgreSQL (src/store/pg_pipeline.c):
+ * writes sent without waiting for their answers, guarded moves taken as
+ * done and checked by the unit's end. A unit whose every write did what
+ * was assumed commits all of it; one where a guarded write changed no row,
+ * or a write failed, keeps nothing and answers STORE_EREDO, and the
+ * connection is fit for the plain unit that runs it again. Reads in the
+ * middle see the writes sent before them; more writes than the pipeline's
+ * window settle on the way. Needs a PostgreSQL server (scripts/pg.sh run):
+ * on SQLite, which has no batch units, every test is skipped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/pg_internal.h"
+#include "store_fixture.h"
+
+static const char SQL_PUT[] = "INSERT INTO meta(key, value) VALUES (?1, ?2)";
+static const char SQL_SET[] = "UPDATE meta SET value = ?2 WHERE key = ?1 AND value = ?3";
+static const char SQL_GET[] = "SELECT value FROM meta WHERE key = ?1";
+
+static struct pg_conn *conn_of(void **state) {
+    struct store_fixture *f = *state;
+    if (!store_fixture_pg_server())
+        skip();
+    struct pg_conn *c = pg_conn_get(f->st);
+    assert_non_null(c);
+    return c;
+}
+
+static int put(struct pg_conn *c, const char *key, const char *value) {
+    struct pg_stmt *s = pg_prep(c, SQL_PUT);
+    pg_bind_text(s, 1, key);
+    pg_bind_text(s, 2, value);
+    return pg_err(c, pg_step(s), "put");
+}
+
+/* The guarded update of key from `from` to `to`: 1 when it moved (as the
+ * store's moves ask it: pg_changed_one). */
+static int set(struct pg_conn *c, const char *key, const char *from, const char *to, int *rc) {
+    struct pg_stmt *s = pg_prep(c, SQL_SET);
+    pg_bind_text(s, 1, key);
+    pg_bind_text(s, 2, to);
+    pg_bind_text(s, 3, from);
+    *rc = pg_err(c, pg_step(s), "set");
+    return *rc == STORE_OK && pg_changed_one(c);
+}
+
+/* The stored value of key ("" when none), read on the connection. */
+static void get(struct pg_conn *c, const char *key, char *out, size_t n, int *rc) {
+    struct pg_stmt *s = pg_prep(c, SQL_GET);
+    pg_bind_text(s, 1, key);
+    int step = pg_step(s);
+    snprintf(out, n, "%s", step == PG_ROW ? pg_col_raw(s, 0) : "");
+    *rc = pg_err(c, step, "get");
+    pg_reset(s);
+}
+
+/* The committed value of key, read on the fixture's own connection. */
+static void assert_stored(void **state, const char *key, const char *want) {
+    struct store_fixture *f = *state;
+    char sql[128], v[32];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((SELECT value FROM meta WHERE key = '%s'), '(none)')", key);
+    store_fixture_text(f, sql, 0, v, sizeof v);
+    assert_string_equal(v, want);
+}
+
+static void test_a_batch_whose_moves_all_moved_commits(void **state) {
+    struct pg_conn *c = conn_of(state);
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    assert_true(c->pipeline);
+    assert_int_equal(put(c, "a", "1"), STORE_OK);
+    int rc;
+    assert_true(set(c, "a", "1", "2", &rc)); /* taken as moved, checked at the end */
+    char v[16];
+    get(c, "a", v, sizeof v, &rc); /* a read sees what was sent before it */
+    assert_int_equal(rc, STORE_OK);
+    assert_string_equal(v, "2");
+    assert_true(set(c, "a", "2", "3", &rc));
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    assert_false(c->pipeline);
+    assert_stored(state, "a", "3");
+}
+
+static void test_a_guarded_write_that_did_not_move_redoes_the_unit(void **state) {
+    struct pg_conn *c = conn_of(state);
+    assert_int_equal(pg_unit_begin(c), STORE_OK);
+    assert_int_equal(put(c, "b", "1"), STORE_OK);
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    assert_int_equal(put(c, "c", "new"), STORE_OK);
+    int rc;
+    /* b is 1, not 7: the batch cannot know yet, and takes it as moved */
+    assert_true(set(c, "b", "7", "8", &rc));
+    assert_int_equal(rc, STORE_OK);
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_EREDO);
+    assert_stored(state, "c", "(none)"); /* nothing of the unit is kept */
+    assert_stored(state, "b", "1");
+
+    /* the plain unit that runs it again meets the answer where it comes */
+    assert_int_equal(pg_unit_begin(c), STORE_OK);
+    assert_false(c->pipeline);
+    assert_int_equal(put(c, "c", "new"), STORE_OK);
+    assert_false(set(c, "b", "7", "8", &rc));
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    assert_stored(state, "c", "new");
+}
+
+static void test_a_failed_write_redoes_the_unit_and_stops_it_early(void **state) {
+    struct pg_conn *c = conn_of(state);
+    assert_int_equal(pg_unit_begin(c), STORE_OK);
+    assert_int_equal(put(c, "d", "1"), STORE_OK);
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    assert_int_equal(put(c, "e", "1"), STORE_OK);
+    assert_int_equal(put(c, "d", "2"), STORE_OK); /* a duplicate key: fails at the server */
+    char v[16];
+    int rc;
+    get(c, "e", v, sizeof v, &rc); /* the read learns of it: the unit stops */
+    assert_int_equal(rc, STORE_EREDO);
+    assert_int_equal(put(c, "f", "1"), STORE_EREDO);
+    assert_int_equal(pg_unit_end(c, rc), STORE_EREDO);
+    assert_stored(state, "e", "(none)");
+    assert_stored(state, "f", "(none)");
+
+    /* plainly, the conflict is answered where it happens */
+    assert_int_equal(pg_unit_begin(c), STORE_OK);
+    assert_int_equal(put(c, "e", "1"), STORE_OK);
+    assert_int_equal(put(c, "d", "2"), STORE_ECONFLICT);
+    assert_int_equal(pg_unit_end(c, STORE_ECONFLICT), STORE_ECONFLICT);
+    assert_stored(state, "e", "(none)");
+}
+
+static void test_more_writes_than_the_window_settle_on_the_way(void **state) {
+    struct pg_conn *c = conn_of(state);
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    char key[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(put(c, key, "0"), STORE_OK);
+        int rc;
+        assert_true(set(c, key, "0", "1", &rc));
+        assert_true(c->npending <= 1024);
+    }
+    /* pg_changes waits for the answers: the last write changed one row */
+    struct pg_stmt *s = pg_prep(c, SQL_SET);
+    pg_bind_text(s, 1, "k0");
+    pg_bind_text(s, 2, "2");
+    pg_bind_text(s, 3, "1");
+    assert_int_equal(pg_err(c, pg_step(s), "set"), STORE_OK);
+    assert_int_equal(pg_changes(c), 1);
+    assert_int_equal(c->npending, 0);
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    struct store_fixture *f = *state;
+    char n[32];
+    store_fixture_text(f, "SELECT count(*) FROM meta WHERE key LIKE 'k%' AND value = '1'", 0, n,
+                       sizeof n);
+    assert_string_equal(n, "2999");
+    assert_stored(state, "k0", "2");
+}
+
+static void test_a_unit_inside_another_joins_it_unbatched(void **state) {
+    struct pg_conn *c = conn_of(state);
+    assert_int_equal(pg_unit_begin(c), STORE_OK);
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    assert_false(c->pipeline);
+    int rc;
+    assert_int_equal(put(c, "g", "1"), STORE_OK);
+    assert_false(set(c, "g", "0", "1", &rc)); /* answered at once */
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    assert_stored(state, "g", "1");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_batch_whose_moves_all_moved_commits,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_guarded_write_that_did_not_move_redoes_the_unit,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_failed_write_redoes_the_unit_and_stops_it_early,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_more_writes_than_the_window_settle_on_the_way,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_unit_inside_another_joins_it_unbatched,
+                                        store_fixture_setup, store_fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
