@@ -5,7 +5,8 @@
  * stays the size of one round however many rounds are written); a writer
  * that never pauses still finds the file bounded (the committer's own
  * checkpoint past SQLITE_CHECKPOINT_HARD_PAGES); stop joins at once, idle
- * or just woken. Fails when checkpoints never happen. */
+ * or just woken; a store opened by store_sqlite_open runs the thread and
+ * its connections wake it. Fails when checkpoints never happen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "store/sqlite_checkpoint.h"
+#include "store/sqlite_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +154,24 @@ static void test_stop_joins_idle_and_woken(void **state) {
     sqlite3_wal_hook(f->writer, NULL, NULL); /* the stopped one no longer watches */
 }
 
+static void test_the_store_runs_the_thread_and_watches_its_connections(void **state) {
+    struct fx *f = *state;
+    sqlite_checkpointer_stop(f->k); /* this test's own one: the store brings its */
+    f->k = NULL;
+    sqlite3_wal_hook(f->writer, NULL, NULL);
+    struct store_options opts = {0};
+    struct store *st = NULL;
+    char err[256];
+    assert_int_equal(store_sqlite_open(f->path, &opts, &st, err, sizeof err), STORE_OK);
+    struct sqlite_checkpointer *k = ((struct sqlite_store *)st)->ckpt;
+    assert_non_null(k);
+    struct sqlite_conn *conn = sqlite_conn_get(st); /* this thread's, as a store op gets it */
+    assert_non_null(conn);
+    write_rows(conn->db, SQLITE_CHECKPOINT_PAGES + 200);
+    wait_checkpoints(k, 0);
+    st->ops->close(st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_the_thread_checkpoints_and_the_wal_restarts, setup,
@@ -159,6 +179,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_a_writer_without_pause_finds_the_wal_bounded, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stop_joins_idle_and_woken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_store_runs_the_thread_and_watches_its_connections,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
