@@ -3,10 +3,12 @@
  * operations live in sqlite_campaigns.c.
  *
  * Each thread gets its own connection (pthread key), in WAL mode with a
- * busy timeout and foreign keys on. Units of work nest: only the outermost
+ * busy timeout and foreign keys on; their commits leave WAL checkpoints to
+ * the store's checkpoint thread (sqlite_checkpoint.c). Units of work nest: only the outermost
  * begin() issues BEGIN IMMEDIATE (so a writer never has to upgrade a read
  * lock, which WAL could refuse with SQLITE_BUSY_SNAPSHOT), and only the
  * outermost end commits; an inner failure dooms the whole transaction. */
+#include "store/sqlite_checkpoint.h"
 #include "store/sqlite_internal.h"
 #include "store/sqlite_schema.h"
 #include "util/alloc.h"
@@ -108,6 +110,7 @@ struct sqlite_conn *sqlite_conn_get(struct store *st) {
     sqlite3 *db = open_db(s->path, s->max_pages);
     if (!db)
         return NULL;
+    sqlite_checkpointer_watch(s->ckpt, db);
     c = xcalloc(1, sizeof *c);
     c->db = db;
     c->owner = s;
@@ -614,6 +617,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen) {
 
 static void op_close(struct store *st) {
     struct sqlite_store *s = (struct sqlite_store *)st;
+    sqlite_checkpointer_stop(s->ckpt); /* before the connections it watches */
     pthread_key_delete(s->key);
     pthread_mutex_lock(&s->mu);
     struct sqlite_conn *c = s->conns;
@@ -777,6 +781,10 @@ int store_sqlite_open(const char *path, const struct store_options *opts, struct
     s->max_pages = opts->max_pages;
     pthread_mutex_init(&s->mu, NULL);
     pthread_key_create(&s->key, thread_conn_destroy);
+    /* checkpoints on a thread of their own (sqlite_checkpoint.c); an
+     * in-memory database has no -wal file */
+    if (strcmp(path, ":memory:") != 0)
+        s->ckpt = sqlite_checkpointer_start(open_db(path, opts->max_pages));
     *out = &s->base;
     return STORE_OK;
 }

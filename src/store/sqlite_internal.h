@@ -34,7 +34,8 @@ struct sqlite_store {
     int lock_fd;    /* the exclusive flock of store_options.exclusive, or -1 */
     pthread_key_t key;
     pthread_mutex_t mu;
-    struct sqlite_conn *conns; /* every open connection, for close */
+    struct sqlite_conn *conns;        /* every open connection, for close */
+    struct sqlite_checkpointer *ckpt; /* WAL checkpoints' thread, or NULL */
 };
 
 /* This thread's connection, opened on first use; NULL on failure (logged). */
