@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum kind { TEXT, NUMBER };
 
@@ -34,7 +35,8 @@ static const struct setting settings[] = {
      "bearer token for /v1/admin/ (unset: the admin API answers 404)"},
     {"data-dir", "CAMPAIGND_DATA_DIR", T(data_dir), "", 0, 0,
      "folder of phone-number data (timezones/map_data.txt); default: data/ beside the binary"},
-    {"threads", "CAMPAIGND_THREADS", N(threads), "8", 1, 256, "HTTP worker threads"},
+    {"threads", "CAMPAIGND_THREADS", N(threads), "0", 0, 256,
+     "HTTP worker threads (0: one per CPU, plus one)"},
     {"sim-call-ms", "CAMPAIGND_SIM_CALL_MS", N(sim_call_ms), "300", 0, 3600000,
      "how long a simulated call lasts, ms"},
     {"sim-report-ms", "CAMPAIGND_SIM_REPORT_MS", N(sim_report_ms), "200", 0, 3600000,
@@ -256,6 +258,15 @@ enum config_result config_load(struct config *cfg, int argc, char **argv, char *
         cfg->admin_token = NULL;
     }
     return CONFIG_OK;
+}
+
+unsigned config_http_threads(const struct config *cfg) {
+    if (cfg->threads > 0)
+        return (unsigned)cfg->threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    return (unsigned)(cpus + 1 > 256 ? 256 : cpus + 1);
 }
 
 void config_print_help(const char *argv0) {

@@ -16,7 +16,7 @@ struct config {
     char *database;    /* "sqlite:campaignd.db" */
     char *admin_token; /* NULL = admin API off */
     char *data_dir;    /* phone-number data tables */
-    long threads;      /* HTTP worker threads */
+    long threads;      /* HTTP worker threads (0: config_http_threads chooses) */
     long sim_call_ms;
     long sim_report_ms;
     long webhook_allow_private;
@@ -38,6 +38,10 @@ enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = -1 };
  * reason is in err. */
 enum config_result config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 void config_print_help(const char *argv0);
+/* The HTTP worker threads to run: cfg->threads, or when 0 one per online
+ * CPU plus one (a thread per core keeps a request's wait for a CPU short,
+ * the extra one covers a thread held by a write; docs/benchmarks.md). */
+unsigned config_http_threads(const struct config *cfg);
 void config_free(struct config *cfg);
 
 #endif

@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
                                .stats = &engine_stats};
     if (engine_start(&deps, &app.engine) != 0)
         goto out;
-    if (server_start(&app, cfg.listen, (unsigned)cfg.threads, &server) != 0)
+    if (server_start(&app, cfg.listen, config_http_threads(&cfg), &server) != 0)
         goto out;
     log_info("campaignd serving on %s, store %s, admin API %s", cfg.listen, cfg.database,
              cfg.admin_token ? "on" : "off (no admin token)");

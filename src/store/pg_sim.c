@@ -37,9 +37,8 @@ static int held_all(struct pg_conn *conn, const char *provider, const char *cons
                     int *held) {
     for (size_t i = 0; i < n; i++)
         held[i] = 0;
-    char *text = store_json_strings(ids, n);
-    if (!text)
-        return STORE_EIO;
+    /* the sim holds only ids the engine made (plain): another is not held */
+    char *text = store_json_ids(ids, n, NULL);
     struct pg_stmt *s = pg_prep(conn, SQL_HELD);
     pg_bind_text(s, 1, provider);
     pg_bind_text(s, 2, text);

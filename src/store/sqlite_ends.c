@@ -218,14 +218,20 @@ static int read_end_all(struct sqlite_conn *conn, const struct attempt_end *ends
                         struct end_facts **out) {
     *out = NULL;
     const char **ids = xcalloc(n + 1, sizeof *ids);
+    int *plain = xcalloc(n + 1, sizeof *plain);
     size_t nvoice = 0;
     for (size_t i = 0; i < n; i++)
         ids[i] = ends[i].channel == CHANNEL_VOICE ? (nvoice++, ends[i].call_id) : "";
-    char *text = nvoice ? store_json_strings(ids, n) : NULL;
+    char *text = nvoice ? store_json_ids(ids, n, plain) : NULL;
     free(ids);
-    if (!text)
+    if (!text) {
+        free(plain);
         return STORE_OK;
+    }
     struct end_facts *pre = xcalloc(n + 1, sizeof *pre);
+    for (size_t i = 0; i < n; i++)
+        pre[i].again = !plain[i]; /* not in the list: read at its turn */
+    free(plain);
     sqlite3_stmt *s = sqlite_prep(conn, SQL_END_READ_ALL);
     sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
     int step;

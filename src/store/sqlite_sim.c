@@ -36,9 +36,8 @@ static int held_all(struct sqlite_conn *conn, const char *provider, const char *
                     size_t n, int *held) {
     for (size_t i = 0; i < n; i++)
         held[i] = 0;
-    char *text = store_json_strings(ids, n);
-    if (!text)
-        return STORE_EIO;
+    /* the sim holds only ids the engine made (plain): another is not held */
+    char *text = store_json_ids(ids, n, NULL);
     sqlite3_stmt *s = sqlite_prep(conn, SQL_HELD);
     sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);

@@ -1,5 +1,6 @@
 /* store.c - backend selection by URL, and the shared helpers of store.h. */
 #include "store/store.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +10,34 @@ const char *store_strerror(int err) {
     return error_str(err);
 }
 
-char *store_json_strings(const char *const *v, size_t n) {
-    json_t *list = json_array();
+/* 1 when s needs no escaping in JSON and is safe in any encoding. */
+static int plain_id(const char *s) {
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+char *store_json_ids(const char *const *v, size_t n, int *plain) {
+    size_t len = 3;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, json_string(v[i]));
-    char *text = json_dumps(list, JSON_COMPACT);
-    json_decref(list);
+        len += strlen(v[i]) + 3;
+    char *text = xmalloc(len), *p = text;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        int ok = plain_id(v[i]);
+        if (plain)
+            plain[i] = ok;
+        size_t k = ok ? strlen(v[i]) : 0;
+        *p++ = '"';
+        memcpy(p, v[i], k);
+        p += k;
+        *p++ = '"';
+        if (i + 1 < n)
+            *p++ = ',';
+    }
+    *p++ = ']';
+    *p = '\0';
     return text;
 }
 

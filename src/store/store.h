@@ -46,9 +46,12 @@ enum store_error {
 };
 /* error_str(), under the store's name. */
 const char *store_strerror(int err);
-/* For the backends: the strings v[0..n) as a compact JSON array (a new
- * string; NULL when out of memory), a list bound as one parameter. */
-char *store_json_strings(const char *const *v, size_t n);
+/* For the backends: the ids v[0..n) as a JSON array of strings (a new
+ * string), a list bound as one parameter whose elements keep their
+ * positions. An id with a byte outside printable ASCII, '"' or '\\' is
+ * written "" (no id is empty), and plain[i] (when plain is not NULL) says
+ * which were written as they are. */
+char *store_json_ids(const char *const *v, size_t n, int *plain);
 
 struct account {
     char id[48];

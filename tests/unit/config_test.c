@@ -88,7 +88,9 @@ static void test_defaults(void **state) {
     assert_string_equal(c.database, "sqlite:campaignd.db");
     assert_null(c.admin_token);
     assert_string_equal(c.data_dir, ""); /* "": data/ beside the binary */
-    assert_int_equal(c.threads, 8);
+    assert_int_equal(c.threads, 0);      /* one per CPU, plus one */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(config_http_threads(&c), (unsigned)(cpus > 0 ? cpus : 1) + 1);
     assert_int_equal(c.sim_call_ms, 300);
     assert_int_equal(c.sim_report_ms, 200);
     assert_int_equal(c.webhook_allow_private, 0);
@@ -110,7 +112,9 @@ static void test_defaults(void **state) {
 
     /* argc 0 or 1 both mean "no flags" */
     assert_int_equal(load(&c, 0, argv, err, sizeof err), CONFIG_OK);
-    assert_int_equal(c.threads, 8);
+    assert_int_equal(c.threads, 0);
+    c.threads = 5; /* set: as it is */
+    assert_int_equal(config_http_threads(&c), 5);
     config_free(&c);
 }
 
@@ -169,8 +173,7 @@ static void test_file_errors(void **state) {
         {"threads = 0x10\n", {"threads", NULL, NULL}},
         {"threads = 4 # four\n", {"threads", NULL, NULL}},
         {"threads = \n", {"threads", NULL, NULL}},
-        {"threads = 0\n", {"threads", "1..256", NULL}},
-        {"threads = 257\n", {"threads", "1..256", NULL}},
+        {"threads = 257\n", {"threads", "0..256", NULL}},
         {"threads = -4\n", {"threads", NULL, NULL}},
         {"threads = 99999999999999999999999\n", {"threads", NULL, NULL}},
         {"webhook_allow_private = 2\n", {"webhook-allow-private", NULL, NULL}},
@@ -342,7 +345,7 @@ static void test_flag_errors(void **state) {
         {{"--bogus", "1"}, "--bogus"},
         {{"--threads"}, "threads"},
         {{"--threads=abc"}, "--threads"},
-        {{"--threads", "0"}, "--threads"},
+        {{"--threads", "-1"}, "--threads"},
         {{"--threads", "257"}, "--threads"},
         {{"--threads="}, "--threads"},
         {{"--threads", " "}, "--threads"},
@@ -383,7 +386,7 @@ static void test_help(void **state) {
     assert_int_equal(load(&c, ARGC(a2), a2, err, sizeof err), CONFIG_HELP);
     config_free(&c);
     /* help wins over a bad flag or a missing config file */
-    char *a3[] = {"campaignd", "--threads=0", "--help"};
+    char *a3[] = {"campaignd", "--threads=-1", "--help"};
     assert_int_equal(load(&c, ARGC(a3), a3, err, sizeof err), CONFIG_HELP);
     config_free(&c);
     char *a4[] = {"campaignd", "--help", "--config", "/nonexistent/x.conf"};
@@ -486,7 +489,7 @@ static void test_long_comment_leaks_bug(void **state) {
     config_free(&c);
     remove_file(path);
     assert_int_equal(rc, CONFIG_OK);
-    assert_int_equal(threads, 8); /* the comment must not set anything: the default stays */
+    assert_int_equal(threads, 0); /* the comment must not set anything: the default stays */
 }
 
 /* Regression (fixed): a config file that opens but cannot be read (a directory: fgets
