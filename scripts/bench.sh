@@ -52,6 +52,14 @@ for r in rows:
                                                n["requests_per_second"], n["p99_ms"],
                                                r["campaignd_over_nginx"], r["goal_over_nginx"],
                                                r["goal_p99_ms"]))
+sqlite_dispatch = [r["api_over_raw_floor"] for r in rows if r["bench"] == "dispatch_api"]
+for r in rows:
+    if r["bench"] == "cluster_dispatch_floor" and sqlite_dispatch:
+        for nodes, ratio in sorted(r["nodes_over_raw_floor"].items()):
+            print("  dispatch on PostgreSQL, %s node(s): ratio %.3f of its raw floor (%s/s), "
+                  "%.2f of SQLite's  goal >= 0.50 (within 2x)"
+                  % (nodes, ratio, "/".join(map(str, r["raw_floor_dispositions_per_second"])),
+                     ratio / sqlite_dispatch[0]))
 smpp = {r["bench"]: r for r in rows if r["bench"].startswith("smpp_")}
 if "smpp_campaignd" in smpp:
     c, k = smpp["smpp_campaignd"], smpp.get("smpp_kannel")
