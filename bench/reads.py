@@ -8,7 +8,8 @@ nginx's requests/second), both servers measured in the same invocation.
     /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64] [--threads N]
 
 --threads sets the server's HTTP worker threads (CAMPAIGND_THREADS; the
-server's default when absent).
+server's default when absent). --postgres runs the server on a fresh
+database of a throwaway PostgreSQL (scripts/pg.sh start) instead of SQLite.
 """
 import argparse
 import os
@@ -63,12 +64,28 @@ def main():
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--postgres", action="store_true")
     a = ap.parse_args()
     if not shutil.which("wrk") or not shutil.which("nginx"):
         raise SystemExit("reads: needs wrk and nginx (apt-get install wrk nginx-light)")
     env = {"CAMPAIGND_SIM_CALL_MS": "300"}
     if a.threads:
         env["CAMPAIGND_THREADS"] = str(a.threads)
+    pg = None
+    if a.postgres:
+        from cluster import PG, fresh_db
+        url, folder = subprocess.run([PG, "start"], check=True, stdout=subprocess.PIPE,
+                                     text=True).stdout.split()
+        pg = folder
+        env["CAMPAIGND_DATABASE"] = fresh_db(url, "bench_reads")
+    try:
+        run(a, env)
+    finally:
+        if pg:
+            subprocess.run([PG, "stop", pg], check=True)
+
+
+def run(a, env):
     srv = Server(env=env)
     root = tempfile.mkdtemp(prefix="campaignd-nginx-")
     ng = None
@@ -98,7 +115,8 @@ def main():
         static = wrk("http://127.0.0.1:%d/campaign.json" % port, srv.key, a.seconds,
                      a.connections)
         ratio = api["requests_per_second"] / static["requests_per_second"]
-        emit({"bench": "reads", "bytes": len(body), "connections": a.connections,
+        emit({"bench": "reads", "store": env.get("CAMPAIGND_DATABASE", "sqlite")[:8],
+              "bytes": len(body), "connections": a.connections,
               "seconds": a.seconds, "threads": a.threads or None, "campaignd": api, "nginx": static,
               "campaignd_over_nginx": round(ratio, 3), "goal_over_nginx": RATIO_GOAL,
               "goal_p99_ms": P99_GOAL_MS,

@@ -24,6 +24,7 @@ export BENCH_RESULTS="$PWD/$out"
 /usr/bin/python3 bench/upload.py "$@"
 /usr/bin/python3 bench/dispatch.py
 /usr/bin/python3 bench/reads.py
+/usr/bin/python3 bench/reads.py --postgres
 /usr/bin/python3 bench/export.py
 /usr/bin/python3 bench/smpp.py --total 20000 --window 10
 /usr/bin/python3 bench/cluster.py
@@ -47,8 +48,9 @@ for r in rows:
                  r["api_over_raw_floor"], r["goal"]))
     elif r["bench"] == "reads":
         a, n = r["campaignd"], r["nginx"]
-        print("  reads    %8.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms  ratio %.3f  "
-              "goal >= %.2f, p99 < %.0f ms" % (a["requests_per_second"], a["p99_ms"],
+        print("  reads%s %8.0f req/s p99 %.2f ms  nginx %.0f req/s p99 %.2f ms  ratio %.3f  "
+              "goal >= %.2f, p99 < %.0f ms" % (" (pg)" if r.get("store", "").startswith("postgres")
+                                               else "     ", a["requests_per_second"], a["p99_ms"],
                                                n["requests_per_second"], n["p99_ms"],
                                                r["campaignd_over_nginx"], r["goal_over_nginx"],
                                                r["goal_p99_ms"]))
