@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 STORE = pathlib.Path(__file__).resolve().parents[1] / "src" / "store"
-FILES = ["calls", "campaigns", "carriers", "ends", "engine", "events", "inbox", "messages",
+FILES = ["calls", "campaigns", "carriers", "end_facts", "ends", "engine", "events", "inbox", "messages",
          "moves", "providers", "recipients", "sim", "submits", "sweeps", "unknown"]
 
 RENAMES = [
@@ -92,11 +92,9 @@ PATCHES = [
     ("sim", '"SELECT j.key FROM json_each(?2) AS j WHERE EXISTS "',
      '"SELECT j.ord - 1 FROM jsonb_array_elements_text(?2::jsonb) WITH ORDINALITY AS j(value, ord) "'
      '\n"WHERE EXISTS "'),
-    ("ends", '#define END_ALL_KEY "j.key"', '#define END_ALL_KEY "j.ord - 1"'),
-    ("ends", '#define END_ALL_FROM " FROM json_each(?1) AS j JOIN calls c ON c.id = j.value"',
-     '#define END_ALL_FROM                                                                               \\\n'
-     '    " FROM jsonb_array_elements_text(?1::jsonb) WITH ORDINALITY AS j(value, ord) "                   \\\n'
-     '    "JOIN calls c ON c.id = j.value"'),
+    ("end_facts", '#define ALL_KEY "j.key"', '#define ALL_KEY "j.ord - 1"'),
+    ("end_facts", '#define ALL_IDS " FROM json_each(?1) AS j"',
+     '#define ALL_IDS " FROM jsonb_array_elements_text(?1::jsonb) WITH ORDINALITY AS j(value, ord)"'),
     # SQLite's page cache of the claiming connection: PostgreSQL's is the
     # server's shared_buffers, nothing to set per connection
     ("engine", """/* The connection that claims (the engine's) writes thousands of rows a

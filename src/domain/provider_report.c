@@ -1,6 +1,7 @@
 /* provider_report.c - see provider_report.h. */
 #include "domain/provider_report.h"
 #include "util/clock.h"
+#include "util/strcopy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +57,7 @@ int provider_report_from_json(json_t *body, const char *attempt_id, enum channel
     int voice = ch == CHANNEL_VOICE;
     memset(out, 0, sizeof *out);
     out->channel = ch;
-    snprintf(out->call_id, sizeof out->call_id, "%s", attempt_id);
+    STR_COPY(out->call_id, attempt_id);
     const char *status = json_string_value(json_object_get(body, "status"));
     int ok = 0;
     if (status && voice)

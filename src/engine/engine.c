@@ -73,6 +73,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strset.h"
+#include "util/strcopy.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -221,7 +222,7 @@ static struct lane *lane_get(struct engine *e, const char *name, enum channel ch
     e->lanes = xrealloc(e->lanes, (e->nlanes + 1) * sizeof *e->lanes);
     l = &e->lanes[e->nlanes++];
     memset(l, 0, sizeof *l);
-    snprintf(l->name, sizeof l->name, "%s", name);
+    STR_COPY(l->name, name);
     l->channel = ch;
     lane_limits(e, l);
     return l;
@@ -339,7 +340,7 @@ static void queue_end(struct engine *e, const struct attempt_end *end, const str
         e->end_inbox = xrealloc(e->end_inbox, e->capends * sizeof *e->end_inbox);
     }
     e->ends[e->nends] = *end;
-    snprintf(e->end_from[e->nends], sizeof e->end_from[e->nends], "%s", from ? from->name : "");
+    STR_COPY(e->end_from[e->nends], from ? from->name : "");
     e->end_inbox[e->nends] = inbox_seq;
     e->nends++;
 }
@@ -376,10 +377,10 @@ static void queue_mark(struct engine *e, const char *id, enum channel ch, int st
     }
     struct submit_mark *m = &e->marks[e->nmarks++];
     memset(m, 0, sizeof *m);
-    snprintf(m->attempt_id, sizeof m->attempt_id, "%s", id);
+    STR_COPY(m->attempt_id, id);
     m->channel = ch;
     m->state = state;
-    snprintf(m->provider_id, sizeof m->provider_id, "%s", provider_id ? provider_id : "");
+    STR_COPY(m->provider_id, provider_id ? provider_id : "");
     if (segment_ids && nsegments) {
         m->segment_ids = xcalloc(nsegments, sizeof *m->segment_ids);
         memcpy(m->segment_ids, segment_ids, nsegments * sizeof *m->segment_ids);
@@ -577,7 +578,7 @@ static void flush_unclaims(struct engine *e) {
             held[nheld++] = l;
         struct attempt_applied again = {.campaign_seq = e->unclaims[i].campaign_seq,
                                         .retry_due = due};
-        snprintf(again.lane, sizeof again.lane, "%s", l->name);
+        STR_COPY(again.lane, l->name);
         note_retry(e, &again);
     }
     for (size_t h = 0; h < nheld; h++) {
@@ -629,7 +630,7 @@ static void send_attempts(struct engine *e, struct attempt *a, size_t n, int mar
 static int mark_submitting(struct engine *e, const struct attempt *a, size_t n) {
     struct submit_mark *m = xcalloc(n, sizeof *m);
     for (size_t i = 0; i < n; i++) {
-        snprintf(m[i].attempt_id, sizeof m[i].attempt_id, "%s", a[i].call_id);
+        STR_COPY(m[i].attempt_id, a[i].call_id);
         m[i].channel = a[i].channel;
         m[i].state = SUBMIT_SUBMITTING;
     }
@@ -686,12 +687,12 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
          * provider's time when it gives one */
         struct attempt_end first = {.channel = end->channel,
                                     .ended_at = end->ended_at ? end->ended_at : clock_now_ms()};
-        snprintf(first.call_id, sizeof first.call_id, "%s", end->call_id);
+        STR_COPY(first.call_id, end->call_id);
         snprintf(first.provider_call_id, sizeof first.provider_call_id, "%s",
                  end->provider_call_id);
         if (!accepted) {
-            snprintf(first.error_code, sizeof first.error_code, "%s", ev->error_code);
-            snprintf(first.ended_reason, sizeof first.ended_reason, "%s", end->ended_reason);
+            STR_COPY(first.error_code, ev->error_code);
+            STR_COPY(first.ended_reason, end->ended_reason);
         }
         if (end->channel != CHANNEL_VOICE) {
             first.mstatus = accepted ? MSG_SENT : MSG_FAILED;
@@ -702,8 +703,8 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
         }
     } else if (ev->fate == PROVIDER_THROTTLED) {
         struct attempt a = {.channel = end->channel, .campaign_seq = ev->campaign_seq};
-        snprintf(a.call_id, sizeof a.call_id, "%s", end->call_id);
-        snprintf(a.lane, sizeof a.lane, "%s", ev->lane);
+        STR_COPY(a.call_id, end->call_id);
+        STR_COPY(a.lane, ev->lane);
         requeue(e, &a, 1, ev->retry_after_ms);
     }
     /* PROVIDER_UNKNOWN: the attempt stays marked as being submitted and
@@ -1008,9 +1009,9 @@ static void reconcile(struct engine *e, int at_start) {
                 nagain++;
             } else {
                 struct provider_event ev = {.kind = PROVIDER_EVENT_FATE, .fate = PROVIDER_ACCEPTED};
-                snprintf(ev.end.call_id, sizeof ev.end.call_id, "%s", a->call_id);
+                STR_COPY(ev.end.call_id, a->call_id);
                 ev.end.channel = a->channel;
-                snprintf(ev.end.provider_call_id, sizeof ev.end.provider_call_id, "%s", pids[q]);
+                STR_COPY(ev.end.provider_call_id, pids[q]);
                 on_provider_event(e, p, &ev);
                 held_count++;
                 awaits[idx[q]] = !at_start;

@@ -33,6 +33,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/strcopy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ static size_t plan(const struct sim *s, const struct attempt *a, struct pending 
     int64_t t0 = a->created_at;
     memset(out, 0, 3 * sizeof *out);
     for (int i = 0; i < 3; i++) {
-        snprintf(out[i].o.call_id, sizeof out[i].o.call_id, "%s", a->call_id);
+        STR_COPY(out[i].o.call_id, a->call_id);
         snprintf(out[i].o.provider_call_id, sizeof out[i].o.provider_call_id, "SIM%s",
                  strchr(a->call_id, '_') ? strchr(a->call_id, '_') + 1 : a->call_id);
         out[i].o.channel = a->channel;

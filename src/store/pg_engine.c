@@ -28,6 +28,7 @@
 #include "store/pg_internal.h"
 #include "util/alloc.h"
 #include "util/ids.h"
+#include "util/strcopy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +81,8 @@ static const char SQL_LANE_HOLD[] =
 static void read_engine_campaign_row(struct pg_stmt *s, void *item) {
     struct engine_campaign *c = item;
     c->seq = pg_col_int64(s, 0);
-    snprintf(c->id, sizeof c->id, "%s", (const char *)pg_col_raw(s, 1));
-    snprintf(c->account_id, sizeof c->account_id, "%s", (const char *)pg_col_raw(s, 2));
+    STR_COPY(c->id, (const char *)pg_col_raw(s, 1));
+    STR_COPY(c->account_id, (const char *)pg_col_raw(s, 2));
     channel_parse((const char *)pg_col_raw(s, 3), &c->channel);
     campaign_status_parse((const char *)pg_col_raw(s, 4), &c->status);
     c->agent_id = pg_col_text(s, 5);
@@ -262,10 +263,10 @@ static int insert_attempt_row(struct pg_conn *conn, const struct claim_request *
 
 static void read_due_row(struct pg_stmt *s, struct due_row *d) {
     d->seq = pg_col_int64(s, 0);
-    snprintf(d->id, sizeof d->id, "%s", (const char *)pg_col_raw(s, 1));
-    snprintf(d->phone, sizeof d->phone, "%s", (const char *)pg_col_raw(s, 2));
+    STR_COPY(d->id, (const char *)pg_col_raw(s, 1));
+    STR_COPY(d->phone, (const char *)pg_col_raw(s, 2));
     d->attempts = pg_col_int(s, 3);
-    snprintf(d->carrier, sizeof d->carrier, "%s", (const char *)pg_col_raw(s, 4));
+    STR_COPY(d->carrier, (const char *)pg_col_raw(s, 4));
     const char *params = pg_col_raw(s, 5);
     d->params = params ? json_loads((const char *)params, 0, NULL) : NULL;
     d->zones = pg_col_text(s, 6);
@@ -285,16 +286,16 @@ static void make_attempt(const struct claim_request *r, const struct due_row *ro
     memset(a, 0, sizeof *a);
     ids_new(c->channel == CHANNEL_VOICE ? "call_" : "msg_", a->call_id);
     a->channel = c->channel;
-    snprintf(a->to, sizeof a->to, "%s", row->phone);
-    snprintf(a->from, sizeof a->from, "%s", r->from ? r->from : "");
+    STR_COPY(a->to, row->phone);
+    STR_COPY(a->from, r->from ? r->from : "");
     a->attempt = row->attempts + 1;
     a->created_at = now;
     a->text = text;
-    snprintf(a->lane, sizeof a->lane, "%s", r->lane);
+    STR_COPY(a->lane, r->lane);
     a->campaign_seq = c->seq;
-    snprintf(a->agent_id, sizeof a->agent_id, "%s", c->agent_id ? c->agent_id : "");
-    snprintf(a->campaign_id, sizeof a->campaign_id, "%s", c->id);
-    snprintf(a->recipient_id, sizeof a->recipient_id, "%s", row->id);
+    STR_COPY(a->agent_id, c->agent_id ? c->agent_id : "");
+    STR_COPY(a->campaign_id, c->id);
+    STR_COPY(a->recipient_id, row->id);
 }
 
 /* Applies the decision at one recipient's turn. *handed is 1 when it

@@ -16,6 +16,7 @@
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+#include "util/strcopy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -94,18 +95,6 @@ static int batch_flush(struct sqlite_conn *conn, struct ends_batch *b, int64_t n
 
 /* ---- voice ---- */
 
-/* What an end is decided on: the call, its recipient and its campaign. */
-#define END_COLS                                                                                   \
-    "c.seq, c.status, c.recipient_seq, c.campaign_seq, c.lane, r.attempts, camp.status, "          \
-    "c.created_at, coalesce(camp.end_at, 0), r.status, r.disposition, r.due_at"
-#define END_JOINS                                                                                  \
-    " JOIN recipients r ON r.seq = c.recipient_seq JOIN campaigns camp ON camp.seq = "             \
-    "c.campaign_seq"
-static const char SQL_END_READ[] = "SELECT " END_COLS " FROM calls c" END_JOINS " WHERE c.id = ?1";
-/* the same for every call of a JSON array of ids, each row with its position */
-#define END_ALL_KEY "j.key"
-#define END_ALL_FROM " FROM json_each(?1) AS j JOIN calls c ON c.id = j.value"
-static const char SQL_END_READ_ALL[] = "SELECT " END_ALL_KEY ", " END_COLS END_ALL_FROM END_JOINS;
 static const char SQL_END_CALL[] =
     "UPDATE calls SET status = ?2, answered_at = coalesce(?3, answered_at), ended_at = ?4, "
     "duration_ms = ?5, provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL, "
@@ -151,125 +140,21 @@ static int64_t call_duration(const struct attempt_end *e, int64_t created_at) {
     return e->ended_at > created_at ? e->ended_at - created_at : 0;
 }
 
-/* The facts of one call's end, read from END_COLS at column col. */
-struct end_facts {
-    int found;
-    int again; /* its recipient has an earlier end in the batch: read it at its turn */
-    int64_t call_seq, recipient_seq, campaign_seq, created_at;
-    char lane[LANE_MAX + 1];
-    struct call_end_facts f;
-};
-
-static void read_end_facts(sqlite3_stmt *s, int col, struct end_facts *x) {
-    memset(x, 0, sizeof *x);
-    x->found = 1;
-    x->f.current = CALL_QUEUED;
-    x->f.campaign = CAMPAIGN_RUNNING;
-    x->call_seq = sqlite3_column_int64(s, col);
-    call_status_parse((const char *)sqlite3_column_text(s, col + 1), &x->f.current);
-    x->recipient_seq = sqlite3_column_int64(s, col + 2);
-    x->campaign_seq = sqlite3_column_int64(s, col + 3);
-    snprintf(x->lane, sizeof x->lane, "%s", (const char *)sqlite3_column_text(s, col + 4));
-    x->f.attempts = sqlite3_column_int(s, col + 5);
-    campaign_status_parse((const char *)sqlite3_column_text(s, col + 6), &x->f.campaign);
-    x->created_at = sqlite3_column_int64(s, col + 7);
-    x->f.end_at = sqlite3_column_int64(s, col + 8);
-    sqlite_read_recipient_row(s, col + 9, &x->f.row);
-}
-
-/* One call's facts as they are now (x->found = 0: no such call). */
-static int read_end_one(struct sqlite_conn *conn, const char *call_id, struct end_facts *x) {
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_END_READ);
-    sqlite3_bind_text(s, 1, call_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    x->found = 0;
-    if (step == SQLITE_ROW)
-        read_end_facts(s, 0, x);
-    sqlite3_reset(s);
-    return step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK
-                                                     : sqlite_err(conn, step, "end_read");
-}
-
-static int cmp_seq_at(const void *a, const void *b) {
-    const int64_t *x = a, *y = b;
-    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
-}
-
-/* Marks again every end but the first of each recipient: what the first
- * one writes changes the facts of the others. */
-static void mark_repeats(struct end_facts *pre, size_t n) {
-    int64_t(*keys)[2] = xcalloc(n + 1, sizeof *keys);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (pre[i].found) {
-            keys[k][0] = pre[i].recipient_seq;
-            keys[k++][1] = (int64_t)i;
-        }
-    qsort(keys, k, sizeof *keys, cmp_seq_at);
-    for (size_t i = 1; i < k; i++)
-        if (keys[i][0] == keys[i - 1][0])
-            pre[keys[i][1]].again = 1;
-    free(keys);
-}
-
-/* Reads the facts of every voice end of the batch in one query (pre[i]
- * for ends[i]); NULL when the batch has none. */
-static int read_end_all(struct sqlite_conn *conn, const struct attempt_end *ends, size_t n,
-                        struct end_facts **out) {
-    *out = NULL;
-    const char **ids = xcalloc(n + 1, sizeof *ids);
-    int *plain = xcalloc(n + 1, sizeof *plain);
-    size_t nvoice = 0;
-    for (size_t i = 0; i < n; i++)
-        ids[i] = ends[i].channel == CHANNEL_VOICE ? (nvoice++, ends[i].call_id) : "";
-    char *text = nvoice ? store_json_ids(ids, n, plain) : NULL;
-    free(ids);
-    if (!text) {
-        free(plain);
-        return STORE_OK;
-    }
-    struct end_facts *pre = xcalloc(n + 1, sizeof *pre);
-    for (size_t i = 0; i < n; i++)
-        pre[i].again = !plain[i]; /* not in the list: read at its turn */
-    free(plain);
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_END_READ_ALL);
-    sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t at = sqlite3_column_int64(s, 0);
-        if (at >= 0 && (size_t)at < n)
-            read_end_facts(s, 1, &pre[at]);
-    }
-    sqlite3_reset(s);
-    free(text);
-    if (step != SQLITE_DONE) {
-        free(pre);
-        return sqlite_err(conn, step, "end_read_all");
-    }
-    mark_repeats(pre, n);
-    *out = pre;
-    return STORE_OK;
-}
-
 static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
                           const struct attempt_end *e, const struct end_facts *pre, int64_t now,
                           struct attempt_applied *out) {
     struct end_facts x;
-    int rc = STORE_OK;
-    if (pre && !pre->again)
-        x = *pre;
-    else
-        rc = read_end_one(conn, e->call_id, &x);
+    int rc = sqlite_end_facts_at(conn, e, pre, &x);
     if (rc || !x.found)
         return rc;
-    int64_t call_seq = x.call_seq, recipient_seq = x.recipient_seq, created_at = x.created_at;
+    int64_t call_seq = x.seq, recipient_seq = x.recipient_seq, created_at = x.created_at;
     out->campaign_seq = x.campaign_seq;
-    snprintf(out->lane, sizeof out->lane, "%s", x.lane);
+    STR_COPY(out->lane, x.lane);
     struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
     rc = load_policy(conn, bc);
     if (rc)
         return rc;
-    struct call_end_facts f = x.f;
+    struct call_end_facts f = x.call;
     f.policy = &bc->policy;
     struct call_end_decision d;
     call_end_decide(&f, e->status, e->answered_by, e->ended_at, &d);
@@ -308,9 +193,6 @@ static int apply_call_end(struct sqlite_conn *conn, struct ends_batch *b,
 
 /* ---- messages ---- */
 
-static const char SQL_MEND_READ[] =
-    "SELECT m.seq, m.status, m.recipient_seq, m.campaign_seq, m.lane, r.status, r.disposition, "
-    "r.due_at FROM messages m JOIN recipients r ON r.seq = m.recipient_seq WHERE m.id = ?1";
 static const char SQL_MEND_MSG[] =
     "UPDATE messages SET status = ?2, sent_at = coalesce(sent_at, ?3), "
     "delivered_at = coalesce(delivered_at, ?4), read_at = coalesce(read_at, ?5), "
@@ -340,30 +222,23 @@ static int write_message(struct sqlite_conn *conn, int64_t seq, enum message_sta
 }
 
 static int apply_message_report(struct sqlite_conn *conn, struct ends_batch *b,
-                                const struct attempt_end *e, int64_t now,
-                                struct attempt_applied *out) {
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_MEND_READ);
-    sqlite3_bind_text(s, 1, e->call_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "mend_read");
-    }
-    int64_t mseq = sqlite3_column_int64(s, 0);
-    struct message_report_facts f = {.current = MSG_QUEUED};
-    message_status_parse((const char *)sqlite3_column_text(s, 1), &f.current);
-    int64_t rseq = sqlite3_column_int64(s, 2);
-    out->campaign_seq = sqlite3_column_int64(s, 3);
-    snprintf(out->lane, sizeof out->lane, "%s", (const char *)sqlite3_column_text(s, 4));
-    sqlite_read_recipient_row(s, 5, &f.row);
-    sqlite3_reset(s);
+                                const struct attempt_end *e, const struct end_facts *pre,
+                                int64_t now, struct attempt_applied *out) {
+    struct end_facts x;
+    int rc = sqlite_end_facts_at(conn, e, pre, &x);
+    if (rc || !x.found)
+        return rc;
+    int64_t mseq = x.seq, rseq = x.recipient_seq;
+    out->campaign_seq = x.campaign_seq;
+    STR_COPY(out->lane, x.lane);
+    struct message_report_facts f = x.msg;
 
     struct message_report_decision d;
     message_report_decide(&f, e->mstatus, &d);
     if (!d.applies)
         return STORE_OK;
     int written = 0, moved = 0;
-    int rc = write_message(conn, mseq, f.current, &d, e, now, &written);
+    rc = write_message(conn, mseq, f.current, &d, e, now, &written);
     if (rc || !written)
         return rc; /* another writer moved it first */
     struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
@@ -387,12 +262,12 @@ int sqlite_apply_ends(struct store *st, const struct attempt_end *ends, size_t n
         return rc;
     struct ends_batch b = {0};
     struct end_facts *pre = NULL;
-    rc = read_end_all(conn, ends, n, &pre);
+    rc = sqlite_end_facts_all(conn, ends, n, &pre);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         memset(&applied[i], 0, sizeof applied[i]);
         rc = ends[i].channel == CHANNEL_VOICE
-                 ? apply_call_end(conn, &b, &ends[i], pre ? &pre[i] : NULL, now, &applied[i])
-                 : apply_message_report(conn, &b, &ends[i], now, &applied[i]);
+                 ? apply_call_end(conn, &b, &ends[i], &pre[i], now, &applied[i])
+                 : apply_message_report(conn, &b, &ends[i], &pre[i], now, &applied[i]);
     }
     if (rc == STORE_OK)
         rc = batch_flush(conn, &b, now);

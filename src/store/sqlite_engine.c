@@ -28,6 +28,7 @@
 #include "store/sqlite_internal.h"
 #include "util/alloc.h"
 #include "util/ids.h"
+#include "util/strcopy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +81,8 @@ static const char SQL_LANE_HOLD[] =
 static void read_engine_campaign_row(sqlite3_stmt *s, void *item) {
     struct engine_campaign *c = item;
     c->seq = sqlite3_column_int64(s, 0);
-    snprintf(c->id, sizeof c->id, "%s", (const char *)sqlite3_column_text(s, 1));
-    snprintf(c->account_id, sizeof c->account_id, "%s", (const char *)sqlite3_column_text(s, 2));
+    STR_COPY(c->id, (const char *)sqlite3_column_text(s, 1));
+    STR_COPY(c->account_id, (const char *)sqlite3_column_text(s, 2));
     channel_parse((const char *)sqlite3_column_text(s, 3), &c->channel);
     campaign_status_parse((const char *)sqlite3_column_text(s, 4), &c->status);
     c->agent_id = sqlite_col_text(s, 5);
@@ -263,10 +264,10 @@ static int insert_attempt_row(struct sqlite_conn *conn, const struct claim_reque
 
 static void read_due_row(sqlite3_stmt *s, struct due_row *d) {
     d->seq = sqlite3_column_int64(s, 0);
-    snprintf(d->id, sizeof d->id, "%s", (const char *)sqlite3_column_text(s, 1));
-    snprintf(d->phone, sizeof d->phone, "%s", (const char *)sqlite3_column_text(s, 2));
+    STR_COPY(d->id, (const char *)sqlite3_column_text(s, 1));
+    STR_COPY(d->phone, (const char *)sqlite3_column_text(s, 2));
     d->attempts = sqlite3_column_int(s, 3);
-    snprintf(d->carrier, sizeof d->carrier, "%s", (const char *)sqlite3_column_text(s, 4));
+    STR_COPY(d->carrier, (const char *)sqlite3_column_text(s, 4));
     const unsigned char *params = sqlite3_column_text(s, 5);
     d->params = params ? json_loads((const char *)params, 0, NULL) : NULL;
     d->zones = sqlite_col_text(s, 6);
@@ -286,16 +287,16 @@ static void make_attempt(const struct claim_request *r, const struct due_row *ro
     memset(a, 0, sizeof *a);
     ids_new(c->channel == CHANNEL_VOICE ? "call_" : "msg_", a->call_id);
     a->channel = c->channel;
-    snprintf(a->to, sizeof a->to, "%s", row->phone);
-    snprintf(a->from, sizeof a->from, "%s", r->from ? r->from : "");
+    STR_COPY(a->to, row->phone);
+    STR_COPY(a->from, r->from ? r->from : "");
     a->attempt = row->attempts + 1;
     a->created_at = now;
     a->text = text;
-    snprintf(a->lane, sizeof a->lane, "%s", r->lane);
+    STR_COPY(a->lane, r->lane);
     a->campaign_seq = c->seq;
-    snprintf(a->agent_id, sizeof a->agent_id, "%s", c->agent_id ? c->agent_id : "");
-    snprintf(a->campaign_id, sizeof a->campaign_id, "%s", c->id);
-    snprintf(a->recipient_id, sizeof a->recipient_id, "%s", row->id);
+    STR_COPY(a->agent_id, c->agent_id ? c->agent_id : "");
+    STR_COPY(a->campaign_id, c->id);
+    STR_COPY(a->recipient_id, row->id);
 }
 
 /* Applies the decision at one recipient's turn. *handed is 1 when it

@@ -1,0 +1,188 @@
+/* call_ends_test.c - a batch of voice reports applied in one apply_ends,
+ * on SQLite or PostgreSQL (store_fixture.h): the store reads the facts of
+ * the whole batch at once (sqlite_end_facts.c), so reports of one call
+ * later in the batch must see what the earlier ones wrote (a progress then
+ * the end; the same end twice applies once), reports of unknown calls and
+ * of ids a JSON list cannot carry change nothing, and the counters keep
+ * total = queued + dispatched + succeeded + failed. On PostgreSQL the
+ * batch's writes are also pipelined (pg_pipeline.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "store_fixture.h"
+#include "util/ids.h"
+#include "util/strcopy.h"
+
+#define T0 1700000000000LL
+#define LANE "default-voice|US"
+#define N 4
+
+struct fx {
+    struct store_fixture *sf;
+    struct store *st;
+    char account[48], campaign[48];
+    char rids[N][48], calls[N][48];
+};
+
+/* A running voice campaign of N recipients, every one claimed. */
+static void fx_open(struct fx *f) {
+    memset(f, 0, sizeof *f);
+    void *sf = NULL;
+    store_fixture_setup(&sf);
+    f->sf = sf;
+    f->st = f->sf->st;
+    struct account a = {0};
+    char name[] = "ends", agent[] = "agt_1";
+    ids_new("acct_", a.id);
+    a.name = name;
+    a.created_at = T0;
+    assert_int_equal(f->st->ops->account_insert(f->st, &a), 0);
+    snprintf(f->account, sizeof f->account, "%s", a.id);
+
+    struct campaign c;
+    memset(&c, 0, sizeof c);
+    char cfg[] = "{\"caller_id\":\"+14155550100\"}";
+    ids_new("cmp_", c.id);
+    snprintf(c.account_id, sizeof c.account_id, "%s", f->account);
+    c.name = name;
+    c.agent_id = agent;
+    c.channel = CHANNEL_VOICE;
+    c.status = CAMPAIGN_DRAFT;
+    c.config_json = cfg;
+    c.created_at = c.updated_at = T0;
+    assert_int_equal(f->st->ops->campaign_insert(f->st, &c), 0);
+    snprintf(f->campaign, sizeof f->campaign, "%s", c.id);
+
+    struct recipient_new items[N];
+    char phones[N][20];
+    memset(items, 0, sizeof items);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(phones[i], sizeof phones[i], "+1415555%04zu", i);
+        ids_new("rcp_", items[i].id);
+        STR_COPY(f->rids[i], items[i].id);
+        items[i].phone_number = phones[i];
+        items[i].carrier = "default-voice";
+        items[i].lane = LANE;
+        snprintf(items[i].region, sizeof items[i].region, "US");
+    }
+    struct campaign out;
+    memset(&out, 0, sizeof out);
+    assert_int_equal(
+        f->st->ops->recipients_insert(f->st, f->account, f->campaign, items, N, T0 + 10, &out), 0);
+    campaign_clear(&out);
+    enum move_result result = MOVE_INVALID;
+    assert_int_equal(f->st->ops->campaign_move(f->st, f->account, f->campaign, MOVE_START, T0 + 20,
+                                               &result, &out),
+                     0);
+    campaign_clear(&out);
+
+    struct engine_campaign *list = NULL;
+    size_t nc = 0;
+    assert_int_equal(f->st->ops->engine_campaigns(f->st, &list, &nc), 0);
+    assert_int_equal(nc, 1);
+    struct claim_request req = {
+        .lane = LANE, .campaign = &list[0], .from = "+14155550100", .provider = "sim", .want = N};
+    struct attempt got[N + 1];
+    size_t n = 0;
+    assert_int_equal(f->st->ops->claim(f->st, &req, 1, T0 + 1000, got, &n), 0);
+    assert_int_equal(n, N);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)(got[i].to[strlen(got[i].to) - 1] - '0');
+        STR_COPY(f->calls[k], got[i].call_id);
+        free(got[i].text);
+    }
+    for (size_t i = 0; i < nc; i++)
+        engine_campaign_clear(&list[i]);
+    free(list);
+}
+
+static void fx_close(struct fx *f) {
+    void *sf = f->sf;
+    store_fixture_teardown(&sf);
+}
+
+static struct attempt_end report(const char *call_id, enum call_status s, int64_t at) {
+    struct attempt_end e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.call_id, sizeof e.call_id, "%s", call_id);
+    e.channel = CHANNEL_VOICE;
+    e.status = s;
+    e.ended_at = at;
+    if (s == CALL_IN_PROGRESS || s == CALL_COMPLETED)
+        e.answered_at = T0 + 2000;
+    snprintf(e.provider_call_id, sizeof e.provider_call_id, "CA%s", call_id + 5);
+    return e;
+}
+
+static enum call_status call_status_of(struct fx *f, size_t i, int64_t *answered) {
+    struct call c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(f->st->ops->call_get(f->st, f->account, f->calls[i], &c), 0);
+    enum call_status s = c.status;
+    *answered = c.answered_at;
+    call_clear(&c);
+    return s;
+}
+
+static enum recipient_status recipient_status_of(struct fx *f, size_t i) {
+    struct recipient r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(f->st->ops->recipient_get(f->st, f->account, f->campaign, f->rids[i], &r), 0);
+    enum recipient_status s = r.status;
+    recipient_clear(&r);
+    return s;
+}
+
+static void test_reports_of_one_call_in_one_batch_see_each_other(void **state) {
+    (void)state;
+    struct fx f;
+    fx_open(&f);
+    struct attempt_end ends[] = {
+        report(f.calls[0], CALL_IN_PROGRESS, T0 + 2000), /* progress, then its end */
+        report(f.calls[1], CALL_COMPLETED, T0 + 3000),
+        report(f.calls[0], CALL_COMPLETED, T0 + 4000),
+        report("call_nope", CALL_COMPLETED, T0 + 4000),         /* no such call */
+        report(f.calls[1], CALL_COMPLETED, T0 + 5000),          /* the same end again */
+        report("call_\xc3\xa9t\xc3\xa9", CALL_BUSY, T0 + 5000), /* not in the id list */
+        report(f.calls[2], CALL_COMPLETED, T0 + 6000),
+    };
+    size_t n = sizeof ends / sizeof ends[0];
+    struct attempt_applied applied[sizeof ends / sizeof ends[0]];
+    assert_int_equal(f.st->ops->apply_ends(f.st, ends, n, T0 + 7000, applied), 0);
+    int want[] = {1, 1, 1, 0, 0, 0, 1};
+    for (size_t k = 0; k < n; k++)
+        if (applied[k].applied != want[k])
+            fail_msg("report %zu: applied %d, want %d", k, applied[k].applied, want[k]);
+    assert_string_equal(applied[2].lane, LANE);
+
+    int64_t answered = 0;
+    assert_int_equal(call_status_of(&f, 0, &answered), CALL_COMPLETED);
+    assert_true(answered > 0);
+    assert_int_equal(call_status_of(&f, 1, &answered), CALL_COMPLETED);
+    assert_int_equal(call_status_of(&f, 3, &answered), CALL_RINGING); /* no report yet */
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(recipient_status_of(&f, i), RECIPIENT_SUCCEEDED);
+    assert_int_equal(recipient_status_of(&f, 3), RECIPIENT_DISPATCHED);
+
+    struct campaign c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(f.st->ops->campaign_get(f.st, f.account, f.campaign, &c), 0);
+    assert_int_equal(c.counters.succeeded, 3);
+    assert_int_equal(c.counters.dispatched, 1);
+    assert_int_equal(c.counters.dispositions[DISP_COMPLETED], 3);
+    assert_int_equal(c.counters.total, c.counters.queued + c.counters.dispatched +
+                                           c.counters.succeeded + c.counters.failed);
+    campaign_clear(&c);
+    fx_close(&f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reports_of_one_call_in_one_batch_see_each_other),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
