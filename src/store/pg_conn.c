@@ -13,7 +13,10 @@
  * node on the database, as SQLite's BEGIN IMMEDIATE makes them on one
  * file: the read-then-guarded-write units written for SQLite keep their
  * meaning, and no two writers deadlock. Reads outside a unit run without
- * it. A lock wait past LOCK_TIMEOUT answers STORE_EBUSY.
+ * it. A lock wait past LOCK_TIMEOUT answers STORE_EBUSY. The outermost
+ * unit may be a batch unit (pg_unit_begin_batch): its statements go
+ * through pg_pipeline.c, and its end answers STORE_EREDO when it must run
+ * again as a plain one.
  *
  * A lost connection (server restart, network cut) fails the call under way
  * with STORE_EBUSY; the next call on that thread, outside a transaction,
