@@ -7,9 +7,8 @@
 #ifndef CAMPAIGND_PG_INTERNAL_H
 #define CAMPAIGND_PG_INTERNAL_H
 
-#include "domain/call_end.h"
-#include "domain/message_report.h"
 #include "domain/move.h"
+#include "store/end_facts.h"
 #include "store/store.h"
 
 #include <libpq-fe.h>
@@ -326,18 +325,8 @@ int pg_webhook_secrets(struct store *st, const char *account_id, const char *if_
 int pg_webhook_rotate(struct store *st, const char *account_id, const char *secret,
                       int64_t previous_until);
 
-/* ---- the facts a batch of reports is decided on (pg_end_facts.c) ---- */
+/* ---- the facts a batch of reports is decided on (end_facts.h, pg_end_facts.c) ---- */
 
-struct end_facts {
-    int found; /* 0: no such call or message */
-    int again; /* read it alone at its turn (an earlier report of its recipient
-                  in the batch may change it, or its id was not in the list) */
-    int64_t seq, recipient_seq, campaign_seq; /* the call's or message's seq */
-    int64_t created_at;                       /* the call's dial */
-    char lane[LANE_MAX + 1];
-    struct call_end_facts call;      /* voice (policy left to the caller) */
-    struct message_report_facts msg; /* sms, whatsapp */
-};
 /* The facts of report e: pre, the batch's, unless it is marked again,
  * else as they are now. */
 int pg_end_facts_at(struct pg_conn *conn, const struct attempt_end *e, const struct end_facts *pre,

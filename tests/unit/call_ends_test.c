@@ -14,6 +14,7 @@
 
 #include "store/store.h"
 #include "store_fixture.h"
+#include "store_objects.h"
 #include "util/ids.h"
 #include "util/strcopy.h"
 
@@ -35,50 +36,7 @@ static void fx_open(struct fx *f) {
     store_fixture_setup(&sf);
     f->sf = sf;
     f->st = f->sf->st;
-    struct account a = {0};
-    char name[] = "ends", agent[] = "agt_1";
-    ids_new("acct_", a.id);
-    a.name = name;
-    a.created_at = T0;
-    assert_int_equal(f->st->ops->account_insert(f->st, &a), 0);
-    snprintf(f->account, sizeof f->account, "%s", a.id);
-
-    struct campaign c;
-    memset(&c, 0, sizeof c);
-    char cfg[] = "{\"caller_id\":\"+14155550100\"}";
-    ids_new("cmp_", c.id);
-    snprintf(c.account_id, sizeof c.account_id, "%s", f->account);
-    c.name = name;
-    c.agent_id = agent;
-    c.channel = CHANNEL_VOICE;
-    c.status = CAMPAIGN_DRAFT;
-    c.config_json = cfg;
-    c.created_at = c.updated_at = T0;
-    assert_int_equal(f->st->ops->campaign_insert(f->st, &c), 0);
-    snprintf(f->campaign, sizeof f->campaign, "%s", c.id);
-
-    struct recipient_new items[N];
-    char phones[N][20];
-    memset(items, 0, sizeof items);
-    for (size_t i = 0; i < N; i++) {
-        snprintf(phones[i], sizeof phones[i], "+1415555%04zu", i);
-        ids_new("rcp_", items[i].id);
-        STR_COPY(f->rids[i], items[i].id);
-        items[i].phone_number = phones[i];
-        items[i].carrier = "default-voice";
-        items[i].lane = LANE;
-        snprintf(items[i].region, sizeof items[i].region, "US");
-    }
-    struct campaign out;
-    memset(&out, 0, sizeof out);
-    assert_int_equal(
-        f->st->ops->recipients_insert(f->st, f->account, f->campaign, items, N, T0 + 10, &out), 0);
-    campaign_clear(&out);
-    enum move_result result = MOVE_INVALID;
-    assert_int_equal(f->st->ops->campaign_move(f->st, f->account, f->campaign, MOVE_START, T0 + 20,
-                                               &result, &out),
-                     0);
-    campaign_clear(&out);
+    store_objects_voice_running(f->st, "ends", T0, N, LANE, f->account, f->campaign, f->rids);
 
     struct engine_campaign *list = NULL;
     size_t nc = 0;
@@ -129,12 +87,7 @@ static enum call_status call_status_of(struct fx *f, size_t i, int64_t *answered
 }
 
 static enum recipient_status recipient_status_of(struct fx *f, size_t i) {
-    struct recipient r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(f->st->ops->recipient_get(f->st, f->account, f->campaign, f->rids[i], &r), 0);
-    enum recipient_status s = r.status;
-    recipient_clear(&r);
-    return s;
+    return store_objects_recipient_status(f->st, f->account, f->campaign, f->rids[i]);
 }
 
 static void test_reports_of_one_call_in_one_batch_see_each_other(void **state) {

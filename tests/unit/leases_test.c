@@ -17,6 +17,7 @@
 
 #include "store/store.h"
 #include "store_fixture.h"
+#include "store_objects.h"
 #include "util/ids.h"
 
 #include <stdio.h>
@@ -39,48 +40,8 @@ static void fx_open(struct fx *f) {
     store_fixture_setup(&sf);
     f->sf = sf;
     f->st = f->sf->st;
-    struct account a = {0};
-    char name[] = "leases";
-    ids_new("acct_", a.id);
-    a.name = name;
-    a.created_at = T0;
-    assert_int_equal(f->st->ops->account_insert(f->st, &a), 0);
-    snprintf(f->account, sizeof f->account, "%s", a.id);
-
-    struct campaign c;
-    memset(&c, 0, sizeof c);
-    char cname[] = "c", agent[] = "agt_1", cfg[] = "{\"caller_id\":\"+14155550100\"}";
-    ids_new("cmp_", c.id);
-    snprintf(c.account_id, sizeof c.account_id, "%s", f->account);
-    c.name = cname;
-    c.agent_id = agent;
-    c.channel = CHANNEL_VOICE;
-    c.status = CAMPAIGN_DRAFT;
-    c.config_json = cfg;
-    c.created_at = c.updated_at = T0;
-    assert_int_equal(f->st->ops->campaign_insert(f->st, &c), 0);
-    snprintf(f->campaign, sizeof f->campaign, "%s", c.id);
-    struct recipient_new items[N];
-    char phones[N][20];
-    memset(items, 0, sizeof items);
-    for (int i = 0; i < N; i++) {
-        snprintf(phones[i], sizeof phones[i], "+1415%07d", 2000000 + i);
-        ids_new("rcp_", items[i].id);
-        items[i].phone_number = phones[i];
-        items[i].carrier = "default-voice";
-        items[i].lane = "default-voice";
-        snprintf(items[i].region, sizeof items[i].region, "US");
-    }
-    struct campaign out;
-    memset(&out, 0, sizeof out);
-    assert_int_equal(
-        f->st->ops->recipients_insert(f->st, f->account, f->campaign, items, N, T0 + 1, &out), 0);
-    campaign_clear(&out);
-    enum move_result result;
-    assert_int_equal(f->st->ops->campaign_move(f->st, f->account, f->campaign, MOVE_START, T0 + 2,
-                                               &result, &out),
-                     0);
-    campaign_clear(&out);
+    store_objects_voice_running(f->st, "leases", T0, N, "default-voice", f->account, f->campaign,
+                                NULL);
 }
 
 static void fx_close(struct fx *f) {

@@ -29,6 +29,7 @@
 
 #include "store/store.h"
 #include "store_fixture.h"
+#include "store_objects.h"
 #include "util/ids.h"
 
 #include <pthread.h>
@@ -73,13 +74,7 @@ static void fx_open(struct fx *f) {
     store_fixture_setup(&sf);
     f->sf = sf;
     f->st = f->sf->st;
-    struct account a = {0};
-    char name[] = "reports";
-    ids_new("acct_", a.id);
-    a.name = name;
-    a.created_at = T0;
-    assert_int_equal(f->st->ops->account_insert(f->st, &a), 0);
-    snprintf(f->account, sizeof f->account, "%s", a.id);
+    store_objects_account(f->st, "reports", T0, f->account);
     f->clock = T0 + 1000;
 }
 
@@ -110,54 +105,20 @@ static void fx_campaign(struct fx *f, enum channel ch, const char *config, const
     assert_non_null(f->model);
     assert_non_null(f->times);
 
-    struct campaign c;
-    memset(&c, 0, sizeof c);
-    char name[] = "reports", agent[] = "agt_1";
-    char *cfg = strdup(config);
-    assert_non_null(cfg);
-    ids_new("cmp_", c.id);
-    snprintf(c.account_id, sizeof c.account_id, "%s", f->account);
-    c.name = name;
-    c.agent_id = agent;
-    c.channel = ch;
-    c.status = CAMPAIGN_DRAFT;
-    c.config_json = cfg;
-    c.created_at = c.updated_at = T0;
-    assert_int_equal(f->st->ops->campaign_insert(f->st, &c), 0);
-    snprintf(f->campaign, sizeof f->campaign, "%s", c.id);
-    free(cfg);
-
+    store_objects_campaign(f->st, f->account, ch, config, T0, f->campaign);
     struct recipient_new *items = calloc(n, sizeof *items);
     assert_non_null(items);
-    const char *carrier = ch == CHANNEL_SMS ? "default-sms" : "default-whatsapp";
     for (size_t i = 0; i < n; i++) {
         snprintf(f->phones[i], sizeof f->phones[i], "+1415%07u", (unsigned)(2000000 + i % 1000000));
         ids_new("rcp_", items[i].id);
         snprintf(f->rids[i], sizeof f->rids[i], "%s", items[i].id);
         items[i].phone_number = f->phones[i];
         items[i].params_json = params ? params[i] : "{\"name\":\"Ada\"}";
-        items[i].carrier = carrier;
-        items[i].lane = lane;
-        snprintf(items[i].region, sizeof items[i].region, "US");
     }
-    struct campaign out;
-    memset(&out, 0, sizeof out);
-    assert_int_equal(
-        f->st->ops->recipients_insert(f->st, f->account, f->campaign, items, n, T0 + 10, &out), 0);
-    assert_int_equal(out.counters.total, (int64_t)n);
-    campaign_clear(&out);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(items[i].inserted, 1);
+    store_objects_recipients(f->st, f->account, f->campaign, items, n,
+                             ch == CHANNEL_SMS ? "default-sms" : "default-whatsapp", lane, T0 + 10);
     free(items);
-
-    enum move_result result = MOVE_INVALID;
-    memset(&out, 0, sizeof out);
-    assert_int_equal(f->st->ops->campaign_move(f->st, f->account, f->campaign, MOVE_START, T0 + 20,
-                                               &result, &out),
-                     0);
-    assert_int_equal(result, MOVE_OK);
-    assert_int_equal(out.status, CAMPAIGN_RUNNING);
-    campaign_clear(&out);
+    store_objects_start(f->st, f->account, f->campaign, T0 + 20);
 }
 
 static long find_phone(const struct fx *f, const char *phone) {
@@ -451,12 +412,7 @@ static void wa_fixture(struct fx *f, size_t n) {
 }
 
 static enum recipient_status status_of(struct fx *f, size_t i) {
-    struct recipient r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(f->st->ops->recipient_get(f->st, f->account, f->campaign, f->rids[i], &r), 0);
-    enum recipient_status s = r.status;
-    recipient_clear(&r);
-    return s;
+    return store_objects_recipient_status(f->st, f->account, f->campaign, f->rids[i]);
 }
 
 /* ---- the scenarios -------------------------------------------------------- */
