@@ -2,6 +2,7 @@
  * server, wait for SIGTERM or SIGINT, shut down in order (stop accepting,
  * finish requests, close the store). */
 #include "api/app.h"
+#include "api/campaign_cache.h"
 #include "api/key_cache.h"
 #include "api/metrics.h"
 #include "api/server.h"
@@ -121,6 +122,10 @@ int main(int argc, char **argv) {
     /* a key revoked on another node must fail at once: no cache there */
     if (!app.store->ops->shared)
         app.keys = key_cache_new();
+    /* a GET answered from what it rendered while nothing was written; only
+     * where every write passes through this process */
+    if (app.store->ops->write_generation)
+        app.campaigns = campaign_cache_new();
     app.tzmap = load_tzmap(&cfg);
     struct engine_deps deps = {.store = app.store,
                                .cfg = &cfg,
@@ -144,6 +149,7 @@ out:
     engine_stop(app.engine);
     metrics_free(app.metrics);
     key_cache_free(app.keys);
+    campaign_cache_free(app.campaigns);
     tzmap_free(app.tzmap);
     if (app.store)
         app.store->ops->close(app.store);

@@ -1,6 +1,6 @@
 /* app.h - what every handler may reach: settings, the store, the page-token
- * secret, the metrics and the API key cache. Created once in main.c before the HTTP server
- * starts and read-only afterwards (metrics use atomics, the key cache a mutex). */
+ * secret, the metrics, the API key cache and the campaign cache. Created once in main.c before the
+ * HTTP server starts and read-only afterwards (metrics use atomics, the caches mutexes). */
 #ifndef CAMPAIGND_APP_H
 #define CAMPAIGND_APP_H
 
@@ -21,6 +21,9 @@ struct app {
     struct engine *engine;  /* NULL in tools that only serve the API */
     struct tzmap *tzmap;    /* phone prefix -> time zones; NULL without the data */
     struct key_cache *keys; /* checked API keys (key_cache.h); NULL on a shared store */
+    /* campaigns as their GET wrote them (campaign_cache.h); NULL on a
+     * shared store */
+    struct campaign_cache *campaigns;
 };
 
 /* Loads (or creates on first start) the server secret kept in the store. */

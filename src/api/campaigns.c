@@ -2,6 +2,7 @@
  * lifecycle moves. Validation and the lifecycle table live in
  * domain/campaign.c; the move itself is one store transaction. */
 #include "api/app.h"
+#include "api/campaign_cache.h"
 #include "api/carriers.h"
 #include "api/handlers.h"
 #include "api/paging.h"
@@ -22,17 +23,25 @@ static char *dump_or_null(json_t *v) {
 }
 
 /* The campaign answer, written without a tree (campaign_text.h); through
- * render_campaign when a string of it is not valid UTF-8. */
-static void reply_campaign(struct request *req, int status, const struct campaign *c) {
+ * render_campaign when a string of it is not valid UTF-8. A text written
+ * goes into the campaign cache when generation is not 0. */
+static void reply_campaign_cached(struct request *req, int status, const struct campaign *c,
+                                  uint64_t generation) {
     struct buf b;
     buf_init(&b, SIZE_MAX / 2);
     if (campaign_text(c, &b) == 0) {
         size_t n = b.len;
+        if (generation)
+            campaign_cache_put(req->app->campaigns, generation, req->account_id, c->id, b.data, n);
         reply_json_text(req, status, buf_steal(&b), n);
         return;
     }
     buf_free(&b);
     reply_json(req, status, render_campaign(c));
+}
+
+static void reply_campaign(struct request *req, int status, const struct campaign *c) {
+    reply_campaign_cached(req, status, c, 0);
 }
 
 static void reply_verr(struct request *req, const struct verr *e) {
@@ -93,13 +102,23 @@ void campaigns_create(struct request *req) {
     campaign_clear(&c);
 }
 
+/* From the campaign cache while the store's write generation has not moved
+ * since the text was rendered (campaign_cache.h), else read and rendered. */
 void campaigns_get(struct request *req) {
+    struct store *st = req->app->store;
+    uint64_t generation = req->app->campaigns ? st->ops->write_generation(st) : 0;
+    char *text;
+    size_t n;
+    if (campaign_cache_get(req->app->campaigns, generation, req->account_id, req->params[0], &text,
+                           &n)) {
+        reply_json_text(req, 200, text, n);
+        return;
+    }
     struct campaign c;
-    int rc =
-        req->app->store->ops->campaign_get(req->app->store, req->account_id, req->params[0], &c);
+    int rc = st->ops->campaign_get(st, req->account_id, req->params[0], &c);
     if (reply_lookup_failed(req, rc, "campaign"))
         return;
-    reply_campaign(req, 200, &c);
+    reply_campaign_cached(req, 200, &c, generation);
     campaign_clear(&c);
 }
 

@@ -1,6 +1,8 @@
 /* ops.c - operations endpoints: /healthz (the process serves), /readyz (the
- * store answers) and /metrics (Prometheus text). No authentication. */
+ * store answers) and /metrics (Prometheus text, with the campaign cache's hits and misses
+ * where there is one). No authentication. */
 #include "api/app.h"
+#include "api/campaign_cache.h"
 #include "api/handlers.h"
 #include "api/metrics.h"
 
@@ -25,6 +27,20 @@ void ops_metrics(struct request *req) {
     if (req->app->store->ops->events_next(req->app->store, &next, &depth) != 0)
         depth = -1;
     metrics_render(req->app->metrics, depth, &b);
+    if (req->app->campaigns) {
+        uint64_t hits, misses;
+        campaign_cache_counts(req->app->campaigns, &hits, &misses);
+        buf_printf(&b,
+                   "# HELP campaignd_campaign_cache_hits_total GET /v1/campaigns/{id} answered "
+                   "from the campaign cache.\n"
+                   "# TYPE campaignd_campaign_cache_hits_total counter\n"
+                   "campaignd_campaign_cache_hits_total %llu\n"
+                   "# HELP campaignd_campaign_cache_misses_total GET /v1/campaigns/{id} read "
+                   "from the store (not cached, or written since).\n"
+                   "# TYPE campaignd_campaign_cache_misses_total counter\n"
+                   "campaignd_campaign_cache_misses_total %llu\n",
+                   (unsigned long long)hits, (unsigned long long)misses);
+    }
     reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
     buf_free(&b);
 }

@@ -4,7 +4,8 @@
  *
  * Each thread gets its own connection (pthread key), in WAL mode with a
  * busy timeout and foreign keys on; their commits leave WAL checkpoints to
- * the store's checkpoint thread (sqlite_checkpoint.c). Units of work nest: only the outermost
+ * the store's checkpoint thread (sqlite_checkpoint.c), and bump the store's
+ * write generation (store_ops.write_generation). Units of work nest: only the outermost
  * begin() issues BEGIN IMMEDIATE (so a writer never has to upgrade a read
  * lock, which WAL could refuse with SQLITE_BUSY_SNAPSHOT), and only the
  * outermost end commits; an inner failure dooms the whole transaction. */
@@ -102,6 +103,20 @@ static sqlite3 *open_db(const char *path, long max_pages) {
     return db;
 }
 
+/* SQLite calls this after each commit on one of the store's connections,
+ * once the write lock is released: what the commit wrote is visible to
+ * every read that starts from now on. */
+static int on_commit(void *arg, sqlite3 *db, const char *name, int pages) {
+    struct sqlite_store *s = arg;
+    if (atomic_load(&s->generation))
+        atomic_fetch_add(&s->generation, 1);
+    return sqlite_checkpointer_committed(s->ckpt, db, name, pages);
+}
+
+static uint64_t op_write_generation(struct store *st) {
+    return atomic_load(&((struct sqlite_store *)st)->generation);
+}
+
 struct sqlite_conn *sqlite_conn_get(struct store *st) {
     struct sqlite_store *s = (struct sqlite_store *)st;
     struct sqlite_conn *c = pthread_getspecific(s->key);
@@ -110,7 +125,7 @@ struct sqlite_conn *sqlite_conn_get(struct store *st) {
     sqlite3 *db = open_db(s->path, s->max_pages);
     if (!db)
         return NULL;
-    sqlite_checkpointer_watch(s->ckpt, db);
+    sqlite3_wal_hook(db, on_commit, s); /* replaces (turns off) the autocheckpoint */
     c = xcalloc(1, sizeof *c);
     c->db = db;
     c->owner = s;
@@ -615,6 +630,19 @@ static int migrate(sqlite3 *db, char *err, size_t errlen) {
     return STORE_OK;
 }
 
+/* 1 when db's file is in WAL mode (":memory:" answers "memory"). */
+static int in_wal_mode(sqlite3 *db) {
+    sqlite3_stmt *q = NULL;
+    int wal = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(q, 0);
+        wal = mode && strcmp((const char *)mode, "wal") == 0;
+    }
+    sqlite3_finalize(q);
+    return wal;
+}
+
 static void op_close(struct store *st) {
     struct sqlite_store *s = (struct sqlite_store *)st;
     sqlite_checkpointer_stop(s->ckpt); /* before the connections it watches */
@@ -642,6 +670,7 @@ static const struct store_ops sqlite_ops = {
     .begin = op_begin,
     .commit = op_commit,
     .rollback = op_rollback,
+    .write_generation = op_write_generation,
     .meta_get = op_meta_get,
     .meta_get_or_put = op_meta_get_or_put,
     .account_insert = op_account_insert,
@@ -768,6 +797,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts, struct
         return STORE_EIO;
     }
     int rc = migrate(db, err, errlen);
+    int wal = in_wal_mode(db);
     sqlite3_close(db);
     if (rc) {
         if (lock_fd >= 0)
@@ -781,6 +811,10 @@ int store_sqlite_open(const char *path, const struct store_options *opts, struct
     s->max_pages = opts->max_pages;
     pthread_mutex_init(&s->mu, NULL);
     pthread_key_create(&s->key, thread_conn_destroy);
+    /* WAL mode is the file's (every connection has it): then each commit
+     * runs on_commit and the generation moves; else it stays 0, "cannot
+     * tell" */
+    atomic_init(&s->generation, wal ? 1 : 0);
     /* checkpoints on a thread of their own (sqlite_checkpoint.c); an
      * in-memory database has no -wal file */
     if (strcmp(path, ":memory:") != 0)

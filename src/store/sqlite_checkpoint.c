@@ -82,10 +82,13 @@ static void *checkpoint_thread(void *arg) {
     }
 }
 
-/* SQLite calls this after each commit on a watched connection, with the
- * -wal file's size in pages. */
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
-    struct sqlite_checkpointer *k = arg;
+int sqlite_checkpointer_committed(struct sqlite_checkpointer *k, sqlite3 *db, const char *name,
+                                  int pages) {
+    if (!k) {
+        if (pages >= SQLITE_CHECKPOINT_PAGES)
+            sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
     if (pages >= SQLITE_CHECKPOINT_HARD_PAGES) {
         /* SQLITE_BUSY: the thread is checkpointing; wait for it (up to a
          * second), then copy what it left */
@@ -103,6 +106,12 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
         pthread_mutex_unlock(&k->mu);
     }
     return SQLITE_OK;
+}
+
+/* SQLite calls this after each commit on a watched connection, with the
+ * -wal file's size in pages. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages) {
+    return sqlite_checkpointer_committed(arg, db, name, pages);
 }
 
 struct sqlite_checkpointer *sqlite_checkpointer_start(sqlite3 *db) {

@@ -25,6 +25,13 @@ struct sqlite_checkpointer *sqlite_checkpointer_start(sqlite3 *db);
  * its commits wake k instead (past SQLITE_CHECKPOINT_HARD_PAGES the
  * committer checkpoints itself). Nothing when k is NULL. */
 void sqlite_checkpointer_watch(struct sqlite_checkpointer *k, sqlite3 *db);
+/* What a watched connection's commit does, for a store that installs its
+ * own WAL hook (sqlite3_wal_hook's arguments after k): wakes k, or past
+ * SQLITE_CHECKPOINT_HARD_PAGES checkpoints itself; with k NULL, checkpoints
+ * past SQLITE_CHECKPOINT_PAGES as SQLite's autocheckpoint (which that hook
+ * replaces) would. Always SQLITE_OK. */
+int sqlite_checkpointer_committed(struct sqlite_checkpointer *k, sqlite3 *db, const char *name,
+                                  int pages);
 /* Checkpoints the thread completed that copied the whole -wal file (so the
  * next writer restarts it), for tests. */
 long sqlite_checkpointer_done(const struct sqlite_checkpointer *k);

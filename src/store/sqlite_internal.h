@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #define SQLITE_STMT_CACHE 256 /* every static statement a connection may prepare */
 
@@ -37,6 +38,10 @@ struct sqlite_store {
     pthread_mutex_t mu;
     struct sqlite_conn *conns;        /* every open connection, for close */
     struct sqlite_checkpointer *ckpt; /* WAL checkpoints' thread, or NULL */
+    /* bumped by every connection's WAL hook, which SQLite calls after each
+     * commit (write lock released); 0 forever when the file is not in WAL
+     * mode (":memory:"), where no hook runs */
+    _Atomic uint64_t generation;
 };
 
 /* This thread's connection, opened on first use; NULL on failure (logged). */

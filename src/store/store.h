@@ -265,6 +265,12 @@ struct store_ops {
      * again after a plain begin, which applies each answer as it comes.
      * NULL where it buys nothing (SQLite: no round trips). Engine thread. */
     int (*begin_batch)(struct store *st);
+    /* A number that moves after every write this store commits, for a
+     * cache of what a read saw (api/campaign_cache.c): read it before the
+     * read, and what the read saw is current while it has not moved. 0
+     * when the store cannot tell, and NULL where another process may write
+     * (PostgreSQL). */
+    uint64_t (*write_generation)(struct store *st);
 
     /* meta: small server-wide values (the page-token secret). */
     int (*meta_get)(struct store *st, const char *key, char **value);
