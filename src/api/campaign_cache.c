@@ -5,6 +5,7 @@
  * CAMPAIGN_CACHE_LOCKS mutexes by index. */
 #include "api/campaign_cache.h"
 #include "util/alloc.h"
+#include "util/strcopy.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -100,8 +101,8 @@ void campaign_cache_put(struct campaign_cache *cc, uint64_t generation, const ch
     }
     memcpy(s->body, body, len);
     s->len = len;
-    strcpy(s->account_id, account_id);
-    strcpy(s->id, id);
+    STR_COPY(s->account_id, account_id);
+    STR_COPY(s->id, id);
     s->generation = generation;
     pthread_mutex_unlock(lock_of(cc, i));
 }

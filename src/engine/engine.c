@@ -688,8 +688,7 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
         struct attempt_end first = {.channel = end->channel,
                                     .ended_at = end->ended_at ? end->ended_at : clock_now_ms()};
         STR_COPY(first.call_id, end->call_id);
-        snprintf(first.provider_call_id, sizeof first.provider_call_id, "%s",
-                 end->provider_call_id);
+        STR_COPY(first.provider_call_id, end->provider_call_id);
         if (!accepted) {
             STR_COPY(first.error_code, ev->error_code);
             STR_COPY(first.ended_reason, end->ended_reason);
@@ -822,8 +821,7 @@ static void claim_and_send(struct engine *e) {
             /* the claim answers each request's attempts in turn */
             for (size_t i = 0, k = 0; i < nreq; i++)
                 for (size_t j = 0; j < reqs[i].got && k < got; j++, k++)
-                    snprintf(attempts[k].provider, sizeof attempts[k].provider, "%s",
-                             reqs[i].provider);
+                    STR_COPY(attempts[k].provider, reqs[i].provider);
             for (size_t i = 0; i < nreq; i++) {
                 struct lane *l = lane_find(e, reqs[i].lane);
                 if (e->st->ops->shared)

@@ -2,6 +2,7 @@
  * its struct provider from the def and env, and build the FATE event of an
  * attempt (see provider.h). Engine thread. */
 #include "providers/provider.h"
+#include "util/strcopy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,7 @@ void provider_fate_event(const struct attempt *a, enum provider_fate fate,
     ev->kind = PROVIDER_EVENT_FATE;
     ev->fate = fate;
     ev->end.channel = a->channel;
-    snprintf(ev->end.call_id, sizeof ev->end.call_id, "%s", a->call_id);
-    snprintf(ev->lane, sizeof ev->lane, "%s", a->lane);
+    STR_COPY(ev->end.call_id, a->call_id);
+    STR_COPY(ev->lane, a->lane);
     ev->campaign_seq = a->campaign_seq;
 }

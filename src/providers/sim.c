@@ -107,6 +107,14 @@ static int last_digit(const struct attempt *a) {
     return n ? a->to[n - 1] - '0' : 0;
 }
 
+/* The sim's id of an attempt: "SIM" and the attempt id's random part,
+ * cut to size (at least 4) bytes. */
+static void sim_id(const char *call_id, char *out, size_t size) {
+    const char *us = strchr(call_id, '_');
+    memcpy(out, "SIM", 3);
+    str_copy(out + 3, size - 3, us ? us + 1 : call_id);
+}
+
 /* The reports owed for an accepted attempt, in order; returns how many. */
 static size_t plan(const struct sim *s, const struct attempt *a, struct pending out[3]) {
     int digit = last_digit(a);
@@ -114,8 +122,7 @@ static size_t plan(const struct sim *s, const struct attempt *a, struct pending 
     memset(out, 0, 3 * sizeof *out);
     for (int i = 0; i < 3; i++) {
         STR_COPY(out[i].o.call_id, a->call_id);
-        snprintf(out[i].o.provider_call_id, sizeof out[i].o.provider_call_id, "SIM%s",
-                 strchr(a->call_id, '_') ? strchr(a->call_id, '_') + 1 : a->call_id);
+        sim_id(a->call_id, out[i].o.provider_call_id, sizeof out[i].o.provider_call_id);
         out[i].o.channel = a->channel;
     }
     if (a->channel == CHANNEL_VOICE) {
@@ -204,8 +211,6 @@ static void on_fates(uv_timer_t *t) {
     free(list);
 }
 
-static void sim_id(const char *call_id, char out[64]);
-
 static void queue_fate(struct sim *s, const struct attempt *a, enum provider_fate fate) {
     if (s->nfates == s->capfates) {
         s->capfates = s->capfates ? s->capfates * 2 : 64;
@@ -218,7 +223,7 @@ static void queue_fate(struct sim *s, const struct attempt *a, enum provider_fat
      * its status times never go backwards */
     ev->end.ended_at = a->created_at;
     if (fate == PROVIDER_ACCEPTED)
-        sim_id(a->call_id, ev->end.provider_call_id);
+        sim_id(a->call_id, ev->end.provider_call_id, sizeof ev->end.provider_call_id);
     else
         snprintf(ev->error_code, sizeof ev->error_code, "sim_refused");
 }
@@ -272,12 +277,6 @@ static int sim_submit(struct provider *p, struct attempt *a, size_t n) {
     return 0;
 }
 
-/* The sim's id of an attempt: "SIM" and the attempt id's random part. */
-static void sim_id(const char *call_id, char out[64]) {
-    const char *us = strchr(call_id, '_');
-    snprintf(out, 64, "SIM%s", us ? us + 1 : call_id);
-}
-
 static int sim_lookup(struct provider *p, const char *const *ids, size_t n, int *held,
                       char (*provider_ids)[64]) {
     struct sim *s = (struct sim *)p;
@@ -287,7 +286,7 @@ static int sim_lookup(struct provider *p, const char *const *ids, size_t n, int 
     for (size_t i = 0; i < n; i++) {
         provider_ids[i][0] = '\0';
         if (held[i])
-            sim_id(ids[i], provider_ids[i]);
+            sim_id(ids[i], provider_ids[i], sizeof provider_ids[i]);
     }
     return 0;
 }
