@@ -37,6 +37,26 @@ int auth_admin(struct request *req) {
     return 0;
 }
 
+/* The verdict on a key read from the store (rc: key_get's answer) for a
+ * request whose key's SHA-256 is hash: 0 with req->account_id set, or -1
+ * when it answered (401, or the store's error). */
+static int key_verdict(struct request *req, int rc, const struct api_key *k, const char *hash) {
+    if (rc == STORE_ENOTFOUND || (rc == STORE_OK && k->revoked_at)) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+        return -1;
+    }
+    if (rc) {
+        reply_store_error(req, rc);
+        return -1;
+    }
+    if (!crypto_equal(hash, k->hash, 64)) {
+        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+        return -1;
+    }
+    snprintf(req->account_id, sizeof req->account_id, "%s", k->account_id);
+    return 0;
+}
+
 /* The store's answer for a key whose SHA-256 is hash: 0 and the account
  * filled, or -1 when it answered. A live key goes into the cache (when
  * there is one) unless a revocation ran meanwhile (key_cache.h). */
@@ -48,19 +68,8 @@ static int key_from_store(struct request *req, const char *token, const char *ha
     prefix[AUTH_PREFIX_LEN] = '\0';
     struct api_key k;
     int rc = req->app->store->ops->key_get(req->app->store, prefix, &k);
-    if (rc == STORE_ENOTFOUND || (rc == STORE_OK && k.revoked_at)) {
-        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
+    if (key_verdict(req, rc, &k, hash) != 0)
         return -1;
-    }
-    if (rc) {
-        reply_store_error(req, rc);
-        return -1;
-    }
-    if (!crypto_equal(hash, k.hash, 64)) {
-        reply_error(req, 401, "unauthenticated", NULL, "missing or unknown API key");
-        return -1;
-    }
-    snprintf(req->account_id, sizeof req->account_id, "%s", k.account_id);
     if (cache)
         key_cache_put(cache, ticket, hash, prefix, k.account_id);
     return 0;
@@ -80,7 +89,20 @@ int auth_check(struct request *req) {
     crypto_sha256_hex(token, AUTH_KEY_LEN, hash);
     if (req->app->keys && key_cache_get(req->app->keys, hash, req->account_id))
         return 0;
+    if (!req->app->keys && (req->route->flags & ROUTE_KEY_WITH_OBJECT)) {
+        /* the handler reads the key with its object (auth.h) */
+        memcpy(req->key_prefix, token, AUTH_PREFIX_LEN);
+        req->key_prefix[AUTH_PREFIX_LEN] = '\0';
+        memcpy(req->key_hash, hash, sizeof req->key_hash);
+        req->key_deferred = 1;
+        return 0;
+    }
     return key_from_store(req, token, hash);
+}
+
+int auth_finish_deferred(struct request *req, int rc, const struct api_key *k) {
+    req->key_deferred = 0;
+    return key_verdict(req, rc, k, req->key_hash);
 }
 
 void auth_after_request(struct request *req) {

@@ -2,6 +2,7 @@
  * lifecycle moves. Validation and the lifecycle table live in
  * domain/campaign.c; the move itself is one store transaction. */
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/campaign_cache.h"
 #include "api/carriers.h"
 #include "api/handlers.h"
@@ -102,9 +103,32 @@ void campaigns_create(struct request *req) {
     campaign_clear(&c);
 }
 
+/* A deferred key (auth.h) and the campaign in one store read. */
+static void campaign_get_keyed(struct request *req) {
+    struct store *st = req->app->store;
+    struct api_key key;
+    struct campaign c;
+    int found = STORE_ENOTFOUND;
+    int rc = st->ops->campaign_get_with_key(st, req->key_prefix, req->params[0], &key, &c, &found);
+    if (auth_finish_deferred(req, rc, &key) != 0) {
+        if (rc == STORE_OK && found == STORE_OK)
+            campaign_clear(&c);
+        return;
+    }
+    if (reply_lookup_failed(req, found, "campaign"))
+        return;
+    reply_campaign(req, 200, &c);
+    campaign_clear(&c);
+}
+
 /* From the campaign cache while the store's write generation has not moved
- * since the text was rendered (campaign_cache.h), else read and rendered. */
+ * since the text was rendered (campaign_cache.h), else read and rendered;
+ * with a deferred key, read with the campaign. */
 void campaigns_get(struct request *req) {
+    if (req->key_deferred) {
+        campaign_get_keyed(req);
+        return;
+    }
     struct store *st = req->app->store;
     uint64_t generation = req->app->campaigns ? st->ops->write_generation(st) : 0;
     char *text;

@@ -54,6 +54,11 @@ struct request {
     int replayed;         /* the answer is a stored idempotent replay */
     int wake;             /* engine_event bits to send once the change commits */
     char revoked_key[16]; /* prefix of a key this request revoked, or "" (auth_after_request) */
+    /* a key whose check the handler reads with its object (auth.h,
+     * ROUTE_KEY_WITH_OBJECT): its prefix and SHA-256, account_id still "" */
+    int key_deferred;
+    char key_prefix[16];
+    char key_hash[65];
     uint64_t start_ns;
     struct request_cleanup *cleanups; /* run when the request ends, last first */
 

@@ -28,7 +28,11 @@ enum route_flags {
     ROUTE_SECRET_ANSWER = 2,
     /* The body carries required fields: an empty one is 400 invalid_json
      * (answered by server.c before the handler runs). */
-    ROUTE_BODY_REQUIRED = 4
+    ROUTE_BODY_REQUIRED = 4,
+    /* Where no key cache answers (a shared store), the handler reads the
+     * API key with the object it answers, in one store read, and finishes
+     * the check itself (auth_finish_deferred): one round trip less. */
+    ROUTE_KEY_WITH_OBJECT = 8
 };
 
 typedef void (*route_handler)(struct request *req);

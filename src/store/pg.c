@@ -289,6 +289,7 @@ static const struct store_ops pg_ops = {
     .idem_put = op_idem_put,
     .campaign_insert = pg_campaign_insert,
     .campaign_get = pg_campaign_get,
+    .campaign_get_with_key = pg_campaign_get_with_key,
     .campaign_list = pg_campaign_list,
     .campaign_update = pg_campaign_update,
     .campaign_move = pg_campaign_move,

@@ -221,6 +221,8 @@ int pg_has_webhook(struct pg_conn *conn, int64_t campaign_seq);
 
 int pg_campaign_insert(struct store *st, struct campaign *c);
 int pg_campaign_get(struct store *st, const char *account_id, const char *id, struct campaign *out);
+int pg_campaign_get_with_key(struct store *st, const char *prefix, const char *id,
+                             struct api_key *key, struct campaign *out, int *campaign_rc);
 int pg_campaign_list(struct store *st, const char *account_id, const struct campaign_filter *f,
                      int64_t before_seq, size_t limit, struct campaign_page *out);
 int pg_campaign_update(struct store *st, const struct campaign *c);

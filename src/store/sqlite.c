@@ -682,6 +682,7 @@ static const struct store_ops sqlite_ops = {
     .idem_put = op_idem_put,
     .campaign_insert = sqlite_campaign_insert,
     .campaign_get = sqlite_campaign_get,
+    .campaign_get_with_key = sqlite_campaign_get_with_key,
     .campaign_list = sqlite_campaign_list,
     .campaign_update = sqlite_campaign_update,
     .campaign_move = sqlite_campaign_move,

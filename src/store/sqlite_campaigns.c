@@ -15,6 +15,7 @@
     "d_completed, d_no_answer, d_busy, d_failed, d_cancelled, d_opted_out, d_sent, "               \
     "d_delivered, d_read, d_undelivered, d_missing_param, d_expired, d_voicemail, d_unknown, "     \
     "created_at, updated_at, started_at, completed_at, cancelled_at, start_at, end_at"
+#define CAMPAIGN_NCOLS 36 /* the columns above */
 
 /* The sender a campaign sends from (sms: config.from, whatsapp:
  * config.sender), kept in a column so inbound messages find their account
@@ -31,6 +32,14 @@ static const char SQL_INSERT[] =
                                                              "json_extract(?7, '$.webhook_url'))";
 static const char SQL_GET[] =
     "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?1 AND account_id = ?2";
+/* The key of prefix (renamed, so that no column name is ambiguous) and,
+ * joined to it, its account's campaign ?2: a row when the key exists, its
+ * campaign columns NULL when the account has no such campaign. */
+static const char SQL_GET_WITH_KEY[] =
+    "WITH k AS (SELECT account_id AS key_account, hash AS key_hash, created_at AS key_created, "
+    "revoked_at AS key_revoked FROM api_keys WHERE prefix = ?1) "
+    "SELECT " CAMPAIGN_COLS ", key_account, key_hash, key_created, key_revoked "
+    "FROM k LEFT JOIN campaigns ON id = ?2 AND account_id = key_account";
 static const char SQL_LIST[] =
     "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE account_id = ?1 "
     "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR channel = ?3) AND seq < ?4 "
@@ -125,6 +134,34 @@ int sqlite_campaign_get(struct store *st, const char *account_id, const char *id
     }
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "campaign_get");
+}
+
+int sqlite_campaign_get_with_key(struct store *st, const char *prefix, const char *id,
+                                 struct api_key *key, struct campaign *out, int *campaign_rc) {
+    struct sqlite_conn *conn = sqlite_conn_get(st);
+    if (!conn)
+        return STORE_EIO;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_GET_WITH_KEY);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? STORE_ENOTFOUND : sqlite_err(conn, rc, "campaign_get_with_key");
+    }
+    *campaign_rc = sqlite3_column_type(s, 0) == SQLITE_NULL ? STORE_ENOTFOUND : STORE_OK;
+    if (*campaign_rc == STORE_OK)
+        read_row(s, out);
+    int i = CAMPAIGN_NCOLS; /* the key's columns follow the campaign's */
+    memset(key, 0, sizeof *key);
+    snprintf(key->prefix, sizeof key->prefix, "%s", prefix);
+    snprintf(key->account_id, sizeof key->account_id, "%s",
+             (const char *)sqlite3_column_text(s, i++));
+    snprintf(key->hash, sizeof key->hash, "%s", (const char *)sqlite3_column_text(s, i++));
+    key->created_at = sqlite3_column_int64(s, i++);
+    key->revoked_at = sqlite3_column_int64(s, i);
+    sqlite3_reset(s);
+    return STORE_OK;
 }
 
 int sqlite_campaign_list(struct store *st, const char *account_id, const struct campaign_filter *f,

@@ -152,6 +152,8 @@ int sqlite_has_webhook(struct sqlite_conn *conn, int64_t campaign_seq);
 int sqlite_campaign_insert(struct store *st, struct campaign *c);
 int sqlite_campaign_get(struct store *st, const char *account_id, const char *id,
                         struct campaign *out);
+int sqlite_campaign_get_with_key(struct store *st, const char *prefix, const char *id,
+                                 struct api_key *key, struct campaign *out, int *campaign_rc);
 int sqlite_campaign_list(struct store *st, const char *account_id, const struct campaign_filter *f,
                          int64_t before_seq, size_t limit, struct campaign_page *out);
 int sqlite_campaign_update(struct store *st, const struct campaign *c);

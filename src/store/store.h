@@ -294,6 +294,14 @@ struct store_ops {
     int (*campaign_insert)(struct store *st, struct campaign *c); /* sets c->seq */
     int (*campaign_get)(struct store *st, const char *account_id, const char *id,
                         struct campaign *out);
+    /* The API key of prefix and, when it exists, its account's campaign id
+     * in one read: one round trip on PostgreSQL, where no key cache saves
+     * GET /v1/campaigns/{id} its key's read (auth.h, deferred keys).
+     * STORE_OK with *key (checked by the caller: hash, revoked) and
+     * *campaign_rc STORE_OK with *out filled, or STORE_ENOTFOUND (the
+     * account has no such campaign); ENOTFOUND: no such key. */
+    int (*campaign_get_with_key)(struct store *st, const char *prefix, const char *id,
+                                 struct api_key *key, struct campaign *out, int *campaign_rc);
     /* Newest first; rows with seq < before_seq (0 = from the newest). */
     int (*campaign_list)(struct store *st, const char *account_id, const struct campaign_filter *f,
                          int64_t before_seq, size_t limit, struct campaign_page *out);

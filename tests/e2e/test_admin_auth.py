@@ -226,6 +226,35 @@ def test_key_with_right_prefix_wrong_secret_401(client):
     assert_error(r, 401, "unauthenticated")
 
 
+def test_campaign_get_checks_its_key_like_every_route(client):
+    """GET /v1/campaigns/{id} reads its key with the campaign where no key
+    cache answers (PostgreSQL, auth.h deferred keys): the same answers as
+    every route. Unknown key, wrong secret of a real prefix, revoked key:
+    401 whether or not the campaign exists; another account's campaign and
+    no campaign: 404; the right key: the campaign."""
+    acct = client.create_account()
+    other = client.create_account()
+    cid = acct.create_campaign()["id"]
+    oid = other.create_campaign()["id"]
+    path = "/v1/campaigns/"
+    k = acct.api_key
+    forged = k[:-1] + ("A" if k[-1] != "A" else "B")
+    for target in (cid, oid, "cmp_none"):
+        assert_error(client.req("GET", path + target, key=forged), 401, "unauthenticated")
+        assert_error(client.req("GET", path + target, key="ck_" + "a" * 43), 401,
+                     "unauthenticated")
+    assert_error(acct.get(path + oid), 404, "not_found")
+    assert_error(acct.get(path + "cmp_none"), 404, "not_found")
+    assert acct.get_campaign(cid)["id"] == cid
+    key2, _ = client.new_key(acct.id)
+    r = client.admin("DELETE", "/v1/admin/keys/" + acct.key_prefix)
+    assert r.status_code == 204, r.text
+    for target in (cid, oid, "cmp_none"):
+        assert_error(acct.get(path + target), 401, "unauthenticated")
+    r = client.req("GET", path + cid, key=key2)
+    assert r.status_code == 200 and r.json()["id"] == cid, r.text
+
+
 def test_failed_auth_creates_nothing(client):
     acct = client.create_account()
     r = client.req("POST", "/v1/campaigns", key="ck_" + "z" * 43, json=voice_body())
