@@ -3,7 +3,8 @@
 serving a static file of the same bytes on the same machine with the same
 wrk settings. Reports requests/second, p50 and p99 latency, and the ratio
 against issue 19's goals (campaignd p99 under 5 ms, and at least 0.6 of
-nginx's requests/second), both servers measured in the same invocation.
+nginx's requests/second), both servers measured in the same invocation,
+and the share of the run's GETs the campaign cache answered (SQLite).
 
     /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64] [--threads N]
 
@@ -59,6 +60,23 @@ http { access_log off; default_type application/json;
 P99_GOAL_MS, RATIO_GOAL = 5.0, 0.6
 
 
+def cache_counts(srv):
+    """(hits, misses) of the campaign cache from GET /metrics, or None
+    where there is no cache (PostgreSQL)."""
+    text = srv.s.get(srv.base + "/metrics").text
+    hits = re.search(r"^campaignd_campaign_cache_hits_total (\d+)$", text, re.M)
+    misses = re.search(r"^campaignd_campaign_cache_misses_total (\d+)$", text, re.M)
+    return (int(hits.group(1)), int(misses.group(1))) if hits and misses else None
+
+
+def cache_share(before, after):
+    """The share of the run's GETs answered from the campaign cache."""
+    if not before or not after:
+        return None
+    hits, misses = after[0] - before[0], after[1] - before[1]
+    return round(hits / (hits + misses), 4) if hits + misses else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=15)
@@ -110,7 +128,9 @@ def run(a, env):
         port = free_port()
         ng = nginx(root, port)
         time.sleep(0.5)
+        cache_before = cache_counts(srv)
         api = wrk(target, srv.key, a.seconds, a.connections)
+        cache_after = cache_counts(srv)
         before = srv.s.get(target).json()["counters"]
         static = wrk("http://127.0.0.1:%d/campaign.json" % port, srv.key, a.seconds,
                      a.connections)
@@ -120,7 +140,8 @@ def run(a, env):
               "seconds": a.seconds, "threads": a.threads or None, "campaignd": api, "nginx": static,
               "campaignd_over_nginx": round(ratio, 3), "goal_over_nginx": RATIO_GOAL,
               "goal_p99_ms": P99_GOAL_MS,
-              "dispatched_during_run": before["succeeded"] + before["failed"]})
+              "dispatched_during_run": before["succeeded"] + before["failed"],
+              "campaign_cache_hit_share": cache_share(cache_before, cache_after)})
         print("reads: campaignd %.0f req/s p99 %.2f ms, nginx %.0f req/s p99 %.2f ms -> ratio "
               "%.3f (goal >= %.2f, p99 < %.0f ms)"
               % (api["requests_per_second"], api["p99_ms"], static["requests_per_second"],
