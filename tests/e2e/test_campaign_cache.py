@@ -82,3 +82,49 @@ def test_an_entry_answers_its_own_account_only(client):
     a.get_campaign(cid)  # in the cache now (SQLite)
     assert_error(b.get("/v1/campaigns/" + cid), 404, "not_found")
     assert a.get_campaign(cid)["id"] == cid
+
+
+def test_readers_filling_the_cache_never_hide_a_write(start_server):
+    """Four threads GET a campaign as fast as they can (filling and
+    refilling the cache) while a writer renames it 100 times: every GET
+    the writer sends after a rename's answer shows that name, and no
+    reader ever sees the names go backwards."""
+    import threading
+    srv = start_server()
+    client = srv.client()
+    acct = client.create_account()
+    cid = acct.create_campaign(voice_body(name="n0"))["id"]
+    stop = threading.Event()
+    problems = []
+
+    def reader():
+        c = client.__class__(client.base, client.admin_token)
+        last = 0
+        try:
+            while not stop.is_set():
+                r = c.req("GET", "/v1/campaigns/" + cid, key=acct.api_key)
+                if r.status_code != 200:
+                    problems.append(r.status_code)
+                    return
+                n = int(r.json()["name"][1:])
+                if n < last:
+                    problems.append("went back from n%d to n%d" % (last, n))
+                last = n
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(1, 101):
+            r = acct.patch("/v1/campaigns/" + cid, json={"name": "n%d" % i})
+            assert r.status_code == 200, r.text
+            seen = acct.get_campaign(cid)["name"]
+            assert seen == "n%d" % i, "after renaming to n%d a GET showed %s" % (i, seen)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not problems, problems[:5]
+    client.close()
