@@ -32,9 +32,7 @@ struct fx {
 /* A running voice campaign of N recipients, every one claimed. */
 static void fx_open(struct fx *f) {
     memset(f, 0, sizeof *f);
-    void *sf = NULL;
-    store_fixture_setup(&sf);
-    f->sf = sf;
+    f->sf = store_fixture_open();
     f->st = f->sf->st;
     store_objects_voice_running(f->st, "ends", T0, N, LANE, f->account, f->campaign, f->rids);
 
@@ -59,8 +57,7 @@ static void fx_open(struct fx *f) {
 }
 
 static void fx_close(struct fx *f) {
-    void *sf = f->sf;
-    store_fixture_teardown(&sf);
+    store_fixture_close(f->sf);
 }
 
 static struct attempt_end report(const char *call_id, enum call_status s, int64_t at) {

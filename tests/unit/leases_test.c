@@ -36,17 +36,14 @@ struct fx {
 
 static void fx_open(struct fx *f) {
     memset(f, 0, sizeof *f);
-    void *sf = NULL;
-    store_fixture_setup(&sf);
-    f->sf = sf;
+    f->sf = store_fixture_open();
     f->st = f->sf->st;
     store_objects_voice_running(f->st, "leases", T0, N, "default-voice", f->account, f->campaign,
                                 NULL);
 }
 
 static void fx_close(struct fx *f) {
-    void *sf = f->sf;
-    store_fixture_teardown(&sf);
+    store_fixture_close(f->sf);
 }
 
 static struct counters counters(struct fx *f) {

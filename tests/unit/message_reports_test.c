@@ -70,17 +70,14 @@ struct fx {
 
 static void fx_open(struct fx *f) {
     memset(f, 0, sizeof *f);
-    void *sf = NULL;
-    store_fixture_setup(&sf);
-    f->sf = sf;
+    f->sf = store_fixture_open();
     f->st = f->sf->st;
     store_objects_account(f->st, "reports", T0, f->account);
     f->clock = T0 + 1000;
 }
 
 static void fx_close(struct fx *f) {
-    void *sf = f->sf;
-    store_fixture_teardown(&sf);
+    store_fixture_close(f->sf);
     free(f->rids);
     free(f->phones);
     free(f->mids);

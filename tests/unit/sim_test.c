@@ -47,9 +47,7 @@ struct fixture {
 
 static int setup(void **state) {
     struct fixture *f = xcalloc(1, sizeof *f);
-    void *sf = NULL;
-    store_fixture_setup(&sf);
-    f->sf = sf;
+    f->sf = store_fixture_open();
     f->st = f->sf->st;
     uv_loop_init(&f->loop);
     *state = f;
@@ -60,8 +58,7 @@ static int teardown(void **state) {
     struct fixture *f = *state;
     uv_run(&f->loop, UV_RUN_DEFAULT);
     uv_loop_close(&f->loop);
-    void *sf = f->sf;
-    store_fixture_teardown(&sf);
+    store_fixture_close(f->sf);
     free(f);
     return 0;
 }

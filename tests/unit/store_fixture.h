@@ -132,6 +132,19 @@ static inline int store_fixture_teardown(void **state) {
     return 0;
 }
 
+/* The fixture opened by a test itself (when its fixture holds more than
+ * the store): setup's store, returned; close with store_fixture_close. */
+static inline struct store_fixture *store_fixture_open(void) {
+    void *sf = NULL;
+    store_fixture_setup(&sf);
+    return sf;
+}
+
+static inline void store_fixture_close(struct store_fixture *f) {
+    void *sf = f;
+    store_fixture_teardown(&sf);
+}
+
 /* Runs sql on the raw connection; fails the test on an error. */
 static inline void store_fixture_exec(struct store_fixture *f, const char *sql) {
     if (f->pg) {
