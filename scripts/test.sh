@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 jobs=2
 # the unit tests that open a store (tests/unit/store_fixture.h)
-STORE_UNITS='^(events_due|inbox|message_reports|submits|unknown_submits|leases|sim|pg_pipeline|call_ends|write_generation|campaign_get_with_key)_test$'
+STORE_UNITS='^(events_due|inbox|message_reports|submits|unknown_submits|leases|sim|pg_pipeline|call_ends|write_generation|campaign_get_with_key|claim_order)_test$'
 
 echo "== source checks"
 ./scripts/check-source.sh

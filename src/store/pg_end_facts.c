@@ -31,14 +31,16 @@
 /* a JSON array of ids as rows (value, and its position) */
 #define ALL_KEY "j.ord - 1"
 #define ALL_IDS " FROM jsonb_array_elements_text(?1::jsonb) WITH ORDINALITY AS j(value, ord)"
+/* joined to them, the row of table t (as alias a) whose id is j.value */
+#define BY_ID(t, a) " CROSS JOIN LATERAL (SELECT * FROM " t " WHERE id = j.value OFFSET 0) " a
 
 static const char SQL_END_ONE[] = "SELECT " END_COLS " FROM calls c" END_FROM " WHERE c.id = ?1";
 static const char SQL_END_ALL[] =
-    "SELECT " ALL_KEY ", " END_COLS ALL_IDS " JOIN calls c ON c.id = j.value" END_FROM;
+    "SELECT " ALL_KEY ", " END_COLS ALL_IDS BY_ID("calls", "c") END_FROM;
 static const char SQL_MEND_ONE[] =
     "SELECT " MEND_COLS " FROM messages m" MEND_FROM " WHERE m.id = ?1";
 static const char SQL_MEND_ALL[] =
-    "SELECT " ALL_KEY ", " MEND_COLS ALL_IDS " JOIN messages m ON m.id = j.value" MEND_FROM;
+    "SELECT " ALL_KEY ", " MEND_COLS ALL_IDS BY_ID("messages", "m") MEND_FROM;
 
 /* END_COLS from column col. */
 static void read_call_facts(struct pg_stmt *s, int col, struct end_facts *x) {

@@ -169,6 +169,14 @@ const char *const pg_migrations[] = {
 
     /* 6: each node's heartbeat (SQLite's 18) */
     "CREATE TABLE nodes (node " T " PRIMARY KEY, alive_until BIGINT NOT NULL);",
+
+    /* 7: the claim's order (due_at, seq) read from the queue index: a
+     * SQLite index ends with the rowid (seq) by itself, a PostgreSQL one
+     * does not, and without it every claim sorted every due recipient of
+     * its lane (no SQLite twin) */
+    "DROP INDEX recipients_queue;"
+    "CREATE INDEX recipients_queue ON recipients(lane, campaign_seq, due_at, seq) "
+    "  WHERE status = 'queued';",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

@@ -25,7 +25,7 @@ static const char SQL_ACK[] =
 static const char SQL_HELD[] =
     "SELECT j.ord - 1 FROM jsonb_array_elements_text(?2::jsonb) WITH ORDINALITY AS j(value, ord) "
     "WHERE EXISTS "
-    "(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value)";
+    "(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value OFFSET 0)";
 
 /* One key per report of an attempt: a call's end, or a message status. */
 static int report_kind(const struct attempt_end *o) {
