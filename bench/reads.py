@@ -10,7 +10,12 @@ and the share of the run's GETs the campaign cache answered (SQLite).
 
 --threads sets the server's HTTP worker threads (CAMPAIGND_THREADS; the
 server's default when absent). --postgres runs the server on a fresh
-database of a throwaway PostgreSQL (scripts/pg.sh start) instead of SQLite.
+database of a throwaway PostgreSQL (scripts/pg.sh start) instead of SQLite,
+and measures a third peer in the same run: PostgreSQL alone answering the
+statement the GET sends (pgbench, prepared, as many clients as the server
+has threads, the statement's text read from src/store/pg_campaigns.c),
+while the campaign still dispatches: the ceiling the database puts on a
+GET that reaches it, with no HTTP around it.
 """
 import argparse
 import os
@@ -23,7 +28,35 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Server, emit, free_port  # noqa: E402
+from common import REPO, Server, emit, free_port  # noqa: E402
+
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def get_statement(db, cid):
+    """The SQL text of store_ops.campaign_get_with_key on PostgreSQL, with
+    the bench account's key prefix (its only key) and campaign id in."""
+    src = (REPO / "src" / "store" / "pg_campaigns.c").read_text()
+    macros = {"CAMPAIGN_COLS": "".join(re.findall(r'"([^"]*)"', re.search(
+        r"#define CAMPAIGN_COLS(.*?)\n(?!\s+\")", src, re.S).group(1)))}
+    body = re.search(r"SQL_GET_WITH_KEY\[\] =(.*?);", src, re.S).group(1)
+    sql = "".join(q or macros[m] for q, m in re.findall(r'"([^"]*)"|(CAMPAIGN_COLS)', body))
+    prefix = subprocess.run(["psql", "-X", "-A", "-t", db, "-c", "SELECT prefix FROM api_keys"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    return sql.replace("?1", "'%s'" % prefix).replace("?2", "'%s'" % cid) + ";"
+
+
+def pgbench(db, sql, clients, seconds):
+    """Statements/second PostgreSQL answers sql at with clients clients."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(sql + "\n")
+    try:
+        out = subprocess.run([PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+                              "-T", str(seconds), "-f", f.name, db],
+                             check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(f.name)
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
 def wrk(url, key, seconds, conns):
@@ -113,7 +146,7 @@ def run(a, env):
         assert r.status_code == 200, r.text
         cid = srv.s.post(srv.base + "/v1/campaigns", json={
             "name": "reads", "agent_id": "agt", "config": {"caller_id": "+14155550100"}}).json()["id"]
-        n = (a.seconds + 10) * 1000
+        n = (3 * a.seconds + 10) * 1000  # dispatching through every peer's run
         url = srv.base + "/v1/campaigns/%s/recipients" % cid
         for i in range(0, n, 10000):
             body = {"recipients": [{"phone_number": "+1415%07d" % (2000000 + j)}
@@ -132,6 +165,11 @@ def run(a, env):
         api = wrk(target, srv.key, a.seconds, a.connections)
         cache_after = cache_counts(srv)
         before = srv.s.get(target).json()["counters"]
+        alone = None
+        if a.postgres:
+            db = env["CAMPAIGND_DATABASE"]
+            alone = pgbench(db, get_statement(db, cid),
+                            a.threads or (os.cpu_count() or 1) + 4, a.seconds)
         static = wrk("http://127.0.0.1:%d/campaign.json" % port, srv.key, a.seconds,
                      a.connections)
         ratio = api["requests_per_second"] / static["requests_per_second"]
@@ -141,11 +179,19 @@ def run(a, env):
               "campaignd_over_nginx": round(ratio, 3), "goal_over_nginx": RATIO_GOAL,
               "goal_p99_ms": P99_GOAL_MS,
               "dispatched_during_run": before["succeeded"] + before["failed"],
-              "campaign_cache_hit_share": cache_share(cache_before, cache_after)})
+              "campaign_cache_hit_share": cache_share(cache_before, cache_after),
+              "postgres_alone_statements_per_second": alone,
+              "campaignd_over_postgres_alone":
+                  round(api["requests_per_second"] / alone, 3) if alone else None})
         print("reads: campaignd %.0f req/s p99 %.2f ms, nginx %.0f req/s p99 %.2f ms -> ratio "
               "%.3f (goal >= %.2f, p99 < %.0f ms)"
               % (api["requests_per_second"], api["p99_ms"], static["requests_per_second"],
                  static["p99_ms"], ratio, RATIO_GOAL, P99_GOAL_MS), flush=True)
+        if alone:
+            print("reads: PostgreSQL alone answers the GET's statement %.0f/s: campaignd at %.3f "
+                  "of it, nginx at %.2f of it" % (alone, api["requests_per_second"] / alone,
+                                                  static["requests_per_second"] / alone),
+                  flush=True)
     finally:
         if ng:
             ng.send_signal(signal.SIGQUIT)
