@@ -23,7 +23,7 @@ Paced dispatch from a long queue (--paced N recipients, default 200,000;
 long; the rate the node starts calls at over 10 s once running, against
 the limit, with the machine's busy share. Each claim takes the next few
 due recipients of a queue of N; a claim whose cost grows with the queue
-shows here (before migration 7 of PostgreSQL: 32 starts/s of 1,000).
+shows here (before migration 7 of PostgreSQL: 33 starts/s of 1,000).
 
     /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3] [--upload N] [--paced N]
 """

@@ -4,7 +4,7 @@
  * it reads them from the queue index in that order instead of reading and
  * sorting every due recipient (PostgreSQL's index did not end with seq, as
  * SQLite's rowid index does: every claim of a paced lane sorted its whole
- * queue, and a campaign of 200,000 recipients paced at 1,000/s started 32
+ * queue, and a campaign of 200,000 recipients paced at 1,000/s started 33
  * calls a second; docs/benchmarks.md). The index entries the claim reads
  * come from pg_stat_user_indexes: a backend publishes its counts when it
  * ends (or idle, a second later), so the claim runs on a store opened for
@@ -41,8 +41,7 @@ static void index_reads(struct store_fixture *f, long long *scans, long long *tu
 
 /* The counts once they have not moved for half a second and, when moved
  * is set, differ from *scans (waits up to 10 s). */
-static void settled_reads(struct store_fixture *f, int moved, long long *scans,
-                          long long *tuples) {
+static void settled_reads(struct store_fixture *f, int moved, long long *scans, long long *tuples) {
     long long from = *scans, s = -1, t = -1;
     int same = 0;
     for (int i = 0; i < 200 && (same < 5 || (moved && s == from)); i++) {
