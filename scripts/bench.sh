@@ -54,6 +54,14 @@ for r in rows:
                                                n["requests_per_second"], n["p99_ms"],
                                                r["campaignd_over_nginx"], r["goal_over_nginx"],
                                                r["goal_p99_ms"]))
+        if r.get("postgres_alone_statements_per_second"):
+            print("  reads (pg) against PostgreSQL alone answering the GET's statement "
+                  "(%.0f/s): ratio %.3f" % (r["postgres_alone_statements_per_second"],
+                                            r["campaignd_over_postgres_alone"]))
+    elif r["bench"] == "pg_paced_long_queue":
+        print("  paced dispatch on PostgreSQL from a queue of %d: %d starts/s against a limit "
+              "of %d/s (%.3f)" % (r["recipients"], r["starts_per_second"], r["limit_per_second"],
+                                  r["over_limit"]))
 sqlite_dispatch = [r["api_over_raw_floor"] for r in rows if r["bench"] == "dispatch_api"]
 for r in rows:
     if r["bench"] == "cluster_dispatch_floor" and sqlite_dispatch:
