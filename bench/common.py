@@ -4,6 +4,7 @@ server's memory. Only the standard library and python3-requests."""
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -67,9 +68,14 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
+        """Stops the server and removes its folder (database, log), which
+        a large run fills with hundreds of megabytes; BENCH_KEEP=1 keeps
+        it."""
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
         self.log.close()
+        if os.environ.get("BENCH_KEEP") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def run_floor(name, total):
