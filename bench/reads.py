@@ -15,7 +15,13 @@ and measures a third peer in the same run: PostgreSQL alone answering the
 statement the GET sends (pgbench, prepared, as many clients as the server
 has threads, the statement's text read from src/store/pg_campaigns.c),
 while the campaign still dispatches: the ceiling the database puts on a
-GET that reaches it, with no HTTP around it.
+GET that reaches it, with no HTTP around it; and a fourth: PostgreSQL
+answering `SELECT 1` with as many clients, the cheapest round trip any GET
+that consults the database makes (a cache validated by the database
+included). From it and nginx the run prints the ceiling such a GET has
+against nginx on this machine: nginx's own HTTP work plus that one round
+trip, nothing else, sharing the machine (1 / (1/nginx + 1/select1), over
+nginx).
 """
 import argparse
 import os
@@ -146,7 +152,8 @@ def run(a, env):
         assert r.status_code == 200, r.text
         cid = srv.s.post(srv.base + "/v1/campaigns", json={
             "name": "reads", "agent_id": "agt", "config": {"caller_id": "+14155550100"}}).json()["id"]
-        n = (3 * a.seconds + 10) * 1000  # dispatching through every peer's run
+        peers = 4 if a.postgres else 2  # campaignd and nginx; the statement and SELECT 1
+        n = ((peers + 1) * a.seconds + 10) * 1000  # dispatching through every peer's run
         url = srv.base + "/v1/campaigns/%s/recipients" % cid
         for i in range(0, n, 10000):
             body = {"recipients": [{"phone_number": "+1415%07d" % (2000000 + j)}
@@ -165,14 +172,18 @@ def run(a, env):
         api = wrk(target, srv.key, a.seconds, a.connections)
         cache_after = cache_counts(srv)
         before = srv.s.get(target).json()["counters"]
-        alone = None
+        alone = select1 = None
         if a.postgres:
             db = env["CAMPAIGND_DATABASE"]
-            alone = pgbench(db, get_statement(db, cid),
-                            a.threads or (os.cpu_count() or 1) + 4, a.seconds)
+            clients = a.threads or (os.cpu_count() or 1) + 4
+            alone = pgbench(db, get_statement(db, cid), clients, a.seconds)
+            select1 = pgbench(db, "SELECT 1;", clients, a.seconds)
         static = wrk("http://127.0.0.1:%d/campaign.json" % port, srv.key, a.seconds,
                      a.connections)
         ratio = api["requests_per_second"] / static["requests_per_second"]
+        # a GET that makes one round trip of the cheapest kind, with nginx's
+        # HTTP work around it: the machine does both per request
+        ceiling = select1 / (static["requests_per_second"] + select1) if select1 else None
         emit({"bench": "reads", "store": env.get("CAMPAIGND_DATABASE", "sqlite")[:8],
               "bytes": len(body), "connections": a.connections,
               "seconds": a.seconds, "threads": a.threads or None, "campaignd": api, "nginx": static,
@@ -182,7 +193,9 @@ def run(a, env):
               "campaign_cache_hit_share": cache_share(cache_before, cache_after),
               "postgres_alone_statements_per_second": alone,
               "campaignd_over_postgres_alone":
-                  round(api["requests_per_second"] / alone, 3) if alone else None})
+                  round(api["requests_per_second"] / alone, 3) if alone else None,
+              "postgres_select1_per_second": select1,
+              "round_trip_ceiling_over_nginx": round(ceiling, 3) if ceiling else None})
         print("reads: campaignd %.0f req/s p99 %.2f ms, nginx %.0f req/s p99 %.2f ms -> ratio "
               "%.3f (goal >= %.2f, p99 < %.0f ms)"
               % (api["requests_per_second"], api["p99_ms"], static["requests_per_second"],
@@ -191,6 +204,9 @@ def run(a, env):
             print("reads: PostgreSQL alone answers the GET's statement %.0f/s: campaignd at %.3f "
                   "of it, nginx at %.2f of it" % (alone, api["requests_per_second"] / alone,
                                                   static["requests_per_second"] / alone),
+                  flush=True)
+            print("reads: PostgreSQL answers SELECT 1 %.0f/s: a GET of nginx's HTTP work and "
+                  "one such round trip would be at most %.3f of nginx" % (select1, ceiling),
                   flush=True)
     finally:
         if ng:

@@ -58,6 +58,10 @@ for r in rows:
             print("  reads (pg) against PostgreSQL alone answering the GET's statement "
                   "(%.0f/s): ratio %.3f" % (r["postgres_alone_statements_per_second"],
                                             r["campaignd_over_postgres_alone"]))
+        if r.get("round_trip_ceiling_over_nginx"):
+            print("  reads (pg) ceiling of any GET that makes one round trip (SELECT 1 at "
+                  "%.0f/s, with nginx's HTTP work): %.3f of nginx"
+                  % (r["postgres_select1_per_second"], r["round_trip_ceiling_over_nginx"]))
     elif r["bench"] == "pg_paced_long_queue":
         print("  paced dispatch on PostgreSQL from a queue of %d: %d starts/s against a limit "
               "of %d/s (%.3f)" % (r["recipients"], r["starts_per_second"], r["limit_per_second"],
