@@ -25,7 +25,13 @@ the limit, with the machine's busy share. Each claim takes the next few
 due recipients of a queue of N; a claim whose cost grows with the queue
 shows here (before migration 7 of PostgreSQL: 33 starts/s of 1,000).
 
+The same run gives the database's and the node's CPU per call started
+(/proc of every `postgres` and `campaignd` process over the 10 s): what a
+paced campaign costs the machine it shares with the API's reads.
+
     /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3] [--upload N] [--paced N]
+
+`--nodes 0` skips the node runs and their floor; `--upload 0` the upload.
 """
 import argparse
 import csv
@@ -157,6 +163,25 @@ def machine_busy():
     return sum(v) - v[3] - v[4], sum(v)
 
 
+def cpu_seconds(comms):
+    """CPU seconds (user and system) so far of every process whose name
+    starts with one of comms (a process's threads included)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                if not f.read().strip().startswith(comms):
+                    continue
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def paced_long_queue(url, total, limit=1000, seconds=10):
     name = "bench_paced"
     db = fresh_db(url, name)
@@ -174,18 +199,40 @@ def paced_long_queue(url, total, limit=1000, seconds=10):
             c = srv.s.get(srv.base + "/v1/campaigns/" + cid).json()["counters"]
             return c["dispatched"] + c["succeeded"] + c["failed"]
         n0, b0, t0 = started(), machine_busy(), time.monotonic()
+        pg0, cd0 = cpu_seconds(("postgres",)), cpu_seconds(("campaignd",))
         time.sleep(seconds)
+        pg1, cd1 = cpu_seconds(("postgres",)), cpu_seconds(("campaignd",))
         n1, b1, t1 = started(), machine_busy(), time.monotonic()
         rate = (n1 - n0) / (t1 - t0)
         busy = (b1[0] - b0[0]) / (b1[1] - b0[1])
+        # the database's and the node's CPU per call started (the node's
+        # HTTP threads idle here: the counters are read twice)
+        pg_us = (pg1 - pg0) * 1e6 / max(n1 - n0, 1)
+        node_us = (cd1 - cd0) * 1e6 / max(n1 - n0, 1)
         print("paced_long_queue: %d queued, %.0f starts/s against a limit of %d/s (%.3f), "
-              "machine busy %.2f" % (total, rate, limit, rate / limit, busy), flush=True)
+              "machine busy %.2f; CPU per start: PostgreSQL %.0f us, campaignd %.0f us"
+              % (total, rate, limit, rate / limit, busy, pg_us, node_us), flush=True)
         emit({"bench": "pg_paced_long_queue", "recipients": total, "limit_per_second": limit,
               "starts_per_second": round(rate), "over_limit": round(rate / limit, 3),
-              "machine_busy_share": round(busy, 3)})
+              "machine_busy_share": round(busy, 3),
+              "postgres_cpu_us_per_start": round(pg_us), "campaignd_cpu_us_per_start":
+                  round(node_us)})
     finally:
         srv.stop()
         psql(url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
+def dispatch_vs_floor(url, nodes, total):
+    floor = [raw_floor(url, total)]
+    rates = {n: run(url, n, total) for n in [int(x) for x in nodes.split(",")]}
+    floor.append(raw_floor(url, total))
+    mean = sum(floor) / len(floor)
+    ratios = {str(n): round(r / mean, 3) for n, r in rates.items()}
+    print("cluster_dispatch: raw floor %s/s; nodes / raw floor: %s"
+          % ("/".join("%.0f" % f for f in floor),
+             ", ".join("%s: %.3f" % kv for kv in ratios.items())), flush=True)
+    emit({"bench": "cluster_dispatch_floor", "recipients": total,
+          "raw_floor_dispositions_per_second": floor, "nodes_over_raw_floor": ratios})
 
 
 def main():
@@ -198,16 +245,8 @@ def main():
     url, folder = subprocess.run([PG, "start"], check=True, stdout=subprocess.PIPE,
                                  text=True).stdout.split()
     try:
-        floor = [raw_floor(url, a.total)]
-        rates = {n: run(url, n, a.total) for n in [int(x) for x in a.nodes.split(",")]}
-        floor.append(raw_floor(url, a.total))
-        mean = sum(floor) / len(floor)
-        ratios = {str(n): round(r / mean, 3) for n, r in rates.items()}
-        print("cluster_dispatch: raw floor %s/s; nodes / raw floor: %s"
-              % ("/".join("%.0f" % f for f in floor),
-                 ", ".join("%s: %.3f" % kv for kv in ratios.items())), flush=True)
-        emit({"bench": "cluster_dispatch_floor", "recipients": a.total,
-              "raw_floor_dispositions_per_second": floor, "nodes_over_raw_floor": ratios})
+        if a.nodes != "0":
+            dispatch_vs_floor(url, a.nodes, a.total)
         if a.upload:
             upload_vs_copy(url, a.upload)
         if a.paced:

@@ -4,7 +4,10 @@ serving a static file of the same bytes on the same machine with the same
 wrk settings. Reports requests/second, p50 and p99 latency, and the ratio
 against issue 19's goals (campaignd p99 under 5 ms, and at least 0.6 of
 nginx's requests/second), both servers measured in the same invocation,
-and the share of the run's GETs the campaign cache answered (SQLite).
+the share of the run's GETs the campaign cache answered, and on
+PostgreSQL the GETs each snapshot check served (api/snapshot_gate.c), and
+how many dispositions the engine made by the end of the run (a build
+whose reads starve the engine shows here).
 
     /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64] [--threads N]
 
@@ -16,12 +19,12 @@ statement the GET sends (pgbench, prepared, as many clients as the server
 has threads, the statement's text read from src/store/pg_campaigns.c),
 while the campaign still dispatches: the ceiling the database puts on a
 GET that reaches it, with no HTTP around it; and a fourth: PostgreSQL
-answering `SELECT 1` with as many clients, the cheapest round trip any GET
-that consults the database makes (a cache validated by the database
-included). From it and nginx the run prints the ceiling such a GET has
-against nginx on this machine: nginx's own HTTP work plus that one round
-trip, nothing else, sharing the machine (1 / (1/nginx + 1/select1), over
-nginx).
+answering `SELECT 1` with as many clients, the cheapest round trip a GET
+that consults the database on its own makes. From it and nginx the run
+prints the ceiling such a GET has against nginx on this machine: nginx's
+own HTTP work plus that one round trip, nothing else, sharing the machine
+(1 / (1/nginx + 1/select1), over nginx); GETs sharing one snapshot check
+each pay a fraction of it.
 """
 import argparse
 import os
@@ -100,12 +103,16 @@ P99_GOAL_MS, RATIO_GOAL = 5.0, 0.6
 
 
 def cache_counts(srv):
-    """(hits, misses) of the campaign cache from GET /metrics, or None
-    where there is no cache (PostgreSQL)."""
+    """(hits, misses, snapshot checks) of the campaign cache from GET
+    /metrics (checks 0 on SQLite, which needs none), or None where there
+    is no cache."""
     text = srv.s.get(srv.base + "/metrics").text
     hits = re.search(r"^campaignd_campaign_cache_hits_total (\d+)$", text, re.M)
     misses = re.search(r"^campaignd_campaign_cache_misses_total (\d+)$", text, re.M)
-    return (int(hits.group(1)), int(misses.group(1))) if hits and misses else None
+    checks = re.search(r"^campaignd_snapshot_checks_total (\d+)$", text, re.M)
+    if not hits or not misses:
+        return None
+    return (int(hits.group(1)), int(misses.group(1)), int(checks.group(1)) if checks else 0)
 
 
 def cache_share(before, after):
@@ -114,6 +121,13 @@ def cache_share(before, after):
         return None
     hits, misses = after[0] - before[0], after[1] - before[1]
     return round(hits / (hits + misses), 4) if hits + misses else None
+
+
+def gets_per_check(before, after):
+    """GETs served by each check of the database's snapshot (PostgreSQL)."""
+    if not before or not after or after[2] == before[2]:
+        return None
+    return round((after[0] + after[1] - before[0] - before[1]) / (after[2] - before[2]), 2)
 
 
 def main():
@@ -191,6 +205,7 @@ def run(a, env):
               "goal_p99_ms": P99_GOAL_MS,
               "dispatched_during_run": before["succeeded"] + before["failed"],
               "campaign_cache_hit_share": cache_share(cache_before, cache_after),
+              "gets_per_snapshot_check": gets_per_check(cache_before, cache_after),
               "postgres_alone_statements_per_second": alone,
               "campaignd_over_postgres_alone":
                   round(api["requests_per_second"] / alone, 3) if alone else None,

@@ -3,6 +3,7 @@
  * finish requests, close the store). */
 #include "api/app.h"
 #include "api/campaign_cache.h"
+#include "api/snapshot_gate.h"
 #include "api/key_cache.h"
 #include "api/metrics.h"
 #include "api/server.h"
@@ -126,6 +127,11 @@ int main(int argc, char **argv) {
      * where every write passes through this process */
     if (app.store->ops->write_generation)
         app.campaigns = campaign_cache_new();
+    /* on PostgreSQL, with a generation every GET asks the database for */
+    if (!app.campaigns && app.store->ops->snapshot) {
+        app.gate = snapshot_gate_new(app.store);
+        app.campaigns = campaign_cache_new();
+    }
     app.tzmap = load_tzmap(&cfg);
     struct engine_deps deps = {.store = app.store,
                                .cfg = &cfg,
@@ -150,6 +156,7 @@ out:
     metrics_free(app.metrics);
     key_cache_free(app.keys);
     campaign_cache_free(app.campaigns);
+    snapshot_gate_free(app.gate);
     tzmap_free(app.tzmap);
     if (app.store)
         app.store->ops->close(app.store);

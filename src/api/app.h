@@ -21,9 +21,12 @@ struct app {
     struct engine *engine;  /* NULL in tools that only serve the API */
     struct tzmap *tzmap;    /* phone prefix -> time zones; NULL without the data */
     struct key_cache *keys; /* checked API keys (key_cache.h); NULL on a shared store */
-    /* campaigns as their GET wrote them (campaign_cache.h); NULL on a
-     * shared store */
+    /* campaigns as their GET wrote them (campaign_cache.h); NULL when the
+     * store can tell no generation */
     struct campaign_cache *campaigns;
+    /* the write generation of a store other nodes write too
+     * (snapshot_gate.h); NULL where the store counts its own commits */
+    struct snapshot_gate *gate;
 };
 
 /* Loads (or creates on first start) the server secret kept in the store. */

@@ -3,6 +3,7 @@
  * where there is one). No authentication. */
 #include "api/app.h"
 #include "api/campaign_cache.h"
+#include "api/snapshot_gate.h"
 #include "api/handlers.h"
 #include "api/metrics.h"
 
@@ -41,6 +42,13 @@ void ops_metrics(struct request *req) {
                    "campaignd_campaign_cache_misses_total %llu\n",
                    (unsigned long long)hits, (unsigned long long)misses);
     }
+    if (req->app->gate)
+        buf_printf(&b,
+                   "# HELP campaignd_snapshot_checks_total Checks of the database's snapshot "
+                   "that validated the campaign cache (one serves every GET waiting on it).\n"
+                   "# TYPE campaignd_snapshot_checks_total counter\n"
+                   "campaignd_snapshot_checks_total %llu\n",
+                   (unsigned long long)snapshot_gate_checks(req->app->gate));
     reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len);
     buf_free(&b);
 }

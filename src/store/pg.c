@@ -46,6 +46,22 @@ static int op_ping(struct store *st) {
     return rc == PG_ROW ? STORE_OK : pg_err(c, rc, "ping");
 }
 
+static int op_snapshot(struct store *st, char *out, size_t cap) {
+    struct pg_conn *c = pg_conn_get(st);
+    if (!c)
+        return PG_NO_CONN;
+    struct pg_stmt *s = pg_prep(c, "SELECT pg_current_snapshot()::text");
+    int rc = pg_step(s);
+    const char *text = rc == PG_ROW ? pg_col_raw(s, 0) : NULL;
+    int fits = text && strlen(text) < cap;
+    if (fits)
+        memcpy(out, text, strlen(text) + 1);
+    pg_reset(s);
+    if (rc != PG_ROW)
+        return pg_err(c, rc, "snapshot");
+    return fits ? STORE_OK : STORE_EIO;
+}
+
 /* ---- meta ---- */
 
 static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
@@ -274,6 +290,7 @@ static const struct store_ops pg_ops = {
     .shared = 1,
     .close = op_close,
     .ping = op_ping,
+    .snapshot = op_snapshot,
     .begin = op_begin,
     .commit = op_commit,
     .rollback = op_rollback,

@@ -271,6 +271,11 @@ struct store_ops {
      * when the store cannot tell, and NULL where another process may write
      * (PostgreSQL). */
     uint64_t (*write_generation)(struct store *st);
+    /* The database's snapshot now, as text (PostgreSQL:
+     * pg_current_snapshot()): two equal texts mean nothing was committed
+     * between them, by any node. 0, or a STORE_E* code. NULL where
+     * write_generation serves (SQLite). Any thread. */
+    int (*snapshot)(struct store *st, char *out, size_t cap);
 
     /* meta: small server-wide values (the page-token secret). */
     int (*meta_get)(struct store *st, const char *key, char **value);

@@ -1,21 +1,34 @@
 """The campaign cache (api/campaign_cache.c): GET /v1/campaigns/{id}
 answers from what it last rendered only while nothing was written since, so
 every write, by the API or by the engine, shows in the next GET; an entry
-answers its own account only; GET /metrics counts hits and misses (SQLite:
-on PostgreSQL there is no cache and no such series)."""
+answers its own account only; GET /metrics counts hits and misses (and on
+PostgreSQL the snapshot checks that validate them: api/snapshot_gate.c).
+
+On PostgreSQL, two nodes on one database: a write through one node (a
+rename, a revoked key) shows in the next GET through the other, whose
+cache held the campaign; concurrent GETs share snapshot checks."""
 import re
+import threading
+
+import pytest
 
 from helpers import ON_PG, all_pages, assert_error, assert_invariant, voice_body, wait_for
 
 
+def _series(text, name):
+    m = re.search(r"^%s (\d+)$" % name, text, re.M)
+    return int(m.group(1)) if m else None
+
+
 def _cache_counts(client):
+    """(hits, misses, snapshot checks); checks None on SQLite (none needed)."""
     text = client.req("GET", "/metrics").text
-    hits = re.search(r"^campaignd_campaign_cache_hits_total (\d+)$", text, re.M)
-    misses = re.search(r"^campaignd_campaign_cache_misses_total (\d+)$", text, re.M)
-    if ON_PG:
-        assert hits is None and misses is None, "no cache on a shared store"
-        return None
-    return int(hits.group(1)), int(misses.group(1))
+    hits = _series(text, "campaignd_campaign_cache_hits_total")
+    misses = _series(text, "campaignd_campaign_cache_misses_total")
+    checks = _series(text, "campaignd_snapshot_checks_total")
+    assert hits is not None and misses is not None, "no cache series"
+    assert (checks is not None) == ON_PG, "snapshot checks on PostgreSQL only"
+    return hits, misses, checks
 
 
 def test_every_api_write_shows_in_the_next_get(start_server):
@@ -29,8 +42,9 @@ def test_every_api_write_shows_in_the_next_get(start_server):
     again = acct.get_campaign(cid)
     assert again == first
     after = _cache_counts(client)
-    if before is not None:
+    if not ON_PG:  # on PostgreSQL a lease tick may commit in between
         assert after[0] == before[0] + 1, (before, after)  # nothing written: a hit
+    assert after[0] + after[1] == before[0] + before[1] + 1, (before, after)
     r = acct.patch("/v1/campaigns/" + cid, json={"name": "after"})
     assert r.status_code == 200, r.text
     assert acct.get_campaign(cid)["name"] == "after"
@@ -41,8 +55,7 @@ def test_every_api_write_shows_in_the_next_get(start_server):
     r = acct.post("/v1/campaigns/%s/start" % cid)
     assert r.status_code == 200, r.text
     assert acct.get_campaign(cid)["status"] in ("running", "completed")
-    if before is not None:
-        assert _cache_counts(client)[1] > after[1]  # each write made the next GET a miss
+    assert _cache_counts(client)[1] > after[1]  # each write made the next GET a miss
     client.close()
 
 
@@ -88,8 +101,8 @@ def test_readers_filling_the_cache_never_hide_a_write(start_server):
     """Four threads GET a campaign as fast as they can (filling and
     refilling the cache) while a writer renames it 100 times: every GET
     the writer sends after a rename's answer shows that name, and no
-    reader ever sees the names go backwards."""
-    import threading
+    reader ever sees the names go backwards. On PostgreSQL the readers
+    share snapshot checks: fewer checks than GETs."""
     srv = start_server()
     client = srv.client()
     acct = client.create_account()
@@ -113,6 +126,7 @@ def test_readers_filling_the_cache_never_hide_a_write(start_server):
         finally:
             c.close()
 
+    before = _cache_counts(client)
     threads = [threading.Thread(target=reader) for _ in range(4)]
     for t in threads:
         t.start()
@@ -127,4 +141,53 @@ def test_readers_filling_the_cache_never_hide_a_write(start_server):
         for t in threads:
             t.join()
     assert not problems, problems[:5]
+    after = _cache_counts(client)
+    gets = after[0] + after[1] - before[0] - before[1]
+    assert gets > 100, gets
+    if ON_PG:  # four readers and the writer's GETs shared checks
+        assert after[2] - before[2] < gets, (before, after)
     client.close()
+
+
+def _two_nodes(start_server, tmp_path):
+    db = tmp_path / "two.db"
+    a = start_server(db=db, name="node_a")
+    b = start_server(db=db, admin_token=a.admin_token, name="node_b")
+    return a, b
+
+
+@pytest.mark.skipif(not ON_PG, reason="two nodes need a store they share (PostgreSQL)")
+def test_another_nodes_write_shows_in_the_next_get(start_server, tmp_path):
+    node_a, node_b = _two_nodes(start_server, tmp_path)
+    ca, cb = node_a.client(), node_b.client()
+    acct = ca.create_account()
+    key2, prefix2 = ca.new_key(acct.id)
+    cid = acct.create_campaign(voice_body(name="v0"))["id"]
+
+    def get_a(key=acct.api_key):
+        return ca.req("GET", "/v1/campaigns/" + cid, key=key)
+
+    assert get_a().json()["name"] == "v0"
+    for i in range(1, 21):  # each GET through A follows B's rename at once
+        before = _cache_counts(ca)
+        assert get_a().json()["name"] == "v%d" % (i - 1)  # cached on A (or refilled)
+        r = cb.req("PATCH", "/v1/campaigns/" + cid, key=acct.api_key, json={"name": "v%d" % i})
+        assert r.status_code == 200, r.text
+        assert get_a().json()["name"] == "v%d" % i
+        after = _cache_counts(ca)
+        assert after[2] >= before[2] + 2, "every GET asked the database"
+    hits = _cache_counts(ca)[0]
+    assert hits > 0, "A never answered from its cache"
+    # a key revoked through B: refused through A at once, though A's cache
+    # held the campaign for that key a moment ago
+    assert get_a(key2).status_code == 200
+    assert get_a(key2).status_code == 200
+    r = cb.admin("DELETE", "/v1/admin/keys/" + prefix2)
+    assert r.status_code == 204, r.text
+    assert_error(get_a(key2), 401, "unauthenticated")
+    assert get_a().status_code == 200  # the account's other key still works
+    # another account's key never reads it, cached or not
+    other = ca.create_account()
+    assert_error(ca.req("GET", "/v1/campaigns/" + cid, key=other.api_key), 404, "not_found")
+    ca.close()
+    cb.close()

@@ -2,7 +2,9 @@
  * answers its account and campaign at the generation it was read at, and
  * nothing else (another generation, account or campaign; generation 0; a
  * body over the size cap; no cache at all); a colliding campaign replaces
- * the slot's entry; hits and misses are counted. */
+ * the slot's entry; hits and misses are counted. A claimed miss makes a
+ * second caller of the same entry and generation wait for the claimer's
+ * answer (or its release, or the bounded wait) instead of reading too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +13,12 @@
 
 #include "api/campaign_cache.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* 1 when the cache answers account's campaign at generation with want. */
 static int answers(struct campaign_cache *cc, uint64_t gen, const char *account, const char *id,
@@ -117,12 +122,72 @@ static void test_bounded(void **state) {
     campaign_cache_free(cc);
 }
 
+struct claimer {
+    struct campaign_cache *cc;
+    uint64_t generation;
+    int hit;
+    char *body;
+};
+
+static void *claim_in_thread(void *arg) {
+    struct claimer *c = arg;
+    size_t len = 0;
+    c->hit = campaign_cache_claim(c->cc, c->generation, "acct_a", "cmp_1", &c->body, &len);
+    return NULL;
+}
+
+/* A second caller of the same entry and generation starts while the first
+ * holds the claim; returns its thread (main then ends the claim). */
+static pthread_t start_second(struct claimer *c) {
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, claim_in_thread, c), 0);
+    usleep(30000); /* it is waiting (or would have read, were there no claim) */
+    return t;
+}
+
+static void test_a_claim_serves_its_waiters(void **state) {
+    (void)state;
+    struct campaign_cache *cc = campaign_cache_new();
+    char *body;
+    size_t len;
+    assert_int_equal(campaign_cache_claim(cc, 5, "acct_a", "cmp_1", &body, &len), 0);
+    struct claimer second = {.cc = cc, .generation = 5, .hit = -1};
+    pthread_t t = start_second(&second);
+    campaign_cache_put(cc, 5, "acct_a", "cmp_1", "v5", 2);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(second.hit, 1); /* it waited and took the claimer's answer */
+    assert_string_equal(second.body, "v5");
+    free(second.body);
+    /* a released claim: the waiter gets no answer and claims itself */
+    assert_int_equal(campaign_cache_claim(cc, 6, "acct_a", "cmp_1", &body, &len), 0);
+    struct claimer third = {.cc = cc, .generation = 6, .hit = -1};
+    t = start_second(&third);
+    campaign_cache_release(cc, 6, "acct_a", "cmp_1");
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(third.hit, 0);
+    campaign_cache_put(cc, 6, "acct_a", "cmp_1", "v6", 2); /* the waiter's answer */
+    assert_int_equal(answers(cc, 6, "acct_a", "cmp_1", "v6"), 1);
+    /* a claim never ended: the waiter gives up after the bounded wait */
+    assert_int_equal(campaign_cache_claim(cc, 7, "acct_a", "cmp_1", &body, &len), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(campaign_cache_claim(cc, 7, "acct_a", "cmp_1", &body, &len), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(waited_ms >= CAMPAIGN_CACHE_CLAIM_WAIT_MS - 5);
+    /* another entry or generation never waits on it */
+    assert_int_equal(campaign_cache_claim(cc, 8, "acct_a", "cmp_1", &body, &len), 0);
+    assert_int_equal(campaign_cache_claim(cc, 7, "acct_b", "cmp_1", &body, &len), 0);
+    campaign_cache_free(cc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_current_generation_only),
         cmocka_unit_test(test_own_account_and_campaign_only),
         cmocka_unit_test(test_not_kept),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_a_claim_serves_its_waiters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

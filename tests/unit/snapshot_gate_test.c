@@ -1,0 +1,149 @@
+/* snapshot_gate_test.c - tests of api/snapshot_gate.c against a fake store
+ * whose snapshot is a text the test changes ("commits") and whose check
+ * can be made slow: equal texts keep the generation and a changed text
+ * takes the next; a failed check answers 0 and the next answer starts a new
+ * generation; under concurrency one check serves several callers, yet a
+ * caller that committed before it asked never gets the generation it saw
+ * before its commit (the check it waited for was sent after it arrived). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "api/snapshot_gate.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct fake_store {
+    struct store base;
+    pthread_mutex_t mu;
+    uint64_t version; /* bumped by a "commit" */
+    int fail;         /* the next checks fail */
+    long check_us;    /* how long a check takes */
+    uint64_t checks;
+};
+
+static int fake_snapshot(struct store *st, char *out, size_t cap) {
+    struct fake_store *f = (struct fake_store *)st;
+    pthread_mutex_lock(&f->mu);
+    uint64_t v = f->version;
+    int fail = f->fail;
+    long us = f->check_us;
+    f->checks++;
+    pthread_mutex_unlock(&f->mu);
+    if (us)
+        usleep((useconds_t)us);
+    if (fail)
+        return STORE_EIO;
+    snprintf(out, cap, "%llu:%llu:", (unsigned long long)v, (unsigned long long)v);
+    return STORE_OK;
+}
+
+static const struct store_ops fake_ops = {.snapshot = fake_snapshot};
+
+static void fake_init(struct fake_store *f) {
+    memset(f, 0, sizeof *f);
+    f->base.ops = &fake_ops;
+    f->version = 100;
+    pthread_mutex_init(&f->mu, NULL);
+}
+
+static void commit(struct fake_store *f) {
+    pthread_mutex_lock(&f->mu);
+    f->version++;
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void test_generations_follow_the_snapshot(void **state) {
+    (void)state;
+    struct fake_store f;
+    fake_init(&f);
+    struct snapshot_gate *g = snapshot_gate_new(&f.base);
+    uint64_t g1 = snapshot_gate_generation(g);
+    assert_true(g1 > 0);
+    assert_int_equal(snapshot_gate_generation(g), g1); /* nothing committed */
+    assert_int_equal(snapshot_gate_checks(g), 2);      /* each call asked */
+    commit(&f);
+    uint64_t g2 = snapshot_gate_generation(g);
+    assert_true(g2 > g1);
+    assert_int_equal(snapshot_gate_generation(g), g2);
+    /* a failed check: 0, and the next answer is a new generation even
+     * though the text did not change (what happened meanwhile is unknown) */
+    f.fail = 1;
+    assert_int_equal(snapshot_gate_generation(g), 0);
+    f.fail = 0;
+    uint64_t g3 = snapshot_gate_generation(g);
+    assert_true(g3 > g2);
+    assert_int_equal(snapshot_gate_generation(g), g3);
+    assert_int_equal(snapshot_gate_checks(g), f.checks);
+    snapshot_gate_free(g);
+    snapshot_gate_free(NULL);
+}
+
+#define THREADS 8
+#define ROUNDS 150
+
+struct worker {
+    struct fake_store *f;
+    struct snapshot_gate *g;
+    int stale; /* a generation from before the worker's own commit */
+    int backwards;
+};
+
+static void *work(void *arg) {
+    struct worker *w = arg;
+    uint64_t last = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        uint64_t before = snapshot_gate_generation(w->g);
+        if (before < last)
+            w->backwards++;
+        if (i % 3 == 0) {
+            commit(w->f);
+            uint64_t after = snapshot_gate_generation(w->g);
+            if (after == before)
+                w->stale++;
+            before = after;
+        }
+        last = before;
+    }
+    return NULL;
+}
+
+static void test_shared_checks_are_never_older_than_the_caller(void **state) {
+    (void)state;
+    struct fake_store f;
+    fake_init(&f);
+    f.check_us = 300;
+    struct snapshot_gate *g = snapshot_gate_new(&f.base);
+    pthread_t t[THREADS];
+    struct worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){.f = &f, .g = g};
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(w[i].stale, 0);
+        assert_int_equal(w[i].backwards, 0);
+    }
+    /* every call returned, and callers shared checks: fewer than calls */
+    uint64_t calls = THREADS * (ROUNDS + (ROUNDS + 2) / 3);
+    uint64_t checks = snapshot_gate_checks(g);
+    assert_int_equal(checks, f.checks);
+    assert_true(checks < calls);
+    snapshot_gate_free(g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_generations_follow_the_snapshot),
+        cmocka_unit_test(test_shared_checks_are_never_older_than_the_caller),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
