@@ -27,9 +27,13 @@ shows here (before migration 7 of PostgreSQL: 33 starts/s of 1,000).
 
 The same run gives the database's and the node's CPU per call started
 (/proc of every `postgres` and `campaignd` process over the 10 s): what a
-paced campaign costs the machine it shares with the API's reads.
+paced campaign costs the machine it shares with the API's reads. It runs
+once per call length of --paced-call-ms (default 300 and 20,000 ms: the
+second holds 20,000 calls in flight, where a claim's cost that grows with
+them shows), measuring from when the calls in flight reach their number.
 
     /usr/bin/python3 bench/cluster.py [--total N] [--nodes 1,2,3] [--upload N] [--paced N]
+                                      [--paced-call-ms 300,20000]
 
 `--nodes 0` skips the node runs and their floor; `--upload 0` the upload.
 """
@@ -182,10 +186,10 @@ def cpu_seconds(comms):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def paced_long_queue(url, total, limit=1000, seconds=10):
+def paced_long_queue(url, total, call_ms=300, limit=1000, seconds=10):
     name = "bench_paced"
     db = fresh_db(url, name)
-    srv = Server(env={"CAMPAIGND_DATABASE": db, "CAMPAIGND_SIM_CALL_MS": "300"})
+    srv = Server(env={"CAMPAIGND_DATABASE": db, "CAMPAIGND_SIM_CALL_MS": str(call_ms)})
     try:
         r = srv.admin("PUT", "/v1/admin/carriers/default-voice", {
             "channel": "voice", "rate_per_second": limit, "burst": 10, "max_concurrent": 100000})
@@ -193,7 +197,7 @@ def paced_long_queue(url, total, limit=1000, seconds=10):
         cid = campaign(srv)
         upload(srv, cid, ["+1415%07d" % (2000000 + i) for i in range(total)])
         srv.s.post(srv.base + "/v1/campaigns/%s/start" % cid)
-        time.sleep(2)
+        time.sleep(2 + call_ms / 1000)  # the calls in flight at their steady number
 
         def started():
             c = srv.s.get(srv.base + "/v1/campaigns/" + cid).json()["counters"]
@@ -209,10 +213,11 @@ def paced_long_queue(url, total, limit=1000, seconds=10):
         # HTTP threads idle here: the counters are read twice)
         pg_us = (pg1 - pg0) * 1e6 / max(n1 - n0, 1)
         node_us = (cd1 - cd0) * 1e6 / max(n1 - n0, 1)
-        print("paced_long_queue: %d queued, %.0f starts/s against a limit of %d/s (%.3f), "
-              "machine busy %.2f; CPU per start: PostgreSQL %.0f us, campaignd %.0f us"
-              % (total, rate, limit, rate / limit, busy, pg_us, node_us), flush=True)
-        emit({"bench": "pg_paced_long_queue", "recipients": total, "limit_per_second": limit,
+        print("paced_long_queue: %d queued, calls of %d ms, %.0f starts/s against a limit of "
+              "%d/s (%.3f), machine busy %.2f; CPU per start: PostgreSQL %.0f us, campaignd %.0f us"
+              % (total, call_ms, rate, limit, rate / limit, busy, pg_us, node_us), flush=True)
+        emit({"bench": "pg_paced_long_queue", "recipients": total, "call_ms": call_ms,
+              "limit_per_second": limit,
               "starts_per_second": round(rate), "over_limit": round(rate / limit, 3),
               "machine_busy_share": round(busy, 3),
               "postgres_cpu_us_per_start": round(pg_us), "campaignd_cpu_us_per_start":
@@ -241,6 +246,7 @@ def main():
     ap.add_argument("--nodes", default="1,2,3")
     ap.add_argument("--upload", type=int, default=200000)
     ap.add_argument("--paced", type=int, default=200000)
+    ap.add_argument("--paced-call-ms", default="300,20000")
     a = ap.parse_args()
     url, folder = subprocess.run([PG, "start"], check=True, stdout=subprocess.PIPE,
                                  text=True).stdout.split()
@@ -250,7 +256,8 @@ def main():
         if a.upload:
             upload_vs_copy(url, a.upload)
         if a.paced:
-            paced_long_queue(url, a.paced)
+            for call_ms in [int(x) for x in a.paced_call_ms.split(",")]:
+                paced_long_queue(url, a.paced, call_ms)
     finally:
         subprocess.run([PG, "stop", folder], check=True)
 

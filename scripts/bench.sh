@@ -63,9 +63,11 @@ for r in rows:
                   "%.0f/s, with nginx's HTTP work): %.3f of nginx"
                   % (r["postgres_select1_per_second"], r["round_trip_ceiling_over_nginx"]))
     elif r["bench"] == "pg_paced_long_queue":
-        print("  paced dispatch on PostgreSQL from a queue of %d: %d starts/s against a limit "
-              "of %d/s (%.3f)" % (r["recipients"], r["starts_per_second"], r["limit_per_second"],
-                                  r["over_limit"]))
+        print("  paced dispatch on PostgreSQL from a queue of %d, calls of %d ms: %d starts/s "
+              "against a limit of %d/s (%.3f); CPU per start: PostgreSQL %s us, campaignd %s us"
+              % (r["recipients"], r.get("call_ms", 300), r["starts_per_second"],
+                 r["limit_per_second"], r["over_limit"], r.get("postgres_cpu_us_per_start"),
+                 r.get("campaignd_cpu_us_per_start")))
 sqlite_dispatch = [r["api_over_raw_floor"] for r in rows if r["bench"] == "dispatch_api"]
 for r in rows:
     if r["bench"] == "cluster_dispatch_floor" and sqlite_dispatch:

@@ -122,6 +122,11 @@ PATCHES = [
     ("recipients", "#define INSERT_BATCH 32", "#define INSERT_BATCH 4"),
     # several nodes: a due recipient another claim holds is skipped, not waited on
     ("engine", "\"ORDER BY due_at, seq LIMIT ?4\";", "\"ORDER BY due_at, seq LIMIT ?4 FOR UPDATE SKIP LOCKED\";"),
+    # the lane's attempts in flight: kept by triggers (PostgreSQL migration 8)
+    ("engine",
+     '    "(SELECT count(*) FROM calls WHERE lane = ?1 AND ended_at IS NULL) + "\n'
+     '    "(SELECT count(*) FROM messages WHERE lane = ?1 AND status = \'queued\') "',
+     '    "coalesce((SELECT n FROM lane_in_flight WHERE lane = ?1), 0) "'),
 ]
 
 

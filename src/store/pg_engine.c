@@ -19,9 +19,12 @@
  * stored carrier's row, else the request's) and its attempts in flight,
  * counted from the attempt rows (calls not ended, messages not answered:
  * so every end, give-back, sweep or takeover frees its slot in its own
- * transaction, and a dead node leaks none). The lane's requests are cut to
- * its budget, and the arrival time advanced by the starts made is written
- * back: nodes reserve exactly what they start, nothing to give back. */
+ * transaction, and a dead node leaks none; on PostgreSQL, where the count
+ * grew with the calls in flight, triggers keep it per lane in
+ * lane_in_flight in that same transaction, migration 8). The lane's
+ * requests are cut to its budget, and the arrival time advanced by the
+ * starts made is written back: nodes reserve exactly what they start,
+ * nothing to give back. */
 #include "domain/due.h"
 #include "domain/sms.h"
 #include "domain/turn.h"
@@ -64,8 +67,7 @@ static const char SQL_ANY_OPT_OUT[] =
 static const char SQL_CAMPAIGN_STATUS[] = "SELECT status FROM campaigns WHERE seq = ?1";
 static const char SQL_LANE_STATE[] =
     "SELECT l.tat_ms, l.rate, c.rate_per_second, c.burst, c.max_concurrent, "
-    "(SELECT count(*) FROM calls WHERE lane = ?1 AND ended_at IS NULL) + "
-    "(SELECT count(*) FROM messages WHERE lane = ?1 AND status = 'queued') "
+    "coalesce((SELECT n FROM lane_in_flight WHERE lane = ?1), 0) "
     "FROM (SELECT 1) AS one LEFT JOIN lane_limits l ON l.lane = ?1 "
     "LEFT JOIN carriers c ON c.name = ?2";
 static const char SQL_LANE_PUT[] =

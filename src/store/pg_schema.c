@@ -177,6 +177,50 @@ const char *const pg_migrations[] = {
     "DROP INDEX recipients_queue;"
     "CREATE INDEX recipients_queue ON recipients(lane, campaign_seq, due_at, seq) "
     "  WHERE status = 'queued';",
+
+    /* 8: each lane's attempts in flight (calls not ended, messages still
+     * queued at their provider), kept by triggers in the transaction that
+     * changes the row, whatever the path (claim, end, give-back, sweep,
+     * takeover), so the claim reads one row instead of counting them: the
+     * count grew with the calls in flight, 2.4 ms a claim at 20,000 (no
+     * SQLite twin: one node on SQLite keeps its pace in memory). The
+     * triggers come first: they lock the tables, so no writer changes a row
+     * between them and the count that fills the table. */
+    "CREATE TABLE lane_in_flight (lane " T " PRIMARY KEY, n BIGINT NOT NULL);"
+    "CREATE FUNCTION lane_in_flight_move(old_lane TEXT, was_in BOOLEAN,"
+    "  new_lane TEXT, now_in BOOLEAN)"
+    "  RETURNS VOID LANGUAGE plpgsql AS $$ BEGIN"
+    "  IF was_in THEN UPDATE lane_in_flight SET n = n - 1 WHERE lane = old_lane; END IF;"
+    "  IF now_in THEN INSERT INTO lane_in_flight(lane, n) VALUES (new_lane, 1)"
+    "    ON CONFLICT (lane) DO UPDATE SET n = lane_in_flight.n + 1; END IF;"
+    "  END $$;"
+    "CREATE FUNCTION calls_in_flight_trigger() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN"
+    "  PERFORM lane_in_flight_move("
+    "    CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.lane END,"
+    "    TG_OP <> 'INSERT' AND OLD.ended_at IS NULL,"
+    "    CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.lane END,"
+    "    TG_OP <> 'DELETE' AND NEW.ended_at IS NULL);"
+    "  RETURN NULL; END $$;"
+    "CREATE FUNCTION messages_in_flight_trigger() RETURNS TRIGGER LANGUAGE plpgsql AS $$ BEGIN"
+    "  PERFORM lane_in_flight_move("
+    "    CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE OLD.lane END,"
+    "    TG_OP <> 'INSERT' AND OLD.status = 'queued',"
+    "    CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE NEW.lane END,"
+    "    TG_OP <> 'DELETE' AND NEW.status = 'queued');"
+    "  RETURN NULL; END $$;"
+    "CREATE TRIGGER calls_in_flight_rows AFTER INSERT OR DELETE ON calls"
+    "  FOR EACH ROW EXECUTE FUNCTION calls_in_flight_trigger();"
+    "CREATE TRIGGER calls_in_flight_moves AFTER UPDATE OF ended_at, lane ON calls FOR EACH ROW"
+    "  WHEN ((OLD.ended_at IS NULL) <> (NEW.ended_at IS NULL) OR OLD.lane <> NEW.lane)"
+    "  EXECUTE FUNCTION calls_in_flight_trigger();"
+    "CREATE TRIGGER messages_in_flight_rows AFTER INSERT OR DELETE ON messages"
+    "  FOR EACH ROW EXECUTE FUNCTION messages_in_flight_trigger();"
+    "CREATE TRIGGER messages_in_flight_moves AFTER UPDATE OF status, lane ON messages"
+    "  FOR EACH ROW WHEN ((OLD.status = 'queued') <> (NEW.status = 'queued')"
+    "  OR OLD.lane <> NEW.lane) EXECUTE FUNCTION messages_in_flight_trigger();"
+    "INSERT INTO lane_in_flight(lane, n) SELECT lane, count(*) FROM ("
+    "  SELECT lane FROM calls WHERE ended_at IS NULL"
+    "  UNION ALL SELECT lane FROM messages WHERE status = 'queued') AS f GROUP BY lane;",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

@@ -19,9 +19,12 @@
  * stored carrier's row, else the request's) and its attempts in flight,
  * counted from the attempt rows (calls not ended, messages not answered:
  * so every end, give-back, sweep or takeover frees its slot in its own
- * transaction, and a dead node leaks none). The lane's requests are cut to
- * its budget, and the arrival time advanced by the starts made is written
- * back: nodes reserve exactly what they start, nothing to give back. */
+ * transaction, and a dead node leaks none; on PostgreSQL, where the count
+ * grew with the calls in flight, triggers keep it per lane in
+ * lane_in_flight in that same transaction, migration 8). The lane's
+ * requests are cut to its budget, and the arrival time advanced by the
+ * starts made is written back: nodes reserve exactly what they start,
+ * nothing to give back. */
 #include "domain/due.h"
 #include "domain/sms.h"
 #include "domain/turn.h"

@@ -6,7 +6,9 @@ the calls' timestamps, across all three nodes: no window of W ms holds more
 than burst + W * rate starts, and the calls' peak overlap never exceeds
 max_concurrent. The campaign completes with the counters' invariant at
 every read on every node and no attempt dialled twice; every node claimed
-some of it (the limits were shared, not one node doing all the work).
+some of it (the limits were shared, not one node doing all the work). The
+lanes' kept in-flight counts (lane_in_flight, which the claims read for
+max_concurrent) equal the attempt rows at every look, and are 0 at the end.
 
 The carriers are written through one node after all three started: the
 others' engines never load them, so the limits they obey are the store's
@@ -25,7 +27,7 @@ import pytest
 
 from helpers import ON_PG, SLOW, add_recipients, all_pages, assert_invariant, voice_body
 from test_engine import max_in_window, max_overlap, ms, upload
-from test_postgres import check_completed, psql
+from test_postgres import check_completed, check_in_flight_kept, psql
 from twilio_standin import StandIn, callback, carrier, twilio_provider
 
 pytestmark = pytest.mark.skipif(not ON_PG, reason="carrier limits across nodes need a store "
@@ -76,18 +78,23 @@ def test_three_nodes_keep_rate_burst_and_max_concurrent_together(start_server, t
     assert r.status_code == 200, r.text
 
     clients = [srv.client() for srv in nodes]
+    url = nodes[0].environment()["CAMPAIGND_DATABASE"]
     deadline = time.monotonic() + 120 * SLOW
+    peak = 0
     while True:
         for cl in clients:  # the invariant at every read on every node
             r = cl.req("GET", "/v1/campaigns/" + camp["id"], key=acct.api_key)
             assert r.status_code == 200, r.text
             got = r.json()
             assert_invariant(got)
+        # the lanes' kept in-flight counts, which the claims read, are the rows'
+        peak = max(peak, check_in_flight_kept(url))
         if got["status"] == "completed":
             break
         assert time.monotonic() < deadline, got
         time.sleep(0.3)
     check_completed(acct, camp["id"], got, len(numbers))
+    assert peak > 0 and check_in_flight_kept(url) == 0
 
     calls = all_pages(acct, "/v1/calls", {"campaign_id": camp["id"]})
     by_carrier = collections.defaultdict(list)
