@@ -137,7 +137,8 @@ static void keyed_to_cache(struct request *req, uint64_t generation, const struc
     buf_append(&b, key, sizeof *key);
     size_t at = b.len;
     if (campaign_text(c, &b) == 0) {
-        campaign_cache_put(req->app->campaigns, generation, req->key_prefix, c->id, b.data, b.len);
+        campaign_cache_put(req->app->campaigns, generation, req->key_prefix, req->params[0], b.data,
+                           b.len);
         char *text = xmalloc(b.len - at + 1);
         memcpy(text, b.data + at, b.len - at);
         text[b.len - at] = '\0';
@@ -146,7 +147,7 @@ static void keyed_to_cache(struct request *req, uint64_t generation, const struc
         return;
     }
     buf_free(&b);
-    campaign_cache_release(req->app->campaigns, generation, req->key_prefix, c->id);
+    campaign_cache_release(req->app->campaigns, generation, req->key_prefix, req->params[0]);
     reply_json(req, 200, render_campaign(c));
 }
 
