@@ -58,6 +58,9 @@ for r in rows:
             print("  reads (pg) against PostgreSQL alone answering the GET's statement "
                   "(%.0f/s): ratio %.3f" % (r["postgres_alone_statements_per_second"],
                                             r["campaignd_over_postgres_alone"]))
+        if r.get("gets_per_snapshot_check"):
+            print("  reads (pg) cache hits %.3f of the GETs, %.2f GETs per snapshot check"
+                  % (r["campaign_cache_hit_share"] or 0, r["gets_per_snapshot_check"]))
         if r.get("round_trip_ceiling_over_nginx"):
             print("  reads (pg) ceiling of any GET that makes one round trip (SELECT 1 at "
                   "%.0f/s, with nginx's HTTP work): %.3f of nginx"
