@@ -99,12 +99,12 @@ static const char SQL_END_CALL[] =
     "UPDATE calls SET status = ?2, answered_at = coalesce(?3, answered_at), ended_at = ?4, "
     "duration_ms = ?5, provider_call_id = coalesce(?6, provider_call_id), lease_until = NULL, "
     "answered_by = coalesce(?7, answered_by), ended_reason = coalesce(?8, ended_reason), "
-    "error_code = coalesce(?9, error_code) WHERE seq = ?1 AND ended_at IS NULL";
+    "error_code = coalesce(?9, error_code) WHERE seq = ?1 AND (ended_at IS NULL) IS TRUE";
 /* progress: forward only, guarded by the status it was read in */
 static const char SQL_PROGRESS_CALL[] =
     "UPDATE calls SET status = ?2, answered_at = coalesce(answered_at, ?3), "
     "provider_call_id = coalesce(provider_call_id, ?4), answered_by = coalesce(?5, answered_by) "
-    "WHERE seq = ?1 AND status = ?6 AND ended_at IS NULL";
+    "WHERE seq = ?1 AND status = ?6 AND (ended_at IS NULL) IS TRUE";
 
 static const char *nonempty(const char *s) {
     return s && s[0] ? s : NULL;
@@ -278,9 +278,9 @@ int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, in
 /* ---- throttled give-backs ---- */
 
 static const char SQL_UNCLAIM_CALL[] =
-    "DELETE FROM calls WHERE id = ?1 AND ended_at IS NULL RETURNING recipient_seq";
+    "DELETE FROM calls WHERE id = ?1 AND (ended_at IS NULL) IS TRUE RETURNING recipient_seq";
 static const char SQL_UNCLAIM_MSG[] =
-    "DELETE FROM messages WHERE id = ?1 AND status = 'queued' RETURNING recipient_seq";
+    "DELETE FROM messages WHERE id = ?1 AND (status = 'queued') IS TRUE RETURNING recipient_seq";
 static const char SQL_RECIPIENT_STATE[] =
     "SELECT status, disposition, due_at FROM recipients WHERE seq = ?1";
 

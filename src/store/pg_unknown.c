@@ -30,10 +30,10 @@ static const char SQL_MSGS[] =
     "WHERE m.status = 'queued' AND m.submit_state = 1 AND m.created_at <= ?1 LIMIT ?2";
 static const char SQL_END_CALL[] =
     "UPDATE calls SET status = 'failed', ended_at = ?2, duration_ms = 0, lease_until = NULL "
-    "WHERE seq = ?1 AND ended_at IS NULL AND submit_state = 1";
+    "WHERE seq = ?1 AND (ended_at IS NULL) IS TRUE AND submit_state = 1";
 static const char SQL_END_MSG[] =
     "UPDATE messages SET status = 'failed', failed_at = ?2, updated_at = ?2, lease_until = NULL "
-    "WHERE seq = ?1 AND status = 'queued' AND submit_state = 1";
+    "WHERE seq = ?1 AND (status = 'queued') IS TRUE AND submit_state = 1";
 
 struct unknown_row {
     int64_t seq, recipient_seq, campaign_seq;
