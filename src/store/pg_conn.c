@@ -44,11 +44,15 @@ static struct ratelimit full_log = RATELIMIT_INIT;
 static struct ratelimit redo_log = RATELIMIT_INIT;
 
 static void stmt_free(struct pg_stmt *s) {
+    if (s->twin)
+        stmt_free(s->twin);
     pg_reset(s);
+    free(s->owned_sql);
     free(s);
 }
 
 static void conn_close(struct pg_conn *c) {
+    pg_run_free(c);
     for (int i = 0; i < c->ncache; i++)
         stmt_free(c->cache[i]);
     PQfinish(c->db);
@@ -130,8 +134,12 @@ PGconn *pg_connect(const char *url) {
  * statement is gone with the old session (results already read stay
  * valid: a caller may be walking one). */
 static int reconnect(struct pg_conn *c) {
-    for (int i = 0; i < c->ncache; i++)
+    pg_run_discard(c);
+    for (int i = 0; i < c->ncache; i++) {
         c->cache[i]->prepared = 0;
+        if (c->cache[i]->twin)
+            c->cache[i]->twin->prepared = 0;
+    }
     c->depth = 0;
     c->doomed = 0;
     c->pipeline = 0;
@@ -237,6 +245,7 @@ static void bind(struct pg_stmt *s, int idx, Oid type, char *value) {
     }
     free(s->values[idx - 1]);
     s->values[idx - 1] = value;
+    s->bound[idx - 1] = type;
     if (!s->prepared && type)
         s->types[idx - 1] = type;
 }
@@ -360,14 +369,18 @@ int pg_step(struct pg_stmt *s) {
 }
 
 int64_t pg_changes(struct pg_conn *c) {
-    if (c->pipeline && c->last_deferred)
-        pg_pipeline_settle(c);
+    if (c->pipeline && (c->last_deferred || c->held_last))
+        pg_pipeline_settle(c, 1);
     return c->changes;
 }
 
 int pg_changed_one(struct pg_conn *c) {
+    if (c->pipeline && c->held_last) {
+        pg_run_mark_last(c);
+        return 1;
+    }
     if (c->pipeline && c->last_deferred) {
-        c->pending[c->last_deferred - 1].expect_one = 1;
+        c->pending[c->last_deferred - 1].expect = 1;
         return 1;
     }
     return c->changes == 1;

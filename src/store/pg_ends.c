@@ -8,6 +8,10 @@
  * counter delta only when the recipient moved (summed per campaign and
  * written once a batch, then the campaign's completion), the events (for
  * campaigns with a webhook), in the batch's one transaction (group commit).
+ * The attempt rows of a run of reports are written first, then their
+ * recipients' moves (struct end_move), so that PostgreSQL sends each kind
+ * as one statement (pg_coalesce.c); a report of a recipient met before in
+ * the batch reads that recipient again, so the run's moves come first.
  * A repeated or late report changes nothing, so providers may report at
  * least once. Engine thread. */
 #include "domain/call_end.h"
@@ -38,6 +42,18 @@ struct batch_campaign {
 struct ends_batch {
     struct batch_campaign *items;
     size_t n, cap;
+};
+
+/* What writing a report's attempt row leaves for its recipient: the
+ * move, and what follows it. */
+struct end_move {
+    int due; /* the attempt row was written: the move is next */
+    int voice;
+    int64_t attempt_seq, recipient_seq, campaign_seq;
+    struct recipient_move move;
+    int retry;    /* voice: queued again at move.to.due_at */
+    int finished; /* the recipient became terminal */
+    int released; /* messages: the in-flight slot frees */
 };
 
 static const char SQL_POLICY[] = "SELECT retry_policy FROM campaigns WHERE seq = ?1";
@@ -140,8 +156,9 @@ static int64_t call_duration(const struct attempt_end *e, int64_t created_at) {
     return e->ended_at > created_at ? e->ended_at - created_at : 0;
 }
 
-static int apply_call_end(struct pg_conn *conn, struct ends_batch *b, const struct attempt_end *e,
-                          const struct end_facts *pre, int64_t now, struct attempt_applied *out) {
+static int write_call_end(struct pg_conn *conn, struct ends_batch *b, const struct attempt_end *e,
+                          const struct end_facts *pre, int64_t now, struct attempt_applied *out,
+                          struct end_move *m) {
     struct end_facts x;
     int rc = pg_end_facts_at(conn, e, pre, &x);
     if (rc || !x.found)
@@ -176,18 +193,15 @@ static int apply_call_end(struct pg_conn *conn, struct ends_batch *b, const stru
     pg_reset(s);
     if (rc || !pg_changed_one(conn))
         return rc; /* another writer closed it first */
-    int moved = 0;
-    rc = pg_recipient_move(conn, recipient_seq, &d.move, PG_MOVE_PLAIN, NULL, now, &moved);
-    if (rc == STORE_OK && moved)
-        counter_delta_add(&bc->sum, &d.move.delta, 1);
-    if (rc == STORE_OK && moved && d.retry)
-        out->retry_due = d.move.to.due_at;
-    if (rc == STORE_OK)
-        rc = emit(conn, bc, PG_EVENT_CALL_ENDED, call_seq, now);
-    if (rc == STORE_OK && moved && d.finished)
-        rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, recipient_seq, now);
-    out->applied = out->released = rc == STORE_OK;
-    return rc;
+    *m = (struct end_move){.due = 1,
+                           .voice = 1,
+                           .attempt_seq = call_seq,
+                           .recipient_seq = recipient_seq,
+                           .campaign_seq = out->campaign_seq,
+                           .move = d.move,
+                           .retry = d.retry,
+                           .finished = d.finished};
+    return STORE_OK;
 }
 
 /* ---- messages ---- */
@@ -220,9 +234,9 @@ static int write_message(struct pg_conn *conn, int64_t seq, enum message_status 
     return rc;
 }
 
-static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
+static int write_message_report(struct pg_conn *conn, struct ends_batch *b,
                                 const struct attempt_end *e, const struct end_facts *pre,
-                                int64_t now, struct attempt_applied *out) {
+                                int64_t now, struct attempt_applied *out, struct end_move *m) {
     struct end_facts x;
     int rc = pg_end_facts_at(conn, e, pre, &x);
     if (rc || !x.found)
@@ -236,20 +250,46 @@ static int apply_message_report(struct pg_conn *conn, struct ends_batch *b,
     message_report_decide(&f, e->mstatus, &d);
     if (!d.applies)
         return STORE_OK;
-    int written = 0, moved = 0;
+    int written = 0;
     rc = write_message(conn, mseq, f.current, &d, e, now, &written);
     if (rc || !written)
         return rc; /* another writer moved it first */
-    struct batch_campaign *bc = batch_campaign(conn, b, out->campaign_seq);
-    rc = pg_recipient_move(conn, rseq, &d.move, PG_MOVE_PLAIN, NULL, now, &moved);
-    if (rc == STORE_OK && moved)
-        counter_delta_add(&bc->sum, &d.move.delta, 1);
-    if (rc == STORE_OK)
-        rc = emit(conn, bc, PG_EVENT_MESSAGE_UPDATED, mseq, now);
-    if (rc == STORE_OK && moved && d.finished)
-        rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, rseq, now);
-    out->released = d.released;
-    out->applied = rc == STORE_OK;
+    batch_campaign(conn, b, out->campaign_seq);
+    *m = (struct end_move){.due = 1,
+                           .attempt_seq = mseq,
+                           .recipient_seq = rseq,
+                           .campaign_seq = out->campaign_seq,
+                           .move = d.move,
+                           .finished = d.finished,
+                           .released = d.released};
+    return STORE_OK;
+}
+
+/* The recipients' moves of reports [from, to) whose attempt rows were
+ * written, each with its counters and events. */
+static int apply_moves(struct pg_conn *conn, struct ends_batch *b, struct end_move *moves,
+                       size_t from, size_t to, int64_t now, struct attempt_applied *applied) {
+    int rc = STORE_OK;
+    for (size_t i = from; i < to && rc == STORE_OK; i++) {
+        struct end_move *m = &moves[i];
+        struct attempt_applied *out = &applied[i];
+        if (!m->due)
+            continue;
+        struct batch_campaign *bc = batch_campaign(conn, b, m->campaign_seq);
+        int moved = 0;
+        rc = pg_recipient_move(conn, m->recipient_seq, &m->move, PG_MOVE_PLAIN, NULL, now, &moved);
+        if (rc == STORE_OK && moved)
+            counter_delta_add(&bc->sum, &m->move.delta, 1);
+        if (rc == STORE_OK && moved && m->retry)
+            out->retry_due = m->move.to.due_at;
+        if (rc == STORE_OK)
+            rc = emit(conn, bc, m->voice ? PG_EVENT_CALL_ENDED : PG_EVENT_MESSAGE_UPDATED,
+                      m->attempt_seq, now);
+        if (rc == STORE_OK && moved && m->finished)
+            rc = emit(conn, bc, PG_EVENT_RECIPIENT_FINISHED, m->recipient_seq, now);
+        out->released = m->voice ? rc == STORE_OK : m->released;
+        out->applied = rc == STORE_OK;
+    }
     return rc;
 }
 
@@ -261,15 +301,26 @@ int pg_apply_ends(struct store *st, const struct attempt_end *ends, size_t n, in
         return rc;
     struct ends_batch b = {0};
     struct end_facts *pre = NULL;
+    struct end_move *moves = xcalloc(n + 1, sizeof *moves);
+    size_t from = 0;
     rc = pg_end_facts_all(conn, ends, n, &pre);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        if (pre[i].again) { /* its recipient's row as the moves before it leave it */
+            rc = apply_moves(conn, &b, moves, from, i, now, applied);
+            from = i;
+            if (rc)
+                break;
+        }
         memset(&applied[i], 0, sizeof applied[i]);
         rc = ends[i].channel == CHANNEL_VOICE
-                 ? apply_call_end(conn, &b, &ends[i], &pre[i], now, &applied[i])
-                 : apply_message_report(conn, &b, &ends[i], &pre[i], now, &applied[i]);
+                 ? write_call_end(conn, &b, &ends[i], &pre[i], now, &applied[i], &moves[i])
+                 : write_message_report(conn, &b, &ends[i], &pre[i], now, &applied[i], &moves[i]);
     }
     if (rc == STORE_OK)
+        rc = apply_moves(conn, &b, moves, from, n, now, applied);
+    if (rc == STORE_OK)
         rc = batch_flush(conn, &b, now);
+    free(moves);
     free(pre);
     free(b.items);
     return pg_unit_end(conn, rc);

@@ -251,8 +251,8 @@ static int insert_attempt_row(struct pg_conn *conn, const struct claim_request *
             pg_bind_int64(s, 14, (int64_t)info.segments);
             pg_bind_text(s, 15, info.encoding);
         } else {
-            pg_bind_null(s, 14);
-            pg_bind_null(s, 15);
+            pg_bind_time(s, 14, 0); /* NULLs, typed (as bind_disp's) */
+            pg_bind_text_or_null(s, 15, NULL);
         }
         pg_bind_int64(s, 16, a->created_at);
         pg_bind_text_or_null(s, 17, r->node);
@@ -301,7 +301,9 @@ static void make_attempt(const struct claim_request *r, const struct due_row *ro
 }
 
 /* Applies the decision at one recipient's turn. *handed is 1 when it
- * became an attempt in out. */
+ * became an attempt in out (its row is inserted by the caller, after every
+ * turn's move: a batch unit on PostgreSQL sends each kind of write as one
+ * statement when they come one after another, pg_coalesce.c). */
 static int apply_turn(struct pg_conn *conn, const struct claim_request *r,
                       const struct due_row *row, struct turn_decision *d, int64_t now,
                       struct counter_delta *sum, struct attempt *out, int *handed) {
@@ -328,8 +330,6 @@ static int apply_turn(struct pg_conn *conn, const struct claim_request *r,
     rc = pg_recipient_move(conn, row->seq, &d->move,
                            c->channel == CHANNEL_VOICE ? PG_MOVE_CLAIM_CALL : PG_MOVE_CLAIM_MSG,
                            out->call_id, now, &moved);
-    if (rc == STORE_OK && moved)
-        rc = insert_attempt_row(conn, r, row, out);
     if (rc == STORE_OK && moved) {
         counter_delta_add(sum, &d->move.delta, 1);
         *handed = 1;
@@ -368,7 +368,8 @@ static int claim_one(struct pg_conn *conn, struct claim_request *r, int64_t now,
     struct due_rules rules = {.start_at = c->start_at, .end_at = c->end_at};
     rules.has_window = window_from_json(json_object_get(config, "call_window"), &rules.window);
     struct counter_delta sum = {0};
-    size_t got = 0;
+    size_t got = 0, first = *n;
+    const struct due_row **handed_rows = xcalloc(nrows + 1, sizeof *handed_rows);
     int probe = rc == STORE_OK && nrows > 0 && any_opt_out(conn, c, &rc);
     for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
         struct due_row *row = &rows[i];
@@ -383,10 +384,13 @@ static int claim_one(struct pg_conn *conn, struct claim_request *r, int64_t now,
         rc = apply_turn(conn, r, row, &d, now, &sum, &out[*n], &handed);
         free(d.text);
         if (handed) {
+            handed_rows[got++] = row;
             (*n)++;
-            got++;
         }
     }
+    for (size_t k = 0; k < got && rc == STORE_OK; k++)
+        rc = insert_attempt_row(conn, r, handed_rows[k], &out[first + k]);
+    free(handed_rows);
     if (rc == STORE_OK)
         rc = pg_counters_add(conn, c->seq, &sum, now);
     if (rc == STORE_OK && got < nrows) /* the last ones may have failed at their turn */

@@ -38,13 +38,30 @@ struct pg_stmt {
     int row, nrows;
     struct pg_conn *conn;
     int deferrable; /* a write that answers no rows: a batch unit sends it without waiting */
+    Oid bound[PG_MAX_PARAMS]; /* the type of each parameter's last bind (0: a NULL) */
+    /* its twin over arrays (pg_coalesce.c): made on first use */
+    int twin_state; /* 0 not looked at, 1 has one, -1 has none */
+    int twin_key;   /* an UPDATE's key parameter */
+    struct pg_stmt *twin;
+    char *owned_sql; /* a twin's text */
 };
 
 /* A statement sent in a batch unit whose answer is not read yet. */
 struct pg_pending {
     struct pg_stmt *stmt;
-    int prepare;    /* the statement's PREPARE, not a run of it */
-    int expect_one; /* the caller took it as changing exactly one row */
+    int prepare; /* the statement's PREPARE, not a run of it */
+    long expect; /* the rows the caller took it as changing; -1: unchecked */
+};
+
+/* A batch unit's run of one write held back to be sent as one statement
+ * (pg_coalesce.c). */
+struct pg_run {
+    struct pg_stmt *stmt;     /* NULL: nothing held */
+    char **values;            /* n rows of stmt->nparams values, owned */
+    unsigned char *expect;    /* per row: taken as changing one row */
+    size_t n, cap;            /* rows held; room */
+    Oid types[PG_MAX_PARAMS]; /* the rows' bound types (0: only NULLs) */
+    int mixed;                /* a parameter bound with two types */
 };
 
 struct pg_conn {
@@ -64,6 +81,9 @@ struct pg_conn {
     size_t npending, cappending;
     size_t last_deferred;
     int redo;
+    struct pg_run run;
+    int held_last; /* the last statement run is the run's last row */
+    uint64_t coalesced_statements, coalesced_rows; /* twins sent; their rows */
     struct pg_conn *next;
     struct pg_store *owner;
 };
@@ -156,8 +176,31 @@ int pg_pipeline_enter(struct pg_conn *c);
  * (PG_DONE at the step), any other waits for every answer before it and
  * then its own. Answers as run() does, or STORE_EREDO. */
 int pg_pipeline_run(struct pg_stmt *s);
-/* Reads every answer still due (pg_changes in a batch unit). */
-void pg_pipeline_settle(struct pg_conn *c);
+/* Sends what is held and reads every answer still due (pg_changes in a
+ * batch unit); last_alone: the held run row by row, so that c->changes is
+ * its last row's. */
+void pg_pipeline_settle(struct pg_conn *c, int last_alone);
+/* Sends s with values (owned by the caller) as a write whose answer is
+ * read later; expect: the rows it must change, -1 unchecked. */
+int pg_pipeline_send(struct pg_conn *c, struct pg_stmt *s, char *const *values, long expect);
+
+/* ---- runs of one write (pg_coalesce.c), used by pg_pipeline.c ---- */
+
+/* The twin of sql (?N parameters, nparams of them) over arrays, new
+ * string; NULL when it has none. *key: an UPDATE's key parameter. */
+char *pg_twin_sql(const char *sql, int nparams, int *key);
+/* Holds s's bound row in the connection's run when s has a twin (sending
+ * first a run it cannot join): *taken 1; else sends what is held, *taken
+ * 0. 0 or a store error. */
+int pg_run_take(struct pg_conn *c, struct pg_stmt *s, int *taken);
+/* Sends the run held: its twin, or row by row (one_by_one, or when the
+ * twin cannot stand for it). */
+int pg_run_flush(struct pg_conn *c, int one_by_one);
+/* pg_changed_one of the run's last row. */
+void pg_run_mark_last(struct pg_conn *c);
+/* Drops the run held (values freed); pg_run_free also its buffers. */
+void pg_run_discard(struct pg_conn *c);
+void pg_run_free(struct pg_conn *c);
 /* Ends pipeline mode at the unit's end, reading every answer still due:
  * 0, or STORE_EBUSY when the connection is gone. c->redo tells whether
  * the unit holds. */

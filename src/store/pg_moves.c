@@ -42,12 +42,10 @@ static const char SQL_COMPLETE_ONE[] =
     "UPDATE campaigns SET status = 'completed', completed_at = ?2, updated_at = ?2 "
     "WHERE seq = ?1 AND status = 'running' AND queued = 0 AND dispatched = 0";
 
+/* NULL for none, bound as a text all the same (PostgreSQL's twin of a run
+ * of moves needs every parameter's type, pg_coalesce.c). */
 static void bind_disp(struct pg_stmt *s, int idx, enum disposition d) {
-    const char *name = disposition_name(d);
-    if (name)
-        pg_bind_text(s, idx, name);
-    else
-        pg_bind_null(s, idx);
+    pg_bind_text_or_null(s, idx, disposition_name(d));
 }
 
 void pg_read_recipient_row(struct pg_stmt *s, int col, struct recipient_row *r) {

@@ -27,6 +27,11 @@
  * the unit is kept. Once redo is set, later statements answer STORE_EREDO
  * at once, so the unit stops early.
  *
+ * A write of a statement that has a twin over arrays is held instead of
+ * sent, while the same statement follows, and the run goes as one
+ * statement when another comes, a read, pg_changes, or the unit's end
+ * (pg_coalesce.c).
+ *
  * At most PIPELINE_WINDOW answers are left unread: the socket's buffers
  * cannot fill both ways (libpq blocks writing while the server blocks
  * writing answers nobody reads). */
@@ -56,15 +61,17 @@ int pg_pipeline_enter(struct pg_conn *c) {
     c->npending = 0;
     c->last_deferred = 0;
     c->redo = 0;
+    pg_run_discard(c);
     return 1;
 }
 
-static void push(struct pg_conn *c, struct pg_stmt *s, int prepare) {
+static void push(struct pg_conn *c, struct pg_stmt *s, int prepare, long expect) {
     if (c->npending == c->cappending) {
         c->cappending = c->cappending ? c->cappending * 2 : 64;
         c->pending = xrealloc(c->pending, c->cappending * sizeof *c->pending);
     }
-    c->pending[c->npending++] = (struct pg_pending){.stmt = s, .prepare = prepare};
+    c->pending[c->npending++] =
+        (struct pg_pending){.stmt = s, .prepare = prepare, .expect = expect};
 }
 
 /* The connection failed under a send or a read: the unit cannot hold. */
@@ -92,7 +99,7 @@ static void read_answer(struct pg_conn *c, struct pg_pending *p) {
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         const char *tuples = PQcmdTuples(r);
         c->changes = tuples && tuples[0] ? strtoll(tuples, NULL, 10) : 0;
-        if (p->expect_one && !p->prepare && c->changes != 1)
+        if (p->expect >= 0 && !p->prepare && c->changes != p->expect)
             c->redo = 1;
     } else {
         if (st == PGRES_FATAL_ERROR)
@@ -112,17 +119,21 @@ static void read_answers(struct pg_conn *c, size_t upto) {
         read_answer(c, &c->pending[i]);
 }
 
-void pg_pipeline_settle(struct pg_conn *c) {
+/* Reads every answer due. */
+static void settle_pending(struct pg_conn *c) {
     if (c->npending && request_answers(c) == STORE_OK)
         read_answers(c, c->npending);
     c->npending = 0;
     c->last_deferred = 0;
 }
 
-int pg_pipeline_run(struct pg_stmt *s) {
-    struct pg_conn *c = s->conn;
-    if (c->redo)
-        return STORE_EREDO; /* the unit runs again anyway: stop here */
+void pg_pipeline_settle(struct pg_conn *c, int last_alone) {
+    pg_run_flush(c, last_alone);
+    settle_pending(c);
+}
+
+/* Sends s's PREPARE when the session has not got it, then s with values. */
+static int send_run(struct pg_conn *c, struct pg_stmt *s, char *const *values, long expect) {
     if (!s->prepared) {
         int n = 0;
         char *text = pg_params_text(s->sql, &n);
@@ -130,25 +141,63 @@ int pg_pipeline_run(struct pg_stmt *s) {
         free(text);
         if (!ok)
             return lost(c);
-        push(c, s, 1);
+        push(c, s, 1, -1);
         s->prepared = 1;
     }
-    if (!PQsendQueryPrepared(c->db, s->name, s->nparams, (const char *const *)s->values, NULL, NULL,
+    if (!PQsendQueryPrepared(c->db, s->name, s->nparams, (const char *const *)values, NULL, NULL,
                              0))
         return lost(c);
-    push(c, s, 0);
-    if (s->deferrable) {
-        s->res = NULL;
-        s->nrows = 0;
-        s->row = -1;
-        c->last_deferred = c->npending;
-        if (c->npending >= PIPELINE_WINDOW)
-            pg_pipeline_settle(c);
-        return c->redo ? STORE_EREDO : STORE_OK;
+    push(c, s, 0, expect);
+    return STORE_OK;
+}
+
+int pg_pipeline_send(struct pg_conn *c, struct pg_stmt *s, char *const *values, long expect) {
+    int rc = send_run(c, s, values, expect);
+    if (rc == STORE_OK && c->npending >= PIPELINE_WINDOW)
+        settle_pending(c);
+    return rc;
+}
+
+/* A deferrable write's step: answered at once, with no rows. */
+static int answered_later(struct pg_conn *c, struct pg_stmt *s) {
+    s->res = NULL;
+    s->nrows = 0;
+    s->row = -1;
+    return c->redo ? STORE_EREDO : STORE_OK;
+}
+
+int pg_pipeline_run(struct pg_stmt *s) {
+    struct pg_conn *c = s->conn;
+    c->held_last = 0;
+    if (c->redo)
+        return STORE_EREDO; /* the unit runs again anyway: stop here */
+    int rc, taken = 0;
+    if (s->deferrable)
+        rc = pg_run_take(c, s, &taken);
+    else
+        rc = pg_run_flush(c, 0);
+    if (rc)
+        return rc;
+    if (taken) {
+        c->held_last = 1;
+        c->last_deferred = 0;
+        return answered_later(c, s);
     }
+    if (c->redo)
+        return STORE_EREDO;
+    if (s->deferrable) {
+        rc = pg_pipeline_send(c, s, s->values, -1);
+        if (rc)
+            return rc;
+        c->last_deferred = c->npending;
+        return answered_later(c, s);
+    }
+    rc = send_run(c, s, s->values, -1);
+    if (rc)
+        return rc;
     /* a read: every answer before its own, then its own */
     c->last_deferred = 0;
-    int rc = request_answers(c);
+    rc = request_answers(c);
     if (rc)
         return rc;
     read_answers(c, c->npending - 1);
@@ -173,7 +222,8 @@ int pg_pipeline_run(struct pg_stmt *s) {
 
 int pg_pipeline_finish(struct pg_conn *c) {
     int rc = STORE_OK;
-    if (!PQpipelineSync(c->db) || PQflush(c->db) != 0) {
+    int held = c->run.stmt ? pg_run_flush(c, 0) : STORE_OK;
+    if (held == STORE_EBUSY || !PQpipelineSync(c->db) || PQflush(c->db) != 0) {
         rc = lost(c);
     } else {
         read_answers(c, c->npending);

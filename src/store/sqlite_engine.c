@@ -253,8 +253,8 @@ static int insert_attempt_row(struct sqlite_conn *conn, const struct claim_reque
             sqlite3_bind_int64(s, 14, (int64_t)info.segments);
             sqlite3_bind_text(s, 15, info.encoding, -1, SQLITE_STATIC);
         } else {
-            sqlite3_bind_null(s, 14);
-            sqlite3_bind_null(s, 15);
+            sqlite_bind_time(s, 14, 0); /* NULLs, typed (as bind_disp's) */
+            sqlite_bind_text_or_null(s, 15, NULL);
         }
         sqlite3_bind_int64(s, 16, a->created_at);
         sqlite_bind_text_or_null(s, 17, r->node);
@@ -303,7 +303,9 @@ static void make_attempt(const struct claim_request *r, const struct due_row *ro
 }
 
 /* Applies the decision at one recipient's turn. *handed is 1 when it
- * became an attempt in out. */
+ * became an attempt in out (its row is inserted by the caller, after every
+ * turn's move: a batch unit on PostgreSQL sends each kind of write as one
+ * statement when they come one after another, pg_coalesce.c). */
 static int apply_turn(struct sqlite_conn *conn, const struct claim_request *r,
                       const struct due_row *row, struct turn_decision *d, int64_t now,
                       struct counter_delta *sum, struct attempt *out, int *handed) {
@@ -332,8 +334,6 @@ static int apply_turn(struct sqlite_conn *conn, const struct claim_request *r,
                                c->channel == CHANNEL_VOICE ? SQLITE_MOVE_CLAIM_CALL
                                                            : SQLITE_MOVE_CLAIM_MSG,
                                out->call_id, now, &moved);
-    if (rc == STORE_OK && moved)
-        rc = insert_attempt_row(conn, r, row, out);
     if (rc == STORE_OK && moved) {
         counter_delta_add(sum, &d->move.delta, 1);
         *handed = 1;
@@ -372,7 +372,8 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
     struct due_rules rules = {.start_at = c->start_at, .end_at = c->end_at};
     rules.has_window = window_from_json(json_object_get(config, "call_window"), &rules.window);
     struct counter_delta sum = {0};
-    size_t got = 0;
+    size_t got = 0, first = *n;
+    const struct due_row **handed_rows = xcalloc(nrows + 1, sizeof *handed_rows);
     int probe = rc == STORE_OK && nrows > 0 && any_opt_out(conn, c, &rc);
     for (size_t i = 0; i < nrows && rc == STORE_OK; i++) {
         struct due_row *row = &rows[i];
@@ -387,10 +388,13 @@ static int claim_one(struct sqlite_conn *conn, struct claim_request *r, int64_t 
         rc = apply_turn(conn, r, row, &d, now, &sum, &out[*n], &handed);
         free(d.text);
         if (handed) {
+            handed_rows[got++] = row;
             (*n)++;
-            got++;
         }
     }
+    for (size_t k = 0; k < got && rc == STORE_OK; k++)
+        rc = insert_attempt_row(conn, r, handed_rows[k], &out[first + k]);
+    free(handed_rows);
     if (rc == STORE_OK)
         rc = sqlite_counters_add(conn, c->seq, &sum, now);
     if (rc == STORE_OK && got < nrows) /* the last ones may have failed at their turn */

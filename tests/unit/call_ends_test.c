@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store/pg_internal.h"
 #include "store/store.h"
 #include "store_fixture.h"
 #include "store_objects.h"
@@ -133,9 +134,85 @@ static void test_reports_of_one_call_in_one_batch_see_each_other(void **state) {
     fx_close(&f);
 }
 
+static int begin_batch(struct store *st) {
+    return st->ops->begin_batch ? st->ops->begin_batch(st) : st->ops->begin(st);
+}
+
+#define LONG 24 /* more than a run needs to go as one statement on PostgreSQL */
+
+/* A claim and a batch of ends long enough that PostgreSQL writes each kind
+ * of row of them as one statement (pg_coalesce.c): the outcome is the
+ * rows one by one would give, and a repeated report (read again after the
+ * moves before it) still applies once. */
+static void test_a_long_batch_applies_as_row_by_row(void **state) {
+    (void)state;
+    struct store_fixture *sf = store_fixture_open();
+    struct store *st = sf->st;
+    char account[48], campaign[48], rids[LONG][48], calls[LONG][48];
+    store_objects_voice_running(st, "long", T0, LONG, LANE, account, campaign, rids);
+    struct pg_conn *pc = store_fixture_pg_server() ? pg_conn_get(st) : NULL;
+    uint64_t twins = pc ? pc->coalesced_statements : 0;
+
+    struct engine_campaign *list = NULL;
+    size_t nc = 0;
+    assert_int_equal(st->ops->engine_campaigns(st, &list, &nc), 0);
+    struct claim_request req = {.lane = LANE,
+                                .campaign = &list[0],
+                                .from = "+14155550100",
+                                .provider = "sim",
+                                .want = LONG};
+    struct attempt got[LONG + 1];
+    size_t n = 0;
+    assert_int_equal(begin_batch(st), 0); /* as the engine's pass: a batch unit */
+    assert_int_equal(st->ops->claim(st, &req, 1, T0 + 1000, got, &n), 0);
+    assert_int_equal(st->ops->commit(st), 0);
+    assert_int_equal(n, LONG);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < LONG && strcmp(rids[k], got[i].recipient_id) != 0)
+            k++;
+        assert_true(k < LONG);
+        STR_COPY(calls[k], got[i].call_id);
+        free(got[i].text);
+    }
+    engine_campaign_clear(&list[0]);
+    free(list);
+    if (pc) /* the claim: its calls' rows, its recipients' moves */
+        assert_true(pc->coalesced_statements >= twins + 2);
+
+    struct attempt_end ends[LONG + 1];
+    for (size_t i = 0; i < LONG; i++)
+        ends[i] = report(calls[i], i % 2 ? CALL_FAILED : CALL_COMPLETED, T0 + 3000 + (int64_t)i);
+    ends[LONG] = report(calls[0], CALL_COMPLETED, T0 + 9000); /* again */
+    struct attempt_applied applied[LONG + 1];
+    uint64_t before_ends = pc ? pc->coalesced_statements : 0;
+    assert_int_equal(begin_batch(st), 0);
+    assert_int_equal(st->ops->apply_ends(st, ends, LONG + 1, T0 + 10000, applied), 0);
+    assert_int_equal(st->ops->commit(st), 0);
+    if (pc) /* the calls' ends, the recipients' moves */
+        assert_true(pc->coalesced_statements >= before_ends + 2);
+    for (size_t i = 0; i < LONG; i++) {
+        assert_int_equal(applied[i].applied, 1);
+        enum recipient_status want = i % 2 ? RECIPIENT_FAILED : RECIPIENT_SUCCEEDED;
+        assert_int_equal(store_objects_recipient_status(st, account, campaign, rids[i]), want);
+    }
+    assert_int_equal(applied[LONG].applied, 0);
+
+    struct campaign c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(st->ops->campaign_get(st, account, campaign, &c), 0);
+    assert_int_equal(c.counters.succeeded, LONG / 2);
+    assert_int_equal(c.counters.failed, LONG / 2);
+    assert_int_equal(c.counters.total, c.counters.queued + c.counters.dispatched +
+                                           c.counters.succeeded + c.counters.failed);
+    campaign_clear(&c);
+    store_fixture_close(sf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reports_of_one_call_in_one_batch_see_each_other),
+        cmocka_unit_test(test_a_long_batch_applies_as_row_by_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  * or a write failed, keeps nothing and answers STORE_EREDO, and the
  * connection is fit for the plain unit that runs it again. Reads in the
  * middle see the writes sent before them; more writes than the pipeline's
- * window settle on the way. Needs a PostgreSQL server (scripts/pg.sh run):
+ * window settle on the way. A run of one write goes as one statement
+ * over arrays (pg_coalesce.c) and keeps those rules. Needs a PostgreSQL server (scripts/pg.sh run):
  * on SQLite, which has no batch units, every test is skipped. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,6 +164,127 @@ static void test_more_writes_than_the_window_settle_on_the_way(void **state) {
     assert_stored(state, "k0", "2");
 }
 
+/* ---- runs of one write sent as one statement (pg_coalesce.c) ---- */
+
+#define RUN 20 /* rows: more than a twin needs (TWIN_MIN_ROWS) */
+
+/* A text with what an array literal must escape. */
+static void odd_value(int i, char *out, size_t n) {
+    snprintf(out, n, "v\"%d\\,{x} NULL", i);
+}
+
+/* Commits keys r0 .. r(RUN-1) at value "1" in a plain unit. */
+static void put_run_plainly(struct pg_conn *c) {
+    char key[16];
+    assert_int_equal(pg_unit_begin(c), STORE_OK);
+    for (int i = 0; i < RUN; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        assert_int_equal(put(c, key, "1"), STORE_OK);
+    }
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+}
+
+/* Guarded moves of r0 .. r(RUN-1) from `from` to "2", each taken as moved;
+ * the move of r<wrong> guarded by "5" instead. */
+static void set_run(struct pg_conn *c, const char *from, int wrong) {
+    char key[16];
+    int rc;
+    for (int i = 0; i < RUN; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        assert_true(set(c, key, i == wrong ? "5" : from, "2", &rc));
+        assert_int_equal(rc, STORE_OK);
+    }
+}
+
+static void test_a_run_of_writes_goes_as_one_statement(void **state) {
+    struct pg_conn *c = conn_of(state);
+    uint64_t twins = c->coalesced_statements;
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    char key[16], value[32];
+    for (int i = 0; i < RUN; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        odd_value(i, value, sizeof value);
+        assert_int_equal(put(c, key, value), STORE_OK);
+    }
+    int rc;
+    for (int i = 0; i < RUN; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        odd_value(i, value, sizeof value);
+        assert_true(set(c, key, value, i % 2 ? "odd" : value, &rc));
+        assert_int_equal(rc, STORE_OK);
+    }
+    char v[32];
+    get(c, "r3", v, sizeof v, &rc); /* sends what is held, then reads */
+    assert_int_equal(rc, STORE_OK);
+    assert_string_equal(v, "odd");
+    assert_int_equal(c->coalesced_statements, twins + 2); /* the inserts, the updates */
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    odd_value(4, value, sizeof value);
+    assert_stored(state, "r4", value);
+    assert_stored(state, "r19", "odd");
+}
+
+static void test_a_run_whose_guard_did_not_move_redoes_the_unit(void **state) {
+    struct pg_conn *c = conn_of(state);
+    put_run_plainly(c);
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    set_run(c, "1", 7); /* r7 is 1, not 5: taken as moved, found out by the twin's count */
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_EREDO);
+    assert_stored(state, "r0", "1"); /* nothing of the unit is kept */
+    assert_stored(state, "r19", "1");
+}
+
+static void test_a_run_holds_one_row_per_key(void **state) {
+    struct pg_conn *c = conn_of(state);
+    put_run_plainly(c);
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    set_run(c, "1", -1);
+    /* r0 again: in the same twin its second move would not see its first */
+    int rc;
+    assert_true(set(c, "r0", "2", "3", &rc));
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    assert_stored(state, "r0", "3");
+    assert_stored(state, "r19", "2");
+}
+
+static void test_a_run_not_all_checked_goes_row_by_row(void **state) {
+    struct pg_conn *c = conn_of(state);
+    put_run_plainly(c);
+    uint64_t twins = c->coalesced_statements;
+    assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+    set_run(c, "1", -1);
+    char key[16];
+    int rc;
+    /* not checked (no pg_changed_one), and it changes no row: the run's
+     * count would not tell the checked rows' */
+    struct pg_stmt *s = pg_prep(c, SQL_SET);
+    pg_bind_text(s, 1, "zz");
+    pg_bind_text(s, 2, "9");
+    pg_bind_text(s, 3, "1");
+    assert_int_equal(pg_err(c, pg_step(s), "set"), STORE_OK);
+    pg_reset(s);
+    char v[16];
+    get(c, "r5", v, sizeof v, &rc);
+    assert_int_equal(rc, STORE_OK);
+    assert_string_equal(v, "2");
+    assert_int_equal(c->coalesced_statements, twins);
+    /* pg_changes after a held row: its own count (row by row again) */
+    for (int i = 0; i < RUN; i++) {
+        snprintf(key, sizeof key, "r%d", i);
+        s = pg_prep(c, SQL_SET);
+        pg_bind_text(s, 1, key);
+        pg_bind_text(s, 2, "3");
+        pg_bind_text(s, 3, i == RUN - 1 ? "7" : "2");
+        assert_int_equal(pg_err(c, pg_step(s), "set"), STORE_OK);
+        pg_reset(s);
+    }
+    assert_int_equal(pg_changes(c), 0);
+    assert_int_equal(c->coalesced_statements, twins);
+    assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+    assert_stored(state, "r0", "3");
+    assert_stored(state, "r19", "2");
+}
+
 static void test_a_unit_inside_another_joins_it_unbatched(void **state) {
     struct pg_conn *c = conn_of(state);
     assert_int_equal(pg_unit_begin(c), STORE_OK);
@@ -185,6 +307,14 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_a_failed_write_redoes_the_unit_and_stops_it_early,
                                         store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_more_writes_than_the_window_settle_on_the_way,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_run_of_writes_goes_as_one_statement,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_run_whose_guard_did_not_move_redoes_the_unit,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_run_holds_one_row_per_key, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_run_not_all_checked_goes_row_by_row,
                                         store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_unit_inside_another_joins_it_unbatched,
                                         store_fixture_setup, store_fixture_teardown),
