@@ -17,6 +17,8 @@
 #include "store/pg_internal.h"
 #include "store_fixture.h"
 
+#include <string.h>
+
 static const char SQL_PUT[] = "INSERT INTO meta(key, value) VALUES (?1, ?2)";
 static const char SQL_SET[] = "UPDATE meta SET value = ?2 WHERE key = ?1 AND value = ?3";
 static const char SQL_GET[] = "SELECT value FROM meta WHERE key = ?1";
@@ -285,6 +287,111 @@ static void test_a_run_not_all_checked_goes_row_by_row(void **state) {
     assert_stored(state, "r19", "2");
 }
 
+/* ---- random runs against the rows one by one ---- */
+
+#define KEYS 24
+
+struct model {
+    char value[KEYS][8]; /* "" when the key does not exist */
+    unsigned seed;
+};
+
+static unsigned next_rand(struct model *m, unsigned below) {
+    m->seed = m->seed * 1103515245u + 12345u;
+    return (m->seed >> 16) % below;
+}
+
+static void model_key(int round, int k, char *out, size_t n) {
+    snprintf(out, n, "q%dk%d", round, k);
+}
+
+/* One random write of kind (0 insert, 1 checked move, 2 unchecked move) of
+ * round's key k, on c and on the model of the rows one by one; *wrong: a
+ * checked move that the rows one by one would not have made. */
+static void random_write(struct pg_conn *c, struct model *m, int round, int kind, int k,
+                         int *wrong) {
+    char key[16], to[8];
+    int rc;
+    snprintf(to, sizeof to, "%u", next_rand(m, 6));
+    model_key(round, k, key, sizeof key);
+    if (kind == 0) {
+        if (m->value[k][0])
+            return; /* a second insert fails either way: not what is tested */
+        assert_int_equal(put(c, key, to), STORE_OK);
+        snprintf(m->value[k], sizeof m->value[k], "%s", to);
+        return;
+    }
+    /* mostly the value the row has; now and then another */
+    const char *from = next_rand(m, 50) == 0 ? "x" : m->value[k][0] ? m->value[k] : "0";
+    int moves = m->value[k][0] && strcmp(m->value[k], from) == 0;
+    if (kind == 1) {
+        assert_true(set(c, key, from, to, &rc)); /* taken as moved */
+        *wrong |= !moves;
+    } else {
+        struct pg_stmt *s = pg_prep(c, SQL_SET);
+        pg_bind_text(s, 1, key);
+        pg_bind_text(s, 2, to);
+        pg_bind_text(s, 3, from);
+        rc = pg_err(c, pg_step(s), "set");
+        pg_reset(s);
+    }
+    assert_int_equal(rc, STORE_OK);
+    if (moves)
+        snprintf(m->value[k], sizeof m->value[k], "%s", to);
+}
+
+/* Random runs of inserts and moves, long and short, checked and not, in
+ * batch units: each unit ends as the rows one by one would (committed
+ * with their values, or redone with nothing kept when a checked move
+ * would not have moved). */
+static void test_random_runs_end_as_the_rows_one_by_one(void **state) {
+    struct pg_conn *c = conn_of(state);
+    struct model m = {.seed = 20261207u};
+    int committed = 0, redone = 0;
+    for (int round = 0; round < 40; round++) {
+        memset(m.value, 0, sizeof m.value);
+        char key[16], before[KEYS][8];
+        assert_int_equal(pg_unit_begin(c), STORE_OK);
+        for (int k = 0; k < KEYS; k += 2) { /* half the keys exist at "0" */
+            model_key(round, k, key, sizeof key);
+            assert_int_equal(put(c, key, "0"), STORE_OK);
+            snprintf(m.value[k], sizeof m.value[k], "0");
+        }
+        assert_int_equal(pg_unit_end(c, STORE_OK), STORE_OK);
+        memcpy(before, m.value, sizeof before);
+
+        int wrong = 0, rc = STORE_OK;
+        assert_int_equal(pg_unit_begin_batch(c), STORE_OK);
+        for (int runs = 3 + (int)next_rand(&m, 6); runs > 0 && rc == STORE_OK; runs--) {
+            /* a run's keys in a stride through them: distinct for 24 */
+            int kind = (int)next_rand(&m, 3), k = (int)next_rand(&m, KEYS);
+            int stride = next_rand(&m, 2) ? 5 : 7, len = 1 + (int)next_rand(&m, 30);
+            for (int j = 0; j < len; j++, k = (k + stride) % KEYS)
+                random_write(c, &m, round, kind, k, &wrong);
+            if (next_rand(&m, 4) == 0) { /* a read between runs sees the rows so far */
+                int k = (int)next_rand(&m, KEYS);
+                char v[16];
+                model_key(round, k, key, sizeof key);
+                get(c, key, v, sizeof v, &rc);
+                /* or learns that a checked move did not move: the unit stops */
+                assert_int_equal(rc, wrong ? STORE_EREDO : STORE_OK);
+                if (rc == STORE_OK)
+                    assert_string_equal(v, m.value[k]);
+            }
+        }
+        assert_int_equal(pg_unit_end(c, rc), wrong ? STORE_EREDO : STORE_OK);
+        committed += !wrong;
+        redone += wrong;
+        for (int k = 0; k < KEYS; k++) {
+            const char *want = wrong ? before[k] : m.value[k];
+            model_key(round, k, key, sizeof key);
+            assert_stored(state, key, want[0] ? want : "(none)");
+        }
+    }
+    assert_true(committed > 5 && redone > 5); /* both ends were met */
+    assert_true(c->coalesced_statements > 20);
+}
+
 static void test_a_unit_inside_another_joins_it_unbatched(void **state) {
     struct pg_conn *c = conn_of(state);
     assert_int_equal(pg_unit_begin(c), STORE_OK);
@@ -315,6 +422,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_a_run_holds_one_row_per_key, store_fixture_setup,
                                         store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_run_not_all_checked_goes_row_by_row,
+                                        store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_random_runs_end_as_the_rows_one_by_one,
                                         store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_a_unit_inside_another_joins_it_unbatched,
                                         store_fixture_setup, store_fixture_teardown),
