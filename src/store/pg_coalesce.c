@@ -1,9 +1,9 @@
 /* pg_coalesce.c - in a batch unit (pg_pipeline.c), consecutive runs of one
- * write sent as ONE statement over arrays, so that a claim of forty
- * recipients or a batch of forty ends costs a statement per kind of write,
- * not one per row: PostgreSQL spends about as much CPU on a statement's
- * round of parse-free execution (bind, portal, executor start and end) as
- * on the row it writes (docs/benchmarks.md, lever 10).
+ * write sent as ONE statement over arrays, so that a claim of hundreds of
+ * recipients or a batch of hundreds of ends costs a statement per kind of
+ * write, not one per row: each statement has its own bind, portal and
+ * executor start and end. Unpaced dispatch on PostgreSQL rose by a third
+ * (docs/benchmarks.md, lever 10).
  *
  * A statement's twin is written from its text once per connection:
  *
