@@ -152,6 +152,17 @@ static char *twin_insert(struct buf *b, const char *sql, int nparams) {
     return buf_steal(b);
 }
 
+/* An UPDATE's or a DELETE's twin: its text up to where, the rows joined
+ * by keyword (FROM, USING), then its WHERE, each ?k written j.pk. */
+static char *join_rows(struct buf *b, const char *sql, const char *where, const char *keyword,
+                       int nparams) {
+    put_rows_params(b, sql, (size_t)(where - sql));
+    buf_appends(b, keyword);
+    put_rows(b, nparams);
+    put_rows_params(b, where, strlen(where));
+    return buf_steal(b);
+}
+
 static char *twin_update(struct buf *b, const char *sql, int nparams, int *key) {
     const char *table = sql + 7, *where = strstr(sql, " WHERE ");
     size_t table_len = strcspn(table, " ");
@@ -160,22 +171,14 @@ static char *twin_update(struct buf *b, const char *sql, int nparams, int *key) 
     *key = key_param(table, table_len, where + 7);
     if (!*key)
         return NULL;
-    put_rows_params(b, sql, (size_t)(where - sql));
-    buf_appends(b, " FROM ");
-    put_rows(b, nparams);
-    put_rows_params(b, where, strlen(where));
-    return buf_steal(b);
+    return join_rows(b, sql, where, " FROM ", nparams);
 }
 
 static char *twin_delete(struct buf *b, const char *sql, int nparams) {
     const char *where = strstr(sql, " WHERE ");
     if (!where || strstr(sql, " USING ") || froms(sql) > 1)
         return NULL;
-    buf_append(b, sql, (size_t)(where - sql));
-    buf_appends(b, " USING ");
-    put_rows(b, nparams);
-    put_rows_params(b, where, strlen(where));
-    return buf_steal(b);
+    return join_rows(b, sql, where, " USING ", nparams);
 }
 
 char *pg_twin_sql(const char *sql, int nparams, int *key) {
