@@ -76,6 +76,9 @@ static const struct setting settings[] = {
      "3600", 1, 31 * 86400,
      "an attempt whose submit's fate is unknown (never sent again) waits this long for its "
      "provider's report, then fails with disposition unknown"},
+    {"engine-gather-ms", "CAMPAIGND_ENGINE_GATHER_MS", N(engine_gather_ms), "0", 0, 100,
+     "providers' reports and a lane's claims wait up to this long after the engine's last pass "
+     "to go in one pass (claims by at most half of what the lane's burst allows), ms"},
     {"log-level", "CAMPAIGND_LOG_LEVEL", T(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"sqlite-max-pages", "CAMPAIGND_SQLITE_MAX_PAGES", N(sqlite_max_pages), "0", 0, 2147483647,
      "for tests and operations: cap the SQLite database at this many pages (PRAGMA "

@@ -28,6 +28,7 @@ struct config {
     char *node_id;               /* names this node on the attempts it claims (leases) */
     long lease_ms;               /* a claimed attempt's lease; renewed every lease_ms / 3 */
     long unknown_submit_seconds; /* then an unknown-fate submit fails as unknown */
+    long engine_gather_ms;       /* a pass waits this long after the last to gather work */
     char *log_level;
     long sqlite_max_pages; /* for tests and operations: a size cap, 0 = none */
 };

@@ -70,10 +70,15 @@ static void render_webhooks(struct metrics *m, int64_t depth, struct buf *out) {
                "campaignd_webhook_failures_total %llu\n"
                "# HELP campaignd_webhook_given_up_total Webhook events marked failed after 24 h.\n"
                "# TYPE campaignd_webhook_given_up_total counter\n"
-               "campaignd_webhook_given_up_total %llu\n",
+               "campaignd_webhook_given_up_total %llu\n"
+               "# HELP campaignd_engine_passes_total Passes of the dispatch loop (each writes "
+               "a few transactions).\n"
+               "# TYPE campaignd_engine_passes_total counter\n"
+               "campaignd_engine_passes_total %llu\n",
                (unsigned long long)__atomic_load_n(&e->webhook_delivered, __ATOMIC_RELAXED),
                (unsigned long long)__atomic_load_n(&e->webhook_failed_attempts, __ATOMIC_RELAXED),
-               (unsigned long long)__atomic_load_n(&e->webhook_given_up, __ATOMIC_RELAXED));
+               (unsigned long long)__atomic_load_n(&e->webhook_given_up, __ATOMIC_RELAXED),
+               (unsigned long long)__atomic_load_n(&e->engine_passes, __ATOMIC_RELAXED));
     if (depth >= 0)
         buf_printf(out,
                    "# HELP campaignd_webhook_outbox_depth Events waiting for delivery.\n"

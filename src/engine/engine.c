@@ -13,7 +13,12 @@
  *      transaction and hand them to the provider;
  *   4. sleep until the next thing can happen: the earliest GCRA slot of a
  *      lane with due work, the earliest due time of queued work, a provider
- *      report, or a wake-up from the API. No polling.
+ *      report, or a wake-up from the API. No polling. With
+ *      --engine-gather-ms above 0 (off by default), providers' answers and
+ *      reports, and slots a lane's burst leaves room to take late, wait up
+ *      to that long after the last pass began (gather_at): a pass costs its
+ *      transactions whatever it carries, so a steady pace goes in few,
+ *      fuller passes (architecture decision 46).
  *
  * A failing store (disk full, I/O errors, a lock held too long) puts the
  * engine in backoff (backoff.c): no pass runs before the next try is due,
@@ -124,8 +129,9 @@ struct engine {
     struct carrier *carriers;
     size_t ncarriers;
 
-    int64_t next_end; /* the next schedule.end_at to act on, 0 = none */
-    int claimed_last; /* the last claim changed recipients */
+    int64_t next_end;     /* the next schedule.end_at to act on, 0 = none */
+    int64_t last_pass_ms; /* when the last pass began */
+    int claimed_last;     /* the last claim changed recipients */
 
     struct attempt_end *ends;                /* reported, not yet stored */
     char (*end_from)[PROVIDER_NAME_MAX + 1]; /* the provider to ack each to ("" = none) */
@@ -671,6 +677,20 @@ static void dispatch_to_providers(struct engine *e, struct attempt *a, size_t n)
     free(taken);
 }
 
+static int64_t gather_at(const struct engine *e, int64_t now);
+
+/* A pass for what a provider event queued (a submit's answer, a report,
+ * a give-back), at the gathering time (gather_at) unless one is due sooner
+ * already. */
+static void wake_to_gather(struct engine *e) {
+    int64_t now = clock_now_ms(), at = gather_at(e, now);
+    uint64_t in = at > now ? (uint64_t)(at - now) : 0;
+    if (uv_is_active((uv_handle_t *)&e->timer) && uv_timer_get_due_in(&e->timer) <= in)
+        return;
+    uv_update_time(&e->loop); /* the timer counts from the loop's clock */
+    uv_timer_start(&e->timer, on_timer, in, 0);
+}
+
 /* A provider's event, on the engine's loop: stored at the next pass. */
 static void on_provider_event(void *ctx, struct provider *p, const struct provider_event *ev) {
     struct engine *e = ctx;
@@ -708,7 +728,7 @@ static void on_provider_event(void *ctx, struct provider *p, const struct provid
     }
     /* PROVIDER_UNKNOWN: the attempt stays marked as being submitted and
      * waits for a report */
-    uv_timer_start(&e->timer, on_timer, 0, 0);
+    wake_to_gather(e);
 }
 
 /* The provider that carries a lane: its carrier's, or, for a carrier
@@ -865,13 +885,26 @@ static void claim_and_send(struct engine *e) {
 
 static void on_timer(uv_timer_t *t);
 
+/* When the next pass may run to gather work that can wait a little:
+ * every pass writes a few transactions whatever it carries, so reports
+ * and claims wait up to --engine-gather-ms (0: not at all) after the last
+ * pass began and go in one (arm; docs/benchmarks.md). Wake-ups from the
+ * API do not wait. */
+static int64_t gather_at(const struct engine *e, int64_t now) {
+    int64_t wait = e->deps.cfg->engine_gather_ms, at = e->last_pass_ms + wait;
+    return at > now + wait ? now + wait : at; /* the clock went back: wait no longer */
+}
+
 /* Sleeps until the next thing can happen; `retry`: a store call of this
  * pass failed and must be tried again. In backoff, never before retry_at. */
 static void arm(struct engine *e, int retry) {
     int64_t now = clock_now_ms();
     int64_t next = NO_WORK;
-    if (e->nends || e->nmarks || e->nunclaims || retry || !e->reconciled)
+    int64_t gather = gather_at(e, now);
+    if (retry || !e->reconciled)
         next = now;
+    else if (e->nends || e->nmarks || e->nunclaims)
+        next = gather > now ? gather : now;
     int64_t hook = webhooks_next_due(e->webhooks);
     if (hook && hook < next)
         next = hook;
@@ -899,6 +932,13 @@ static void arm(struct engine *e, int retry) {
         if (full && l->recheck_at > slot)
             slot = l->recheck_at; /* other nodes' ends wake no one here */
         int64_t at = due > slot ? due : slot;
+        /* gathered with the pass's other work, but by no more than half
+         * of what the burst lets the lane make up: waking that late still
+         * keeps the rate, with the other half left for a late wake-up */
+        int64_t spare = (int64_t)((l->pacer.burst - 1) * 1000.0 / l->pacer.rate / 2);
+        int64_t late = gather < at + spare ? gather : at + spare;
+        if (late > at)
+            at = late;
         if (at < next)
             next = at;
     }
@@ -1070,6 +1110,8 @@ static void pass(struct engine *e) {
     if (e->closed)
         return;
     int64_t now = clock_now_ms();
+    e->last_pass_ms = now;
+    engine_stats_pass(e->deps.stats);
     int waiting = backoff_waiting(&e->backoff, now);
     int events = 0;
     uv_mutex_lock(&e->mu);

@@ -12,6 +12,7 @@ struct engine_stats {
     uint64_t webhook_delivered;       /* events delivered (2xx) */
     uint64_t webhook_failed_attempts; /* delivery attempts that failed */
     uint64_t webhook_given_up;        /* events marked failed for good */
+    uint64_t engine_passes;           /* dispatch passes run (engine.c, pass) */
 };
 
 /* One webhook delivery: delivered, or one failed attempt (given_up: the
@@ -25,6 +26,12 @@ static inline void engine_stats_webhook(struct engine_stats *stats, int delivere
         __atomic_fetch_add(&stats->webhook_failed_attempts, 1, __ATOMIC_RELAXED);
     if (given_up)
         __atomic_fetch_add(&stats->webhook_given_up, 1, __ATOMIC_RELAXED);
+}
+
+/* One pass of the dispatch loop. stats may be NULL. */
+static inline void engine_stats_pass(struct engine_stats *stats) {
+    if (stats)
+        __atomic_fetch_add(&stats->engine_passes, 1, __ATOMIC_RELAXED);
 }
 
 #endif

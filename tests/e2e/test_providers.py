@@ -365,6 +365,10 @@ def test_a_reported_end_survives_a_kill(start_server, tmp_path):
               json={"recipients": [{"phone_number": "+14155550100"}]})
     acct.post("/v1/campaigns/%s/start" % c["id"])
     [call] = _dispatched_calls(acct, c["id"], 1, 20)
+    # the hand-over's answer (the provider's id) is written with the
+    # engine's next pass (--engine-gather-ms): wait until it is
+    _wait(lambda: acct.get("/v1/calls/" + call["id"]).json()["provider_call_id"], 20 * SLOW,
+          "the provider's id")
     r = client.admin("POST", "/v1/providers/sim/calls/" + call["id"],
                      json={"status": "no_answer"})
     assert r.status_code == 204
