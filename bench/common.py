@@ -1,6 +1,11 @@
 """Shared helpers of the benchmarks: start a campaignd from a given build
 on a free port with a temporary database, create an account, read the
-server's memory. Only the standard library and python3-requests."""
+server's memory. Only the standard library and python3-requests.
+
+The server starts without the caller's CAMPAIGND_* variables (a stray one
+would change what is measured); BENCH_SERVER_ENV passes settings on
+purpose, as space-separated NAME=VALUE pairs, e.g.
+BENCH_SERVER_ENV="CAMPAIGND_ENGINE_GATHER_MS=5"."""
 import json
 import os
 import pathlib
@@ -34,6 +39,7 @@ class Server:
                   "CAMPAIGND_ADMIN_TOKEN": self.token,
                   "CAMPAIGND_LOG_LEVEL": "warn"})
         e.update(env or {})
+        e.update(kv.split("=", 1) for kv in os.environ.get("BENCH_SERVER_ENV", "").split())
         self.log = open(os.path.join(self.dir, "stderr.log"), "wb")
         self.proc = subprocess.Popen([BIN], env=e, stdout=self.log, stderr=self.log,
                                      stdin=subprocess.DEVNULL)
