@@ -155,8 +155,11 @@ static void keyed_to_cache(struct request *req, uint64_t generation, const struc
  * campaign cache while the snapshot gate's generation holds (PostgreSQL). */
 static void campaign_get_keyed(struct request *req) {
     struct store *st = req->app->store;
-    uint64_t generation =
-        req->app->gate && req->app->campaigns ? snapshot_gate_generation(req->app->gate) : 0;
+    uint64_t generation = 0;
+    if (req->gated)
+        generation = req->app->campaigns ? req->gate_generation : 0;
+    else if (req->app->gate && req->app->campaigns)
+        generation = snapshot_gate_generation(req->app->gate);
     if (generation && keyed_from_cache(req, generation))
         return;
     struct api_key key;

@@ -60,6 +60,10 @@ struct request {
     char key_prefix[16];
     char key_hash[65];
     uint64_t start_ns;
+    /* parked for the snapshot gate (server.c, ROUTE_SNAPSHOT): answered,
+     * and the generation it gave (0: none, read the store) */
+    int gated;
+    uint64_t gate_generation;
     struct request_cleanup *cleanups; /* run when the request ends, last first */
 
     /* the answer */

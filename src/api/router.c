@@ -35,7 +35,8 @@ static const struct route routes[] = {
 
     {"POST", "/v1/campaigns", campaigns_create, AUTH_ACCOUNT, BODY_JSON, ROUTE_BODY_REQUIRED},
     {"GET", "/v1/campaigns", campaigns_list, AUTH_ACCOUNT, BODY_NONE, 0},
-    {"GET", "/v1/campaigns/{id}", campaigns_get, AUTH_ACCOUNT, BODY_NONE, ROUTE_KEY_WITH_OBJECT},
+    {"GET", "/v1/campaigns/{id}", campaigns_get, AUTH_ACCOUNT, BODY_NONE,
+     ROUTE_KEY_WITH_OBJECT | ROUTE_SNAPSHOT},
     {"PATCH", "/v1/campaigns/{id}", campaigns_patch, AUTH_ACCOUNT, BODY_JSON, ROUTE_BODY_REQUIRED},
     {"POST", "/v1/campaigns/{id}/start", campaigns_start, AUTH_ACCOUNT, BODY_JSON, 0},
     {"POST", "/v1/campaigns/{id}/pause", campaigns_pause, AUTH_ACCOUNT, BODY_JSON, 0},

@@ -32,7 +32,12 @@ enum route_flags {
     /* Where no key cache answers (a shared store), the handler reads the
      * API key with the object it answers, in one store read, and finishes
      * the check itself (auth_finish_deferred): one round trip less. */
-    ROUTE_KEY_WITH_OBJECT = 8
+    ROUTE_KEY_WITH_OBJECT = 8,
+    /* The handler asks the snapshot gate (snapshot_gate.h) for a
+     * generation: where there is one, server.c parks the request (its
+     * connection suspended, no thread held) until a check sent after it
+     * arrived answers, and the handler takes req->gate_generation. */
+    ROUTE_SNAPSHOT = 16
 };
 
 typedef void (*route_handler)(struct request *req);

@@ -4,7 +4,16 @@
  *
  * The first call of the access handler only allocates the request
  * (*req_cls); the answer is queued on a later call. Queuing on the first
- * call makes libmicrohttpd 0.9.75 close keep-alive connections. */
+ * call makes libmicrohttpd 0.9.75 close keep-alive connections.
+ *
+ * Where the store has a snapshot gate (PostgreSQL), a GET of a
+ * ROUTE_SNAPSHOT route is parked before it is handled: its connection is
+ * suspended, the gate's thread resumes it once a check sent after it
+ * arrived answers, and libmicrohttpd calls the access handler again, which
+ * then handles it with that generation (park_for_snapshot). Suspension
+ * comes before parking, so a resume never precedes its suspend, and the
+ * gate stops parking (answering everyone parked) before the daemon stops,
+ * which must not hold a suspended connection. */
 #include "api/server.h"
 #include "api/app.h"
 #include "api/auth.h"
@@ -12,6 +21,7 @@
 #include "api/metrics.h"
 #include "api/request_scope.h"
 #include "api/router.h"
+#include "api/snapshot_gate.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/form.h"
@@ -314,6 +324,33 @@ static enum MHD_Result send_answer(struct request *req) {
     return r;
 }
 
+/* The snapshot gate's answer to a parked request: its generation, and the
+ * connection back to its worker, which calls on_request again. */
+static void resume_parked(void *arg, uint64_t generation) {
+    struct request *req = arg;
+    req->gate_generation = generation;
+    MHD_resume_connection(req->conn);
+}
+
+/* A request of a ROUTE_SNAPSHOT route waits for the snapshot gate's check
+ * without holding its worker thread: the connection is suspended and the
+ * gate's thread resumes it (with every other request that arrived during
+ * the check before), so that one worker takes many GETs into one check
+ * instead of sleeping through each. 1 when parked (or resumed at once
+ * because the gate no longer parks: it reads the store then). */
+static int park_for_snapshot(struct request *req) {
+    struct snapshot_gate *gate = req->app->gate;
+    if (!gate || req->gated || req->bad_framing || strcmp(req->method, "GET") != 0)
+        return 0;
+    if (router_match(req) != ROUTE_FOUND || !(req->route->flags & ROUTE_SNAPSHOT))
+        return 0;
+    req->gated = 1;
+    MHD_suspend_connection(req->conn);
+    if (snapshot_gate_park(gate, resume_parked, req) != 0)
+        resume_parked(req, 0);
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls) {
@@ -354,6 +391,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (park_for_snapshot(req))
+        return MHD_YES;
     handle(req);
     return send_answer(req);
 }
@@ -433,6 +472,8 @@ int server_start(struct app *app, const char *listen, unsigned threads, struct s
     }
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (app->gate)
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct server *s = xcalloc(1, sizeof *s);
@@ -460,6 +501,7 @@ void server_stop(struct server *s) {
      * the connection limit), and libmicrohttpd 0.9.75 then aborts ("Failed
      * to remove listen FD from epoll set"), seen once in ~800 stops. Stop
      * closes the listening socket itself before it ends the connections. */
+    snapshot_gate_stop_parking(s->app->gate); /* resumes every parked request */
     MHD_stop_daemon(s->daemon);
     free(s);
 }
