@@ -64,6 +64,7 @@ struct request {
      * and the generation it gave (0: none, read the store) */
     int gated;
     uint64_t gate_generation;
+    int park_deferred;                /* the first call that could park returned without it */
     struct request_cleanup *cleanups; /* run when the request ends, last first */
 
     /* the answer */

@@ -10,10 +10,11 @@
  * ROUTE_SNAPSHOT route is parked before it is handled: its connection is
  * suspended, the gate's thread resumes it once a check sent after it
  * arrived answers, and libmicrohttpd calls the access handler again, which
- * then handles it with that generation (park_for_snapshot). Suspension
- * comes before parking, so a resume never precedes its suspend, and the
- * gate stops parking (answering everyone parked) before the daemon stops,
- * which must not hold a suspended connection. */
+ * then handles it with that generation (park_for_snapshot; on the second
+ * call of the handler, not the one that read the request, so that the
+ * resume reads nothing first). Suspension comes before parking, so a resume never precedes its
+ * suspend, and the gate stops parking (answering everyone parked) before the daemon stops, which
+ * must not hold a suspended connection. */
 #include "api/server.h"
 #include "api/app.h"
 #include "api/auth.h"
@@ -280,6 +281,23 @@ static void free_stream(void *cls) {
 
 #define STREAM_BLOCK (64 * 1024)
 
+/* libmicrohttpd 0.9.75 watches epoll edge-triggered and takes a short read
+ * for an empty socket: when a client's end of stream came with its request
+ * (it half-closed: HTTP/1.0 style, `nc -N`), the read that took the
+ * request left the end unseen and no new edge comes, so the answered
+ * connection waited for its 60 s idle timeout, and such clients could hold
+ * the server at its connection limit (decision 48 of docs/architecture.md).
+ * When a peek finds the end, shutting our side's reading raises a new
+ * edge; libmicrohttpd answers (and any request it already holds), then
+ * reads the end and closes. One recv() an answer. */
+static void notice_end_of_stream(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char c;
+    if (ci && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+        shutdown(ci->connect_fd, SHUT_RD);
+}
+
 static enum MHD_Result send_answer(struct request *req) {
     struct MHD_Response *resp;
     if (req->resp_stream) {
@@ -314,6 +332,7 @@ static enum MHD_Result send_answer(struct request *req) {
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     for (int i = 0; i < req->nheaders; i++)
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+    notice_end_of_stream(req->conn);
     enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
 
@@ -344,6 +363,17 @@ static int park_for_snapshot(struct request *req) {
         return 0;
     if (router_match(req) != ROUTE_FOUND || !(req->route->flags & ROUTE_SNAPSHOT))
         return 0;
+    /* Not on the call that read the request: libmicrohttpd 0.9.75 keeps
+     * the connection's last wait ("read") while it is suspended and, on
+     * resume, reads before it calls the handler again; a client that had
+     * half-closed (its end of stream read as 0) then had its GET dropped
+     * unanswered. Returning once with no answer makes libmicrohttpd mark
+     * the connection as waiting for the application (no reads) and call
+     * again at once, and that call parks. */
+    if (!req->park_deferred) {
+        req->park_deferred = 1;
+        return 1;
+    }
     req->gated = 1;
     MHD_suspend_connection(req->conn);
     if (snapshot_gate_park(gate, resume_parked, req) != 0)
