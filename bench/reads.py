@@ -9,7 +9,12 @@ PostgreSQL the GETs each snapshot check served (api/snapshot_gate.c), and
 how many dispositions the engine made by the end of the run (a build
 whose reads starve the engine shows here).
 
-    /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64] [--threads N]
+    /usr/bin/python3 bench/reads.py [--seconds 15] [--connections 64] [--threads N] [--idle N]
+
+--idle N holds N more keep-alive connections open and idle on each server
+while wrk measures it (each had one answer first): the cost of a worker
+watching many connections (epoll against poll(), docs/architecture.md
+decision 48); at most 4,000 (the server takes 4,096).
 
 --threads sets the server's HTTP worker threads (CAMPAIGND_THREADS; the
 server's default when absent). --postgres runs the server on a fresh
@@ -29,8 +34,10 @@ each pay a fraction of it.
 import argparse
 import os
 import re
+import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -84,12 +91,28 @@ def wrk(url, key, seconds, conns):
             "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def hold_idle(port, n, request):
+    """n keep-alive connections to port, each answered once, left idle."""
+    held = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(request)
+        s.recv(65536)
+        held.append(s)
+    return held
+
+
+def release(held):
+    for s in held:
+        s.close()
+
+
 def nginx(root, port):
     conf = os.path.join(root, "nginx.conf")
     with open(conf, "w") as f:
         f.write("""worker_processes auto; daemon off; pid %(r)s/nginx.pid;
-error_log %(r)s/error.log;
-events { worker_connections 1024; }
+error_log %(r)s/error.log; worker_rlimit_nofile 10000;
+events { worker_connections 5000; }
 http { access_log off; default_type application/json;
   client_body_temp_path %(r)s; proxy_temp_path %(r)s; fastcgi_temp_path %(r)s;
   uwsgi_temp_path %(r)s; scgi_temp_path %(r)s;
@@ -136,7 +159,13 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--idle", type=int, default=0)
     a = ap.parse_args()
+    if not 0 <= a.idle <= 4000:
+        raise SystemExit("reads: --idle is 0..4000")
+    if a.idle:  # the servers started below inherit it
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if not shutil.which("wrk") or not shutil.which("nginx"):
         raise SystemExit("reads: needs wrk and nginx (apt-get install wrk nginx-light)")
     env = {"CAMPAIGND_SIM_CALL_MS": "300"}
@@ -183,7 +212,11 @@ def run(a, env):
         ng = nginx(root, port)
         time.sleep(0.5)
         cache_before = cache_counts(srv)
+        path = "/v1/campaigns/" + cid
+        held = hold_idle(srv.port, a.idle, b"GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                         b"Bearer %s\r\n\r\n" % (path.encode(), srv.key.encode()))
         api = wrk(target, srv.key, a.seconds, a.connections)
+        release(held)
         cache_after = cache_counts(srv)
         before = srv.s.get(target).json()["counters"]
         alone = select1 = None
@@ -192,14 +225,16 @@ def run(a, env):
             clients = a.threads or (os.cpu_count() or 1) + 4
             alone = pgbench(db, get_statement(db, cid), clients, a.seconds)
             select1 = pgbench(db, "SELECT 1;", clients, a.seconds)
+        held = hold_idle(port, a.idle, b"GET /campaign.json HTTP/1.1\r\nHost: x\r\n\r\n")
         static = wrk("http://127.0.0.1:%d/campaign.json" % port, srv.key, a.seconds,
                      a.connections)
+        release(held)
         ratio = api["requests_per_second"] / static["requests_per_second"]
         # a GET that makes one round trip of the cheapest kind, with nginx's
         # HTTP work around it: the machine does both per request
         ceiling = select1 / (static["requests_per_second"] + select1) if select1 else None
         emit({"bench": "reads", "store": env.get("CAMPAIGND_DATABASE", "sqlite")[:8],
-              "bytes": len(body), "connections": a.connections,
+              "bytes": len(body), "connections": a.connections, "idle_connections": a.idle,
               "seconds": a.seconds, "threads": a.threads or None, "campaignd": api, "nginx": static,
               "campaignd_over_nginx": round(ratio, 3), "goal_over_nginx": RATIO_GOAL,
               "goal_p99_ms": P99_GOAL_MS,
