@@ -46,9 +46,9 @@ struct snapshot_gate *snapshot_gate_new(struct store *st) {
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->answered, NULL);
     pthread_cond_init(&g->arrived, NULL);
-    /* parking before the thread starts: a thread that ran before this
-     * store would find parking off and end at once, leaving every caller
-     * parked later unanswered (test_a_new_gate_answers_its_first_parked_caller) */
+    /* marked before the thread starts: a thread that ran before the mark
+     * would find parking off and end at once, leaving every caller parked
+     * later unanswered (test_a_new_gate_answers_its_first_parked_caller) */
     g->parking = 1;
     if (pthread_create(&g->parker, NULL, answer_parked, g) != 0)
         g->parking = 0;

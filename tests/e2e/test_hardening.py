@@ -7,6 +7,8 @@ import json
 import os
 import resource
 import socket
+import struct
+import threading
 import time
 
 import pytest
@@ -303,6 +305,105 @@ def test_a_half_closed_connection_is_answered_and_closed(server, client, acct, p
                 pytest.fail("attempt %d: answered %r but the connection stayed open"
                             % (attempt, data[:40]))
             assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+    deadline = time.time() + 5 * SLOW
+    while close_waits(server.port) and time.time() < deadline:
+        time.sleep(0.05)
+    assert close_waits(server.port) == 0
+    alive(client)
+
+
+def _read_answer(s, buf):
+    """Reads one answer with a Content-Length from s; what follows it."""
+    while b"\r\n\r\n" not in buf:
+        b = s.recv(65536)
+        if not b:
+            raise EOFError("closed before the answer's headers")
+        buf += b
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200 "), head[:80]
+    n = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0]
+            .split(b":", 1)[1])
+    while len(rest) < n:
+        b = s.recv(65536)
+        if not b:
+            raise EOFError("closed in the answer's body")
+        rest += b
+    return rest[n:]
+
+
+def test_mixed_clients_never_stall_the_others(server, client, acct):
+    """For a few seconds, clients that pipeline, abandon, reset, split and
+    half-close their requests run beside clients polling a campaign on
+    keep-alive connections they renew: every poll is answered in time and
+    nothing is left half-open. (The stress this comes from found the
+    half-closed connections piling up to the connection limit, after which
+    new connections waited: decision 48.)"""
+    cmp = acct.create_campaign()
+    request = ("GET /v1/campaigns/%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+               % (cmp["id"], acct.api_key)).encode()
+    stop_at = time.time() + 4
+    problems, polls = [], []
+
+    def connect():
+        return socket.create_connection(("127.0.0.1", server.port), timeout=5 * SLOW)
+
+    def poller():
+        while time.time() < stop_at:
+            try:
+                with connect() as s:
+                    buf = b""
+                    for _ in range(20):
+                        s.sendall(request)
+                        buf = _read_answer(s, buf)
+                        polls.append(1)
+            except (OSError, EOFError, AssertionError) as e:
+                problems.append("poll: %r" % e)
+                return
+
+    def pipeliner():
+        while time.time() < stop_at:
+            try:
+                with connect() as s:
+                    s.sendall(request * 3)
+                    buf = b""
+                    for _ in range(3):
+                        buf = _read_answer(s, buf)
+            except (OSError, EOFError, AssertionError) as e:
+                problems.append("pipeline: %r" % e)
+                return
+
+    def misbehaver(kind):
+        while time.time() < stop_at:
+            try:
+                with connect() as s:
+                    if kind == "split":
+                        s.sendall(request[:17])
+                        time.sleep(0.001)
+                        s.sendall(request[17:])
+                        _read_answer(s, b"")
+                        continue
+                    if kind == "half-close":
+                        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    s.sendall(request)
+                    if kind == "half-close":
+                        s.shutdown(socket.SHUT_WR)
+                        _read_answer(s, b"")
+                        continue  # then closed, without waiting for the server's end
+                    if kind == "reset":
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except (OSError, EOFError, AssertionError):
+                pass  # a client that misbehaves may be refused; its peers may not
+
+    threads = [threading.Thread(target=poller) for _ in range(4)]
+    threads += [threading.Thread(target=pipeliner) for _ in range(2)]
+    threads += [threading.Thread(target=misbehaver, args=(k,))
+                for k in ("abandon", "reset", "split", "half-close", "half-close")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not problems, problems[:5]
+    assert len(polls) > 100
     deadline = time.time() + 5 * SLOW
     while close_waits(server.port) and time.time() < deadline:
         time.sleep(0.05)
