@@ -49,8 +49,10 @@ static int fake_snapshot(struct store *st, char *out, size_t cap) {
 
 static const struct store_ops fake_ops = {.snapshot = fake_snapshot};
 
-static void fake_init(struct fake_store *f) {
+/* A fake store at version 100 whose checks take check_us. */
+static void fake_init(struct fake_store *f, long check_us) {
     memset(f, 0, sizeof *f);
+    f->check_us = check_us;
     f->base.ops = &fake_ops;
     f->version = 100;
     pthread_mutex_init(&f->mu, NULL);
@@ -65,7 +67,7 @@ static void commit(struct fake_store *f) {
 static void test_generations_follow_the_snapshot(void **state) {
     (void)state;
     struct fake_store f;
-    fake_init(&f);
+    fake_init(&f, 0);
     struct snapshot_gate *g = snapshot_gate_new(&f.base);
     uint64_t g1 = snapshot_gate_generation(g);
     assert_true(g1 > 0);
@@ -120,8 +122,7 @@ static void *work(void *arg) {
 static void test_shared_checks_are_never_older_than_the_caller(void **state) {
     (void)state;
     struct fake_store f;
-    fake_init(&f);
-    f.check_us = 300;
+    fake_init(&f, 300);
     struct snapshot_gate *g = snapshot_gate_new(&f.base);
     pthread_t t[THREADS];
     struct worker w[THREADS];
@@ -174,8 +175,7 @@ static int answered_so_far(void) {
 static void test_parked_callers_share_checks_sent_after_they_parked(void **state) {
     (void)state;
     struct fake_store f;
-    fake_init(&f);
-    f.check_us = 300;
+    fake_init(&f, 300);
     struct snapshot_gate *g = snapshot_gate_new(&f.base);
     static struct parked_call calls[PARKED];
     memset(calls, 0, sizeof calls);
@@ -208,8 +208,7 @@ static void test_parked_callers_share_checks_sent_after_they_parked(void **state
 static void test_stopping_answers_every_parked_caller(void **state) {
     (void)state;
     struct fake_store f;
-    fake_init(&f);
-    f.check_us = 2000;
+    fake_init(&f, 2000);
     struct snapshot_gate *g = snapshot_gate_new(&f.base);
     static struct parked_call calls[50];
     memset(calls, 0, sizeof calls);
@@ -250,7 +249,7 @@ static void test_a_new_gate_answers_its_first_parked_caller(void **state) {
     for (int i = 0; i < 3; i++)
         pthread_create(&spinners[i], NULL, spin, NULL);
     struct fake_store f;
-    fake_init(&f);
+    fake_init(&f, 0);
     int lost = 0;
     for (int round = 0; round < 3000 && !lost; round++) {
         struct snapshot_gate *g = snapshot_gate_new(&f.base);
