@@ -102,17 +102,6 @@ PATCHES = [
      "WHERE seq = ?1 AND (ended_at IS NULL) IS TRUE AND submit_state = 1\";"),
     ("unknown", "WHERE seq = ?1 AND status = 'queued' AND submit_state = 1\";",
      "WHERE seq = ?1 AND (status = 'queued') IS TRUE AND submit_state = 1\";"),
-    # SQLite scans the WITHOUT ROWID table in key order; PostgreSQL says so
-    ("sim", "\"FROM sim_reports WHERE provider = ?1\";",
-     "\"FROM sim_reports WHERE provider = ?1 ORDER BY call_id, kind\";"),
-    # the positions of a JSON array's elements (0-based, as json_each's key)
-    ("sim", '"SELECT j.key FROM json_each(?2) AS j WHERE EXISTS "',
-     '"SELECT j.ord - 1 FROM jsonb_array_elements_text(?2::jsonb) WITH ORDINALITY AS j(value, ord) "'
-     '\n"WHERE EXISTS "'),
-    # an index lookup per id, not a hash of every owed report (OFFSET 0
-    # keeps the EXISTS a subplan; see BY_ID below)
-    ("sim", '"(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value)";',
-     '"(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value OFFSET 0)";'),
     ("end_facts", '#define ALL_KEY "j.key"', '#define ALL_KEY "j.ord - 1"'),
     ("end_facts", '#define ALL_IDS " FROM json_each(?1) AS j"',
      '#define ALL_IDS " FROM jsonb_array_elements_text(?1::jsonb) WITH ORDINALITY AS j(value, ord)"'),

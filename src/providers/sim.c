@@ -15,20 +15,25 @@
  * Voice calls end after the provider's call_ms (busy and failed after a
  * quarter of it). Message reports come report_ms apart.
  *
- * State lives in the main store under the provider's name (sim_reports:
- * the reports still owed, deleted when the engine acks them; an attempt
- * with a report owed is one it holds, so a second submit of it starts
- * nothing), written before the fate is answered. Every accepted attempt
+ * State lives in the main store under the provider's name (sim_batches:
+ * a row per accepted batch holding the reports owed on it, written before
+ * the batch's fates are answered; sim_ledger.c keeps which attempts it
+ * holds and counts the acks): an attempt with a report owed is one it
+ * holds, so a second submit of it starts nothing. Every accepted attempt
  * owes at least one report (a message that stays sent owes a repeat of
  * sent), and the engine stores an attempt's fate before it acks its
- * reports, so lookup() never takes an accepted attempt for a new one. A restart loses nothing: owed
- * reports are loaded back and sent when due, again if they had been sent
- * but not acked. Attempts of a dead node that this node takes over get
- * theirs the same way (adopt). lookup() answers for certain whether an
- * attempt arrived.
+ * reports, so lookup() never takes an accepted attempt for a new one. A
+ * batch whose reports were all acked is deleted with the next batch's
+ * write (or FORGET_MS later when none comes, and at close): a crash before
+ * that only sends its reports again, which the engine ignores. A restart
+ * loses nothing: owed reports are loaded back and sent when due, again if
+ * they had been sent but not acked. Attempts of a dead node that this node
+ * takes over get theirs the same way (adopt). lookup() answers for certain
+ * whether an attempt arrived.
  * Due reports wait in a min-heap under one libuv timer; fates wait in a
  * list under another, fired at once. Thread: the engine's. */
 #include "providers/provider.h"
+#include "providers/sim_ledger.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -40,6 +45,10 @@
 #include <string.h>
 #include <uv.h>
 
+/* How long acked batches wait for the sim's next write before they are
+ * deleted on their own. */
+#define FORGET_MS 200
+
 struct pending {
     int64_t due;
     struct attempt_end o;
@@ -48,8 +57,10 @@ struct pending {
 struct sim {
     struct provider base;
     struct store *st;
-    uv_timer_t timer;      /* the next owed report */
-    uv_timer_t fate_timer; /* answers to submits, delivered after submit returns */
+    uv_timer_t timer;        /* the next owed report */
+    uv_timer_t fate_timer;   /* answers to submits, delivered after submit returns */
+    uv_timer_t forget_timer; /* deletes acked batches when no write took them */
+    struct sim_ledger *ledger;
     long call_ms, report_ms;
     struct pending *heap;
     size_t n, cap;
@@ -58,10 +69,8 @@ struct sim {
     /* submit's work arrays, kept across batches (grown, never shrunk):
      * a fresh ~2 MB of them per 2,000-attempt batch was mapped and
      * faulted in every time (docs/benchmarks.md) */
-    const char **ids;
     struct pending *owed;
     struct attempt_end *reports;
-    int *fresh;
     size_t capsubmit;
     int closing;
 };
@@ -234,80 +243,174 @@ static void free_batch(struct attempt *batch, size_t n) {
     free(batch);
 }
 
+/* Writes the batch of reports[0..n) (none: NULL) with the deletion of
+ * the batches whose reports were all acked, in one transaction; *seq gets
+ * the new batch's key. */
+static int put(struct sim *s, const struct attempt_end *reports, size_t n, int64_t *seq) {
+    size_t nforget;
+    const int64_t *forget = sim_ledger_forget(s->ledger, &nforget);
+    if (n == 0 && nforget == 0)
+        return 0;
+    char *text = n ? sim_ledger_encode(reports, n) : NULL;
+    int rc = s->st->ops->sim_put(s->st, s->base.name, text, forget, nforget, seq);
+    free(text);
+    if (rc == 0) {
+        sim_ledger_forgotten(s->ledger, nforget);
+        uv_timer_stop(&s->forget_timer);
+    }
+    return rc;
+}
+
+static void on_forget_timer(uv_timer_t *t) {
+    struct sim *s = t->data;
+    int64_t unused;
+    if (put(s, NULL, 0, &unused) != 0) /* the store is busy: next time */
+        uv_timer_start(&s->forget_timer, on_forget_timer, FORGET_MS, 0);
+}
+
 static int sim_submit(struct provider *p, struct attempt *a, size_t n) {
     struct sim *s = (struct sim *)p;
     if (s->capsubmit < n + 1) {
         s->capsubmit = n + 1;
-        s->ids = xrealloc(s->ids, s->capsubmit * sizeof *s->ids);
         s->owed = xrealloc(s->owed, 3 * s->capsubmit * sizeof *s->owed);
         s->reports = xrealloc(s->reports, 3 * s->capsubmit * sizeof *s->reports);
-        s->fresh = xrealloc(s->fresh, s->capsubmit * sizeof *s->fresh);
     }
-    const char **ids = s->ids;
     struct pending *owed = s->owed;
     struct attempt_end *reports = s->reports;
-    int *fresh = s->fresh;
-    size_t nids = 0, nowed = 0;
+    size_t nowed = 0;
     for (size_t i = 0; i < n; i++) {
         if (a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8)
             continue; /* the submit is refused: nothing to keep */
-        ids[nids++] = a[i].call_id;
+        if (sim_ledger_holds(s->ledger, a[i].call_id))
+            continue; /* a second submit: its reports are owed already */
         nowed += plan(s, &a[i], owed + nowed);
     }
     for (size_t k = 0; k < nowed; k++)
         reports[k] = owed[k].o;
-    int rc =
-        nids ? s->st->ops->sim_accept(s->st, s->base.name, ids, nids, reports, nowed, fresh) : 0;
-    if (rc == 0) {
-        /* the reports of attempts new to the sim are owed from now on */
-        for (size_t i = 0, k = 0; i < nids; i++)
-            for (; k < nowed && strcmp(owed[k].o.call_id, ids[i]) == 0; k++)
-                if (fresh[i])
-                    heap_push(s, &owed[k]);
-        for (size_t i = 0; i < n; i++)
-            queue_fate(s, &a[i],
-                       a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8 ? PROVIDER_REJECTED
-                                                                               : PROVIDER_ACCEPTED);
-        uv_timer_start(&s->fate_timer, on_fates, 0, 0);
-        arm(s);
-    }
+    int64_t seq = 0;
+    int rc = put(s, reports, nowed, &seq);
     if (rc != 0)
         return rc; /* the store refused (full, busy): the caller keeps the batch */
+    /* the reports are owed from now on, each due at its time */
+    size_t taken = nowed ? sim_ledger_owe(s->ledger, seq, reports, nowed) : 0;
+    for (size_t k = 0; k < taken; k++) {
+        struct pending pe = {.due = reports[k].ended_at, .o = reports[k]};
+        heap_push(s, &pe);
+    }
+    for (size_t i = 0; i < n; i++)
+        queue_fate(s, &a[i],
+                   a[i].channel != CHANNEL_VOICE && last_digit(&a[i]) == 8 ? PROVIDER_REJECTED
+                                                                           : PROVIDER_ACCEPTED);
+    uv_timer_start(&s->fate_timer, on_fates, 0, 0);
+    arm(s);
     free_batch(a, n);
     return 0;
 }
 
-static int sim_lookup(struct provider *p, const char *const *ids, size_t n, int *held,
-                      char (*provider_ids)[64]) {
-    struct sim *s = (struct sim *)p;
-    int rc = s->st->ops->sim_held(s->st, s->base.name, ids, n, held);
+/* Every report the store holds for this sim (all nodes'), or a store
+ * error. */
+static int stored_reports(struct sim *s, struct attempt_end **out, size_t *n, int64_t **batch_of) {
+    struct sim_batch *batches = NULL;
+    size_t nbatches = 0;
+    *out = NULL;
+    *n = 0;
+    *batch_of = NULL;
+    int rc = s->st->ops->sim_batches(s->st, s->base.name, &batches, &nbatches);
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < n; i++) {
-        provider_ids[i][0] = '\0';
-        if (held[i])
-            sim_id(ids[i], provider_ids[i], sizeof provider_ids[i]);
+    size_t cap = 0;
+    for (size_t b = 0; b < nbatches; b++) {
+        size_t k = 0;
+        struct attempt_end *r = sim_ledger_parse(batches[b].reports, &k);
+        if (*n + k > cap) {
+            cap = 2 * (*n + k);
+            *out = xrealloc(*out, (cap + 1) * sizeof **out);
+            *batch_of = xrealloc(*batch_of, (cap + 1) * sizeof **batch_of);
+        }
+        for (size_t i = 0; i < k; i++) {
+            (*out)[*n + i] = r[i];
+            (*batch_of)[*n + i] = batches[b].seq;
+        }
+        *n += k;
+        free(r);
+        free(batches[b].reports);
     }
+    free(batches);
     return 0;
 }
 
-static void sim_ack(struct provider *p, const struct attempt_end *ends, size_t n) {
-    struct sim *s = (struct sim *)p;
-    /* a failed ack only means the reports come again: the engine ignores repeats */
-    s->st->ops->sim_ack(s->st, s->base.name, ends, n);
+/* Takes the stored reports[i] that wanted[i] marks (all when NULL) as owed
+ * by this sim, batch by batch; returns how many were new to it. */
+static size_t take_owed(struct sim *s, struct attempt_end *reports, const int64_t *batch_of,
+                        size_t n, const char *wanted) {
+    size_t taken = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i, m = 0;
+        struct attempt_end *run = reports + i;
+        for (; j < n && batch_of[j] == batch_of[i]; j++)
+            if (!wanted || wanted[j])
+                run[m++] = reports[j];
+        size_t k = sim_ledger_owe(s->ledger, batch_of[i], run, m);
+        for (size_t r = 0; r < k; r++) {
+            struct pending pe = {.due = run[r].ended_at, .o = run[r]};
+            heap_push(s, &pe);
+        }
+        taken += k;
+        i = j;
+    }
+    return taken;
 }
 
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int sim_lookup(struct provider *p, const char *const *ids, size_t n, int *held,
+                      char (*provider_ids)[64]) {
+    struct sim *s = (struct sim *)p;
+    struct attempt_end *stored;
+    int64_t *batch_of;
+    size_t nstored;
+    int rc = stored_reports(s, &stored, &nstored, &batch_of);
+    if (rc != 0)
+        return rc;
+    const char **sorted = xcalloc(nstored + 1, sizeof *sorted);
+    for (size_t i = 0; i < nstored; i++)
+        sorted[i] = stored[i].call_id;
+    qsort(sorted, nstored, sizeof *sorted, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        /* held: a report owed on it, here or in a batch another node wrote */
+        held[i] = sim_ledger_holds(s->ledger, ids[i]) ||
+                  bsearch(&ids[i], sorted, nstored, sizeof *sorted, cmp_str) != NULL;
+        provider_ids[i][0] = '\0';
+        if (held[i])
+            sim_id(ids[i], provider_ids[i], sizeof provider_ids[i]);
+    }
+    free(sorted);
+    free(stored);
+    free(batch_of);
+    return 0;
+}
+
+static void sim_ack(struct provider *p, const struct attempt_end *ends, size_t n) {
+    struct sim *s = (struct sim *)p;
+    for (size_t i = 0; i < n; i++)
+        sim_ledger_acked(s->ledger, &ends[i]);
+    size_t nforget;
+    sim_ledger_forget(s->ledger, &nforget);
+    /* deleted with the next batch's write, or soon on their own */
+    if (nforget && !uv_is_active((uv_handle_t *)&s->forget_timer))
+        uv_timer_start(&s->forget_timer, on_forget_timer, FORGET_MS, 0);
+}
+
 /* Another node's attempts, taken over: their owed reports (in the store)
  * are sent from here on. */
 static void sim_adopt(struct provider *p, const char *const *ids, size_t n) {
     struct sim *s = (struct sim *)p;
-    struct attempt_end *owed = NULL;
-    size_t nowed = 0;
-    int rc = s->st->ops->sim_owed(s->st, s->base.name, &owed, &nowed);
+    struct attempt_end *stored;
+    int64_t *batch_of;
+    size_t nstored;
+    int rc = stored_reports(s, &stored, &nstored, &batch_of);
     if (rc != 0) {
         log_warn("sim %s: cannot read the reports owed for %zu attempts taken over (%s); they "
                  "wait for this node's next start",
@@ -317,17 +420,17 @@ static void sim_adopt(struct provider *p, const char *const *ids, size_t n) {
     const char **sorted = xcalloc(n + 1, sizeof *sorted);
     memcpy(sorted, ids, n * sizeof *ids);
     qsort(sorted, n, sizeof *sorted, cmp_str);
-    size_t adopted = 0;
-    for (size_t i = 0; i < nowed; i++) {
-        const char *id = owed[i].call_id;
-        if (!bsearch(&id, sorted, n, sizeof *sorted, cmp_str))
-            continue; /* another attempt (this node's own, or a live node's) */
-        struct pending pe = {.due = owed[i].ended_at, .o = owed[i]};
-        heap_push(s, &pe);
-        adopted++;
+    char *wanted = xcalloc(nstored + 1, 1);
+    for (size_t i = 0; i < nstored; i++) {
+        const char *id = stored[i].call_id;
+        /* another attempt (this node's own, or a live node's) is not taken */
+        wanted[i] = bsearch(&id, sorted, n, sizeof *sorted, cmp_str) != NULL;
     }
+    size_t adopted = take_owed(s, stored, batch_of, nstored, wanted);
+    free(wanted);
     free(sorted);
-    free(owed);
+    free(stored);
+    free(batch_of);
     if (adopted)
         log_info("sim %s: %zu reports owed for attempts taken over from another node", s->base.name,
                  adopted);
@@ -338,23 +441,26 @@ static void on_closed(uv_handle_t *h) {
     struct sim *s = h->data;
     if (--s->closing > 0)
         return;
+    sim_ledger_free(s->ledger);
     free(s->heap);
     free(s->fates);
-    free(s->ids);
     free(s->owed);
     free(s->reports);
-    free(s->fresh);
     free(s);
 }
 
 static void sim_close(struct provider *p) {
     struct sim *s = (struct sim *)p;
     on_fates(&s->fate_timer); /* fates already decided reach the engine */
+    int64_t unused;
+    put(s, NULL, 0, &unused); /* acked batches go now (else: sent again at the next start) */
     uv_timer_stop(&s->timer);
     uv_timer_stop(&s->fate_timer);
-    s->closing = 2;
+    uv_timer_stop(&s->forget_timer);
+    s->closing = 3;
     uv_close((uv_handle_t *)&s->timer, on_closed);
     uv_close((uv_handle_t *)&s->fate_timer, on_closed);
+    uv_close((uv_handle_t *)&s->forget_timer, on_closed);
 }
 
 static const struct provider_ops sim_ops = {
@@ -373,27 +479,31 @@ static long setting(const struct provider_def *def, const char *name, long dflt)
 
 int provider_sim_open(const struct provider_def *def, const struct provider_env *env,
                       struct provider **out) {
-    struct attempt_end *owed = NULL;
-    size_t nowed = 0;
-    int rc = env->store->ops->sim_owed(env->store, def->name, &owed, &nowed);
-    if (rc != 0) {
-        log_error("sim %s: cannot read the reports it owes (%s)", def->name, error_str(rc));
-        return rc;
-    }
     struct sim *s = xcalloc(1, sizeof *s);
     provider_base_init(&s->base, &sim_ops, def, env);
     s->st = env->store;
+    s->ledger = sim_ledger_new();
+    struct attempt_end *stored;
+    int64_t *batch_of;
+    size_t nstored;
+    int rc = stored_reports(s, &stored, &nstored, &batch_of);
+    if (rc != 0) {
+        log_error("sim %s: cannot read the reports it owes (%s)", def->name, error_str(rc));
+        sim_ledger_free(s->ledger);
+        free(s);
+        return rc;
+    }
     s->call_ms = setting(def, "call_ms", 300);
     s->report_ms = setting(def, "report_ms", 100);
     uv_timer_init(env->loop, &s->timer);
     s->timer.data = s;
     uv_timer_init(env->loop, &s->fate_timer);
     s->fate_timer.data = s;
-    for (size_t i = 0; i < nowed; i++) {
-        struct pending pe = {.due = owed[i].ended_at, .o = owed[i]};
-        heap_push(s, &pe);
-    }
-    free(owed);
+    uv_timer_init(env->loop, &s->forget_timer);
+    s->forget_timer.data = s;
+    size_t nowed = take_owed(s, stored, batch_of, nstored, NULL);
+    free(stored);
+    free(batch_of);
     if (nowed)
         log_info("sim %s: %zu reports owed from before the restart", def->name, nowed);
     arm(s);

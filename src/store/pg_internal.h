@@ -290,12 +290,9 @@ int pg_attempt_by_provider_id(struct store *st, const char *provider, const char
 int pg_segment_receipt(struct store *st, const char *provider, const char *segment_id,
                        const char *message_id, size_t nsegments, int receipt, char attempt_id[48],
                        enum segments_verdict *verdict);
-int pg_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
-                  const struct attempt_end *reports, size_t nreports, int *fresh);
-int pg_sim_owed(struct store *st, const char *provider, struct attempt_end **out, size_t *n);
-int pg_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends, size_t n);
-int pg_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
-                int *held);
+int pg_sim_put(struct store *st, const char *provider, const char *reports, const int64_t *forget,
+               size_t nforget, int64_t *seq);
+int pg_sim_batches(struct store *st, const char *provider, struct sim_batch **out, size_t *n);
 int pg_inbox_put(struct store *st, const char *provider, const struct attempt_end *ends, size_t n,
                  int64_t now);
 int pg_inbox_read(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,

@@ -221,6 +221,13 @@ const char *const pg_migrations[] = {
     "INSERT INTO lane_in_flight(lane, n) SELECT lane, count(*) FROM ("
     "  SELECT lane FROM calls WHERE ended_at IS NULL"
     "  UNION ALL SELECT lane FROM messages WHERE status = 'queued') AS f GROUP BY lane;",
+
+    /* 9: the sim's owed reports, one row per accepted batch (SQLite's 19) */
+    "CREATE TABLE sim_batches (" SEQ ", provider " T " NOT NULL, reports TEXT NOT NULL);"
+    "INSERT INTO sim_batches(provider, reports) SELECT provider, string_agg("
+    "  call_id || ' ' || kind || ' ' || channel || ' ' || coalesce(answered_at, 0) || ' ' ||"
+    "  at || ' ' || provider_id, E'\\n') || E'\\n' FROM sim_reports GROUP BY provider;"
+    "DROP TABLE sim_reports;",
 };
 
 const int pg_migration_count = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);

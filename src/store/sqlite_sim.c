@@ -1,153 +1,79 @@
 /* sqlite_sim.c - the simulated provider's durable state in the main store,
- * under each sim provider's name: sim_reports, the reports it still owes
- * (written when it accepts an attempt, deleted when the engine acks them).
- * An attempt it holds is one with a report still owed: the engine stores
- * an attempt's accepted fate before it acks any of its reports, so an
- * attempt whose reports are all acked is never asked about nor submitted
- * again, and a second submit of an id it holds starts nothing. Keeping the
- * table here, not in a file of its own, lets any node of a cluster deliver
- * the reports. */
+ * under each sim provider's name: sim_batches, one row per batch of
+ * attempts it accepted, holding the reports it still owes on them as text
+ * (providers/sim_ledger.c writes and reads it; the store never looks
+ * inside). A batch is written before the sim answers the batch's fates and
+ * deleted once the engine stored every report of it (the sim counts the
+ * acks); deletions ride with the next batch's insert. One row per batch,
+ * not per report: 2,000 index entries inserted and deleted again per
+ * dispatch batch cost 12-15 % of the bench's dispatch (docs/benchmarks.md).
+ * Keeping the table here, not in a file of its own, lets any node of a
+ * cluster deliver the reports. */
 #include "store/sqlite_internal.h"
-#include "util/alloc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-static const char SQL_OWE[] =
-    "INSERT INTO sim_reports(provider, call_id, kind, channel, answered_at, at, provider_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
-static const char SQL_OWED[] = "SELECT call_id, kind, channel, answered_at, at, provider_id "
-                               "FROM sim_reports WHERE provider = ?1";
-static const char SQL_ACK[] =
-    "DELETE FROM sim_reports WHERE provider = ?1 AND call_id = ?2 AND kind = ?3";
-/* the positions in the JSON array ?2 of the ids with a report owed */
-static const char SQL_HELD[] =
-    "SELECT j.key FROM json_each(?2) AS j WHERE EXISTS "
-    "(SELECT 1 FROM sim_reports WHERE provider = ?1 AND call_id = j.value)";
+static const char SQL_FORGET[] = "DELETE FROM sim_batches WHERE seq = ?2 AND provider = ?1";
+static const char SQL_PUT[] =
+    "INSERT INTO sim_batches(provider, reports) VALUES (?1, ?2) RETURNING seq";
+static const char SQL_BATCHES[] =
+    "SELECT seq, reports FROM sim_batches WHERE provider = ?1 ORDER BY seq";
 
-/* One key per report of an attempt: a call's end, or a message status. */
-static int report_kind(const struct attempt_end *o) {
-    return o->channel == CHANNEL_VOICE ? (int)o->status : 100 + (int)o->mstatus;
-}
-
-/* held[i] = 1 when ids[i] has a report owed: one query for them all. */
-static int held_all(struct sqlite_conn *conn, const char *provider, const char *const *ids,
-                    size_t n, int *held) {
-    for (size_t i = 0; i < n; i++)
-        held[i] = 0;
-    /* the sim holds only ids the engine made (plain): another is not held */
-    char *text = store_json_ids(ids, n, NULL);
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_HELD);
-    sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t at = sqlite3_column_int64(s, 0);
-        if (at >= 0 && (size_t)at < n)
-            held[at] = 1;
-    }
-    sqlite3_reset(s);
-    free(text);
-    return step == SQLITE_DONE ? STORE_OK : sqlite_err(conn, step, "sim_held");
-}
-
-struct accept_args {
+struct put_args {
     const char *provider;
-    const char *const *ids;
-    size_t n;
-    const struct attempt_end *reports;
-    size_t nreports;
-    int *fresh;
+    const char *reports;
+    const int64_t *forget;
+    size_t nforget;
+    int64_t *seq;
 };
 
-static int accept_unit(struct sqlite_conn *conn, void *arg) {
-    const struct accept_args *a = arg;
-    const char *provider = a->provider;
-    int rc = held_all(conn, provider, a->ids, a->n, a->fresh);
-    size_t k = 0; /* reports come grouped in the order of ids */
-    for (size_t i = 0; i < a->n && rc == STORE_OK; i++) {
-        a->fresh[i] = !a->fresh[i];
-        for (; k < a->nreports && rc == STORE_OK && strcmp(a->reports[k].call_id, a->ids[i]) == 0;
-             k++) {
-            const struct attempt_end *o = &a->reports[k];
-            if (!a->fresh[i])
-                continue; /* known: its reports are owed already */
-            sqlite3_stmt *s = sqlite_prep(conn, SQL_OWE);
-            sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 2, o->call_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int(s, 3, report_kind(o));
-            sqlite3_bind_int(s, 4, (int)o->channel);
-            sqlite3_bind_int64(s, 5, o->answered_at);
-            sqlite3_bind_int64(s, 6, o->ended_at);
-            sqlite3_bind_text(s, 7, o->provider_call_id, -1, SQLITE_STATIC);
-            rc = sqlite_err(conn, sqlite3_step(s), "sim_owe");
-            sqlite3_reset(s);
-        }
-    }
-    return rc;
-}
-
-int sqlite_sim_accept(struct store *st, const char *provider, const char *const *ids, size_t n,
-                      const struct attempt_end *reports, size_t nreports, int *fresh) {
-    struct accept_args a = {provider, ids, n, reports, nreports, fresh};
-    return sqlite_unit_batched(st, accept_unit, &a);
-}
-
-static void read_owed(sqlite3_stmt *s, void *item) {
-    struct attempt_end *o = item;
-    snprintf(o->call_id, sizeof o->call_id, "%s", (const char *)sqlite3_column_text(s, 0));
-    int kind = sqlite3_column_int(s, 1);
-    o->channel = (enum channel)sqlite3_column_int(s, 2);
-    if (kind >= 100)
-        o->mstatus = (enum message_status)(kind - 100);
-    else
-        o->status = (enum call_status)kind;
-    o->answered_at = sqlite3_column_int64(s, 3);
-    o->ended_at = sqlite3_column_int64(s, 4);
-    snprintf(o->provider_call_id, sizeof o->provider_call_id, "%s",
-             (const char *)sqlite3_column_text(s, 5));
-}
-
-int sqlite_sim_owed(struct store *st, const char *provider, struct attempt_end **out, size_t *n) {
-    struct sqlite_conn *conn = sqlite_conn_get(st);
-    if (!conn)
-        return STORE_EIO;
-    sqlite3_stmt *s = sqlite_prep(conn, SQL_OWED);
-    sqlite3_bind_text(s, 1, provider, -1, SQLITE_TRANSIENT);
-    return sqlite_read_all(conn, s, sizeof **out, read_owed, NULL, (void **)out, n, "sim_owed");
-}
-
-struct ack_args {
-    const char *provider;
-    const struct attempt_end *ends;
-    size_t n;
-};
-
-static int ack_unit(struct sqlite_conn *conn, void *arg) {
-    const struct ack_args *a = arg;
+static int put_unit(struct sqlite_conn *conn, void *arg) {
+    const struct put_args *a = arg;
     int rc = STORE_OK;
-    for (size_t i = 0; i < a->n && rc == STORE_OK; i++) {
-        sqlite3_stmt *s = sqlite_prep(conn, SQL_ACK);
+    for (size_t i = 0; i < a->nforget && rc == STORE_OK; i++) {
+        sqlite3_stmt *s = sqlite_prep(conn, SQL_FORGET);
         sqlite3_bind_text(s, 1, a->provider, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, a->ends[i].call_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, report_kind(&a->ends[i]));
-        rc = sqlite_err(conn, sqlite3_step(s), "sim_ack");
+        sqlite3_bind_int64(s, 2, a->forget[i]);
+        rc = sqlite_err(conn, sqlite3_step(s), "sim_forget");
         sqlite3_reset(s);
     }
+    if (rc != STORE_OK || !a->reports)
+        return rc;
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_PUT);
+    sqlite3_bind_text(s, 1, a->provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, a->reports, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        *a->seq = sqlite3_column_int64(s, 0);
+        step = sqlite3_step(s);
+    }
+    rc = sqlite_err(conn, step, "sim_put");
+    sqlite3_reset(s);
     return rc;
 }
 
-int sqlite_sim_ack(struct store *st, const char *provider, const struct attempt_end *ends,
-                   size_t n) {
-    struct ack_args a = {provider, ends, n};
-    return sqlite_unit_batched(st, ack_unit, &a);
+int sqlite_sim_put(struct store *st, const char *provider, const char *reports,
+                   const int64_t *forget, size_t nforget, int64_t *seq) {
+    struct put_args a = {provider, reports, forget, nforget, seq};
+    return sqlite_unit_batched(st, put_unit, &a);
 }
 
-int sqlite_sim_held(struct store *st, const char *provider, const char *const *ids, size_t n,
-                    int *held) {
+static void read_batch(sqlite3_stmt *s, void *item) {
+    struct sim_batch *b = item;
+    b->seq = sqlite3_column_int64(s, 0);
+    b->reports = sqlite_col_text(s, 1);
+}
+
+static void clear_batch(void *item) {
+    free(((struct sim_batch *)item)->reports);
+}
+
+int sqlite_sim_batches(struct store *st, const char *provider, struct sim_batch **out, size_t *n) {
     struct sqlite_conn *conn = sqlite_conn_get(st);
     if (!conn)
         return STORE_EIO;
-    return held_all(conn, provider, ids, n, held);
+    sqlite3_stmt *s = sqlite_prep(conn, SQL_BATCHES);
+    sqlite3_bind_text(s, 1, provider, -1, SQLITE_TRANSIENT);
+    return sqlite_read_all(conn, s, sizeof **out, read_batch, clear_batch, (void **)out, n,
+                           "sim_batches");
 }

@@ -235,6 +235,12 @@ struct inbox_report {
     struct attempt_end end;
 };
 
+/* A batch of the simulated provider's owed reports (sqlite_sim.c). */
+struct sim_batch {
+    int64_t seq;
+    char *reports; /* one line per report, as providers/sim_ledger.c writes them */
+};
+
 /* One attempt's move toward its provider (sqlite_submits.c). */
 struct submit_mark {
     char attempt_id[48];
@@ -375,17 +381,16 @@ struct store_ops {
     int (*inbox_read)(struct store *st, int64_t after_seq, size_t limit, struct inbox_report **out,
                       size_t *n);
     int (*inbox_delete)(struct store *st, int64_t up_to_seq, int64_t **deleted, size_t *ndeleted);
-    /* The simulated provider's state, under its name: records ids[0..n) as
-     * accepted and, for those new (fresh[i] = 1), the reports owed for them
-     * (grouped by call_id in the order of ids), in one transaction. */
-    int (*sim_accept)(struct store *st, const char *provider, const char *const *ids, size_t n,
-                      const struct attempt_end *reports, size_t nreports, int *fresh);
-    int (*sim_owed)(struct store *st, const char *provider, struct attempt_end **out, size_t *n);
-    int (*sim_ack)(struct store *st, const char *provider, const struct attempt_end *ends,
-                   size_t n);
-    /* held[i] = 1 when the provider accepted ids[i], else 0. */
-    int (*sim_held)(struct store *st, const char *provider, const char *const *ids, size_t n,
-                    int *held);
+    /* The simulated provider's state, under its name: a row per batch of
+     * accepted attempts holding the reports it still owes on them, as text
+     * the sim writes and reads (providers/sim_ledger.c); the store does not
+     * look inside. sim_put, in one transaction, deletes the batches
+     * forget[0..nforget) and, when reports is not NULL, stores a new one
+     * and sets *seq to its key. sim_batches reads them all, oldest first
+     * (each reports string is the caller's to free, then the array). */
+    int (*sim_put)(struct store *st, const char *provider, const char *reports,
+                   const int64_t *forget, size_t nforget, int64_t *seq);
+    int (*sim_batches)(struct store *st, const char *provider, struct sim_batch **out, size_t *n);
 
     /* Providers an operator stored (the built-in sim is not a row). */
     int (*provider_list)(struct store *st, struct provider_def **out, size_t *n);

@@ -4,8 +4,10 @@
  * with the provider's id, a refused sms rejected); owed reports follow in
  * the digit table's order; a second submit of an id starts nothing new;
  * lookup tells which ids it holds; a reopened provider delivers the
- * reports it still owed; ack makes it forget them; two sim providers keep
- * their state apart by name. */
+ * reports it still owed; ack makes it forget them; a stored batch goes
+ * once every report of it is acked (with the next submit's write, or on
+ * its own soon after), not before; two sim providers keep their state
+ * apart by name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,6 +183,59 @@ static void test_resubmit_starts_nothing_and_restart_redelivers(void **state) {
     p->ops->close(p);
 }
 
+/* The batches the store holds for provider name. */
+static size_t stored_batches(struct fixture *f, const char *name) {
+    struct sim_batch *b = NULL;
+    size_t n = 0;
+    assert_int_equal(f->st->ops->sim_batches(f->st, name, &b, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        free(b[i].reports);
+    free(b);
+    return n;
+}
+
+static void run_for(struct fixture *f, int64_t ms) {
+    int64_t until = clock_now_ms() + ms;
+    while (clock_now_ms() < until)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static void test_a_batch_goes_once_all_its_reports_are_acked(void **state) {
+    struct fixture *f = *state;
+    struct provider *p = open_sim(f, "sim", 10, 5);
+    const char *ids[] = {"call_1", "call_2"};
+    const char *to[] = {"+14155550100", "+14155550106"};
+    submit(f, p, batch(2, ids, to, CHANNEL_VOICE), 2);
+    assert_int_equal(stored_batches(f, "sim"), 1); /* stored before any fate */
+    wait_events(f, 4);                             /* two fates, two ends */
+    const struct provider_event *one = find(f, "call_1", PROVIDER_EVENT_REPORT, 0);
+    const struct provider_event *two = find(f, "call_2", PROVIDER_EVENT_REPORT, 0);
+    p->ops->ack(p, &one->end, 1);
+    p->ops->ack(p, &one->end, 1); /* a repeat counts once */
+    run_for(f, 400);
+    assert_int_equal(stored_batches(f, "sim"), 1); /* call_2's end is still owed */
+    p->ops->ack(p, &two->end, 1);
+    run_for(f, 400);
+    assert_int_equal(stored_batches(f, "sim"), 0); /* on its own */
+
+    /* acked, then the next submit's write deletes it */
+    f->seen.n = 0;
+    const char *ids3[] = {"call_3"}, *ids4[] = {"call_4"};
+    submit(f, p, batch(1, ids3, to, CHANNEL_VOICE), 1);
+    wait_events(f, 2);
+    p->ops->ack(p, &find(f, "call_3", PROVIDER_EVENT_REPORT, 0)->end, 1);
+    f->seen.n = 0;
+    submit(f, p, batch(1, ids4, to, CHANNEL_VOICE), 1);
+    assert_int_equal(stored_batches(f, "sim"), 1); /* call_4's only */
+    int held[2] = {-1, -1};
+    char pids[2][64];
+    const char *both[] = {"call_3", "call_4"};
+    assert_int_equal(p->ops->lookup(p, both, 2, held, pids), 0);
+    assert_int_equal(held[0], 0);
+    assert_int_equal(held[1], 1);
+    p->ops->close(p);
+}
+
 static void test_providers_are_apart(void **state) {
     struct fixture *f = *state;
     struct provider *one = open_sim(f, "sim", 10, 5);
@@ -204,6 +259,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sms_fates_and_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resubmit_starts_nothing_and_restart_redelivers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_goes_once_all_its_reports_are_acked, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_providers_are_apart, setup, teardown),
     };
