@@ -123,6 +123,10 @@ PATCHES = [
     ("engine", """    conn->engine_cache = 1;
     sqlite3_exec(conn->db, "PRAGMA cache_size=-3072", NULL, NULL, NULL);""",
      """    conn->engine_cache = 1;"""),
+    # a claim's calls and messages one by one: the batch unit sends a run of
+    # them as one statement (pg_coalesce.c), and a statement takes at most
+    # PG_MAX_PARAMS (32) parameters
+    ("engine", "#define CLAIM_INSERT_ROWS 32", "#define CLAIM_INSERT_ROWS 1"),
     # a PostgreSQL statement takes at most PG_MAX_PARAMS (32) parameters:
     # 2 + 4 rows of 7
     ("recipients", "#define INSERT_BATCH 32", "#define INSERT_BATCH 4"),

@@ -33,6 +33,7 @@
 #include "util/ids.h"
 #include "util/strcopy.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,15 @@ static const char SQL_DUE[] =
     "FROM recipients "
     "WHERE lane = ?1 AND campaign_seq = ?2 AND status = 'queued' AND due_at <= ?3 "
     "ORDER BY due_at, seq LIMIT ?4 FOR UPDATE SKIP LOCKED";
+/* A claim writes its calls or messages CLAIM_INSERT_ROWS rows a statement
+ * (sql_calls_batch): a statement's start and end, with a table of six
+ * indexes, cost about what a row does; one statement a row made the
+ * claim's largest cost (docs/benchmarks.md, eighth session). PostgreSQL's
+ * twin writes them one by one: its batch unit sends such a run as one
+ * statement already (pg_coalesce.c). */
+#define CLAIM_INSERT_ROWS 1
+#define CALL_ROW_PARAMS 14
+#define MSG_ROW_PARAMS 18
 static const char SQL_CALL_INSERT[] =
     "INSERT INTO calls(id, account_id, campaign_seq, recipient_seq, agent_id, from_number, "
     "to_number, attempt, status, carrier, lane, provider, created_at, claimed_by, lease_until, "
@@ -209,57 +219,104 @@ static int campaign_status_now(struct pg_conn *conn, int64_t seq, enum campaign_
     return step == PG_DONE ? STORE_ENOTFOUND : pg_err(conn, step, "claim_campaign");
 }
 
-static int insert_attempt_row(struct pg_conn *conn, const struct claim_request *r,
-                              const struct due_row *row, const struct attempt *a) {
+/* Binds an attempt row's parameters, from ?p on (CALL_ROW_PARAMS or
+ * MSG_ROW_PARAMS of them, in the order of SQL_CALL_INSERT's and
+ * SQL_MSG_INSERT's ?1...). */
+static void bind_attempt_row(struct pg_stmt *s, int p, const struct claim_request *r,
+                             const struct due_row *row, const struct attempt *a) {
     const struct engine_campaign *c = r->campaign;
-    struct pg_stmt *s;
+    pg_bind_text(s, p, a->call_id);
+    pg_bind_text(s, p + 1, c->account_id);
+    pg_bind_int64(s, p + 2, c->seq);
+    pg_bind_int64(s, p + 3, row->seq);
     if (c->channel == CHANNEL_VOICE) {
-        s = pg_prep(conn, SQL_CALL_INSERT);
-        pg_bind_text(s, 1, a->call_id);
-        pg_bind_text(s, 2, c->account_id);
-        pg_bind_int64(s, 3, c->seq);
-        pg_bind_int64(s, 4, row->seq);
-        pg_bind_text(s, 5, c->agent_id);
-        pg_bind_text(s, 6, a->from);
-        pg_bind_text(s, 7, a->to);
-        pg_bind_int64(s, 8, a->attempt);
-        pg_bind_text(s, 9, row->carrier);
-        pg_bind_text(s, 10, r->lane);
-        pg_bind_text(s, 11, r->provider);
-        pg_bind_int64(s, 12, a->created_at);
-        pg_bind_text_or_null(s, 13, r->node);
-        pg_bind_time(s, 14, r->lease_until);
-    } else {
-        struct sms_info info = {0};
-        if (c->channel == CHANNEL_SMS)
-            sms_count(a->text, &info);
-        s = pg_prep(conn, SQL_MSG_INSERT);
-        pg_bind_text(s, 1, a->call_id);
-        pg_bind_text(s, 2, c->account_id);
-        pg_bind_int64(s, 3, c->seq);
-        pg_bind_int64(s, 4, row->seq);
-        pg_bind_text(s, 5, channel_name(c->channel));
-        pg_bind_text(s, 6, a->from);
-        pg_bind_text(s, 7, a->to);
-        pg_bind_int64(s, 8, a->attempt);
-        pg_bind_text_or_null(s, 9, c->channel == CHANNEL_SMS ? a->text : NULL);
-        pg_bind_text_or_null(s, 10, c->channel == CHANNEL_WHATSAPP ? a->text : NULL);
-        pg_bind_text(s, 11, row->carrier);
-        pg_bind_text(s, 12, r->lane);
-        pg_bind_text(s, 13, r->provider);
-        if (c->channel == CHANNEL_SMS) {
-            pg_bind_int64(s, 14, (int64_t)info.segments);
-            pg_bind_text(s, 15, info.encoding);
-        } else {
-            pg_bind_time(s, 14, 0); /* NULLs, typed (as bind_disp's) */
-            pg_bind_text_or_null(s, 15, NULL);
-        }
-        pg_bind_int64(s, 16, a->created_at);
-        pg_bind_text_or_null(s, 17, r->node);
-        pg_bind_time(s, 18, r->lease_until);
+        pg_bind_text(s, p + 4, c->agent_id);
+        pg_bind_text(s, p + 5, a->from);
+        pg_bind_text(s, p + 6, a->to);
+        pg_bind_int64(s, p + 7, a->attempt);
+        pg_bind_text(s, p + 8, row->carrier);
+        pg_bind_text(s, p + 9, r->lane);
+        pg_bind_text(s, p + 10, r->provider);
+        pg_bind_int64(s, p + 11, a->created_at);
+        pg_bind_text_or_null(s, p + 12, r->node);
+        pg_bind_time(s, p + 13, r->lease_until);
+        return;
     }
-    int rc = pg_err(conn, pg_step(s), "claim_attempt_row");
-    pg_reset(s);
+    struct sms_info info = {0};
+    if (c->channel == CHANNEL_SMS)
+        sms_count(a->text, &info);
+    pg_bind_text(s, p + 4, channel_name(c->channel));
+    pg_bind_text(s, p + 5, a->from);
+    pg_bind_text(s, p + 6, a->to);
+    pg_bind_int64(s, p + 7, a->attempt);
+    pg_bind_text_or_null(s, p + 8, c->channel == CHANNEL_SMS ? a->text : NULL);
+    pg_bind_text_or_null(s, p + 9, c->channel == CHANNEL_WHATSAPP ? a->text : NULL);
+    pg_bind_text(s, p + 10, row->carrier);
+    pg_bind_text(s, p + 11, r->lane);
+    pg_bind_text(s, p + 12, r->provider);
+    if (c->channel == CHANNEL_SMS) {
+        pg_bind_int64(s, p + 13, (int64_t)info.segments);
+        pg_bind_text(s, p + 14, info.encoding); /* a literal */
+    } else {
+        pg_bind_time(s, p + 13, 0); /* NULLs, typed (as bind_disp's) */
+        pg_bind_text_or_null(s, p + 14, NULL);
+    }
+    pg_bind_int64(s, p + 15, a->created_at);
+    pg_bind_text_or_null(s, p + 16, r->node);
+    pg_bind_time(s, p + 17, r->lease_until);
+}
+
+/* The multi-row statements: CLAIM_INSERT_ROWS copies of SQL_CALL_INSERT's
+ * and SQL_MSG_INSERT's row, each ?k of copy i renumbered k + i * params. */
+static char sql_calls_batch[CLAIM_INSERT_ROWS * 160 + 512],
+    sql_messages_batch[CLAIM_INSERT_ROWS * 200 + 512];
+static pthread_once_t sql_batch_once = PTHREAD_ONCE_INIT;
+
+static void build_batch(char *out, size_t size, const char *one, int params) {
+    const char *values = strstr(one, "VALUES ") + strlen("VALUES ");
+    size_t n = (size_t)snprintf(out, size, "%.*s", (int)(values - one), one);
+    for (int i = 0; i < CLAIM_INSERT_ROWS; i++) {
+        if (i)
+            n += (size_t)snprintf(out + n, size - n, ", ");
+        for (const char *q = values; *q && n + 16 < size;) {
+            if (*q == '?') {
+                long k = strtol(q + 1, (char **)&q, 10);
+                n += (size_t)snprintf(out + n, size - n, "?%ld", k + (long)i * params);
+            } else {
+                out[n++] = *q++;
+            }
+        }
+        out[n] = '\0';
+    }
+}
+
+static void build_batches(void) {
+    build_batch(sql_calls_batch, sizeof sql_calls_batch, SQL_CALL_INSERT, CALL_ROW_PARAMS);
+    build_batch(sql_messages_batch, sizeof sql_messages_batch, SQL_MSG_INSERT, MSG_ROW_PARAMS);
+}
+
+/* Writes the attempt rows of rows[0..n) and a[0..n), CLAIM_INSERT_ROWS a
+ * statement while that many are left, then one by one. */
+static int insert_attempt_rows(struct pg_conn *conn, const struct claim_request *r,
+                               const struct due_row *const *rows, const struct attempt *a,
+                               size_t n) {
+    int voice = r->campaign->channel == CHANNEL_VOICE;
+    int params = voice ? CALL_ROW_PARAMS : MSG_ROW_PARAMS;
+    int rc = STORE_OK;
+    for (size_t i = 0; i < n && rc == STORE_OK;) {
+        size_t take = CLAIM_INSERT_ROWS > 1 && n - i >= CLAIM_INSERT_ROWS ? CLAIM_INSERT_ROWS : 1;
+        const char *sql = voice ? SQL_CALL_INSERT : SQL_MSG_INSERT;
+        if (take > 1) {
+            pthread_once(&sql_batch_once, build_batches);
+            sql = voice ? sql_calls_batch : sql_messages_batch;
+        }
+        struct pg_stmt *s = pg_prep(conn, sql);
+        for (size_t k = 0; k < take; k++)
+            bind_attempt_row(s, 1 + (int)k * params, r, rows[i + k], &a[i + k]);
+        rc = pg_err(conn, pg_step(s), "claim_attempt_rows");
+        pg_reset(s);
+        i += take;
+    }
     return rc;
 }
 
@@ -388,8 +445,8 @@ static int claim_one(struct pg_conn *conn, struct claim_request *r, int64_t now,
             (*n)++;
         }
     }
-    for (size_t k = 0; k < got && rc == STORE_OK; k++)
-        rc = insert_attempt_row(conn, r, handed_rows[k], &out[first + k]);
+    if (rc == STORE_OK)
+        rc = insert_attempt_rows(conn, r, handed_rows, &out[first], got);
     free(handed_rows);
     if (rc == STORE_OK)
         rc = pg_counters_add(conn, c->seq, &sum, now);

@@ -67,27 +67,6 @@ static void reopen(struct store_fixture *f) {
         fail_msg("store_open: %s", err);
 }
 
-/* Claims up to WANT at now into out; returns how many. */
-static size_t claim(struct store *st, int64_t now, struct attempt *out) {
-    struct engine_campaign *list = NULL;
-    size_t nc = 0;
-    assert_int_equal(st->ops->engine_campaigns(st, &list, &nc), 0);
-    assert_int_equal(nc, 1);
-    struct claim_request req = {.lane = "default-voice",
-                                .campaign = &list[0],
-                                .from = "+14155550100",
-                                .provider = "sim",
-                                .node = "n1",
-                                .lease_until = now + 60000,
-                                .want = WANT};
-    size_t got = 0;
-    assert_int_equal(st->ops->claim(st, &req, 1, now, out, &got), 0);
-    for (size_t i = 0; i < nc; i++)
-        engine_campaign_clear(&list[i]);
-    free(list);
-    return got;
-}
-
 static int by_text(const void *a, const void *b) {
     return strcmp(a, b);
 }
@@ -126,7 +105,9 @@ static void test_claim_takes_the_earliest_from_the_index(void **state) {
 
     struct attempt out[WANT];
     memset(out, 0, sizeof out);
-    assert_int_equal(claim(f->st, now, out), WANT);
+    assert_int_equal(
+        store_objects_claim(f->st, "default-voice", "+14155550100", WANT, now, now + 60000, out),
+        WANT);
     char got[WANT][48];
     for (int i = 0; i < WANT; i++) {
         memcpy(got[i], out[i].recipient_id, sizeof got[i]);

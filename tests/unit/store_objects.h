@@ -1,7 +1,8 @@
 /* store_objects.h - for unit tests of the store: the objects a test starts
  * from, made through the store's own ops (so on either backend): an
  * account, a draft campaign of a channel, recipients in one lane, the
- * campaign started, and a recipient's status read back. Each fails the
+ * campaign started, a claim of its one running campaign, and a
+ * recipient's status read back. Each fails the
  * test on an error. Include after cmocka.h and store_fixture.h. */
 #ifndef CAMPAIGND_STORE_OBJECTS_H
 #define CAMPAIGND_STORE_OBJECTS_H
@@ -106,6 +107,30 @@ static inline void store_objects_voice_running(struct store *st, const char *nam
     store_objects_start(st, account, campaign, at + 2);
     free(items);
     free(phones);
+}
+
+/* Claims up to want of the store's one running campaign in lane at now,
+ * for node n1 of provider sim until lease_until, into out; how many. */
+static inline size_t store_objects_claim(struct store *st, const char *lane, const char *from,
+                                         size_t want, int64_t now, int64_t lease_until,
+                                         struct attempt *out) {
+    struct engine_campaign *list = NULL;
+    size_t nc = 0;
+    assert_int_equal(st->ops->engine_campaigns(st, &list, &nc), 0);
+    assert_int_equal(nc, 1);
+    struct claim_request req = {.lane = lane,
+                                .campaign = &list[0],
+                                .from = from,
+                                .provider = "sim",
+                                .node = "n1",
+                                .lease_until = lease_until,
+                                .want = want};
+    size_t got = 0;
+    assert_int_equal(st->ops->claim(st, &req, 1, now, out, &got), 0);
+    for (size_t i = 0; i < nc; i++)
+        engine_campaign_clear(&list[i]);
+    free(list);
+    return got;
 }
 
 /* The recipient's status now. */
